@@ -1,0 +1,245 @@
+#include "cli/commands.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "config/diagnostics.hpp"
+#include "experiment/experiment.hpp"
+#include "experiment/sparsity_probe.hpp"
+#include "plugin_host/plugin_host.hpp"
+#include "report/results.hpp"
+
+namespace fs = std::filesystem;
+
+namespace transcode::cli {
+
+namespace {
+
+const std::vector<std::string> kind_names{"model", "pruning", "component", "search", "accuracy"};
+
+PluginKind parse_kind(const std::string& k) {
+    for (PluginKind pk : {PluginKind::model, PluginKind::pruning, PluginKind::component, PluginKind::search, PluginKind::accuracy})
+        if (k == to_string(pk)) return pk;
+    throw InternalError("unknown plugin kind " + k);
+}
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+std::string show_value(const Value& v) {
+    if (v.is_string()) return v.as_string().empty() ? "\"\"" : v.as_string();
+    return engine::to_json(v).dump();
+}
+
+std::string range_text(const ParamSpec& s) {
+    std::string out;
+    if (s.min()) out += fmt::format("{} {}", s.min_exclusive() ? ">" : ">=", *s.min());
+    if (s.max()) out += fmt::format("{}<= {}", out.empty() ? "" : ", ", *s.max());
+    if (s.type() == ParamType::list && !out.empty()) out = "length " + out;
+    return out;
+}
+
+nlohmann::json spec_json(const ParamSpec& s) {
+    nlohmann::json j{{"name", s.name()}, {"type", to_string(s.type())}, {"doc", s.doc()}, {"required", s.is_required()}};
+    if (!s.unit().empty()) j["unit"] = s.unit();
+    if (s.default_value()) j["default"] = engine::to_json(*s.default_value());
+    if (s.min()) j[s.min_exclusive() ? "exclusive_min" : "min"] = *s.min();
+    if (s.max()) j["max"] = *s.max();
+    if (!s.choices().empty()) j["choices"] = s.choices();
+    if (s.element() != nullptr) j["element"] = spec_json(*s.element());
+    if (s.fields() != nullptr) {
+        j["fields"] = nlohmann::json::array();
+        for (const auto& f : *s.fields()) j["fields"].push_back(spec_json(f));
+    }
+    return j;
+}
+
+// `name: doc [default|<required>] (unit)`, then type, range and choices on the next line.
+void print_spec(const ParamSpec& s, int indent) {
+    const std::string pad(static_cast<std::size_t>(indent), ' ');
+    std::string line = fmt::format("{}{}: {}", pad, s.name(), s.doc());
+    if (s.is_required())
+        line += " [<required>]";
+    else if (s.default_value())
+        line += fmt::format(" [{}]", show_value(*s.default_value()));
+    if (!s.unit().empty()) line += fmt::format(" ({})", s.unit());
+    fmt::print("{}\n", line);
+    std::string detail = to_string(s.type());
+    if (s.element() != nullptr) detail += fmt::format(" of {}", to_string(s.element()->type()));
+    const ParamSpec& constrained = s.element() != nullptr ? *s.element() : s;
+    if (const std::string r = range_text(s); !r.empty()) detail += "; " + r;
+    if (s.element() != nullptr)
+        if (const std::string r = range_text(*s.element()); !r.empty()) detail += "; each " + r;
+    if (!constrained.choices().empty()) {
+        std::string c;
+        for (const auto& x : constrained.choices()) c += (c.empty() ? "" : ", ") + x;
+        detail += "; one of: " + c;
+    }
+    fmt::print("{}    {}\n", pad, detail);
+    if (s.fields() != nullptr)
+        for (const auto& f : *s.fields()) print_spec(f, indent + 4);
+}
+
+void configure_logging(bool quiet) {
+    auto logger = spdlog::stderr_color_mt("transcode");
+    logger->set_pattern("[%H:%M:%S] %v");
+    logger->set_level(quiet ? spdlog::level::warn : spdlog::level::info);
+    spdlog::set_default_logger(logger);
+}
+
+engine::PluginHost& host() {
+    static engine::PluginHost h;
+    static bool loaded = false;
+    if (!loaded) {
+        loaded = true;
+        h.load_defaults();
+    }
+    return h;
+}
+
+int cmd_run(const Options& o) {
+    configure_logging(o.quiet);
+    const auto start = std::chrono::steady_clock::now();
+    engine::PluginHost& plugins = host();
+    const engine::Experiment ex = engine::load_experiment(o.experiment, o.overrides, plugins);
+    const fs::path out = o.out_dir.empty() ? fs::path("out") / ex.name : fs::path(o.out_dir);
+    spdlog::info("experiment '{}' ({}), seed {}, {} thread(s), output in {}", ex.name, ex.kind, ex.seed, o.threads, out.string());
+
+    const auto strategy = plugins.create<PruningStrategy>(*ex.pruning.info, ex.pruning.params);
+    const engine::SparsityProbeResult result = engine::run_sparsity_probe(ex, strategy);
+    const nlohmann::json doc = engine::sparsity_probe_results(ex, plugins, result);
+    engine::write_json_file(out / "results.json", doc);
+
+    if (!o.quiet) {
+        fmt::print("\n{} — {} with {} ({} mode), {}x{} Gaussian tensors\n", ex.name, ex.kind, ex.pruning.info->name,
+                   ex.mode == RunMode::training ? "training" : "inference", ex.probe.rows, ex.probe.cols);
+        fmt::print("  {:<22} {:>10} {:>8} {:>12} {:>12} {:>9}\n", "tensor role", "std", "pruned", "zeros", "elements", "sparsity");
+        for (const auto& r : result.roles)
+            fmt::print("  {:<22} {:>10.4g} {:>8} {:>12} {:>12} {:>8.2f}%\n", to_string(r.role), r.std_dev, r.pruned ? "yes" : "no", r.zeros,
+                       r.elements, 100.0 * r.sparsity());
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        fmt::print("  status ok, {:.3f} s; results: {}\n", secs, (out / "results.json").string());
+    }
+    return 0;
+}
+
+int cmd_validate(const Options& o) {
+    engine::PluginHost& plugins = host();
+    int bad = 0;
+    for (const auto& f : o.files) {
+        try {
+            const engine::Experiment ex = engine::load_experiment(f, o.overrides, plugins);
+            fmt::print("{}: ok (experiment '{}', kind {})\n", f, ex.name, ex.kind);
+        } catch (const ConfigError& e) {
+            ++bad;
+            fmt::print(stderr, "{}\n", e.what());
+        }
+    }
+    if (bad > 0) {
+        fmt::print(stderr, "{} of {} file(s) invalid\n", bad, o.files.size());
+        return 2;
+    }
+    return 0;
+}
+
+int cmd_plugins_list(const Options& o) {
+    engine::PluginHost& plugins = host();
+    const auto items = o.kind.empty() ? plugins.list() : plugins.list(parse_kind(o.kind));
+    if (o.json) {
+        nlohmann::json a = nlohmann::json::array();
+        for (const auto* p : items)
+            a.push_back({{"name", p->name}, {"kind", to_string(p->kind)}, {"library", p->library}, {"version", p->version},
+                         {"file", p->file.string()}, {"doc", first_line(p->doc)}});
+        fmt::print("{}\n", a.dump(2));
+        return 0;
+    }
+    fmt::print("{:<24} {:<10} {:<12} {:<8} {}\n", "NAME", "KIND", "LIBRARY", "VERSION", "DESCRIPTION");
+    for (const auto* p : items) fmt::print("{:<24} {:<10} {:<12} {:<8} {}\n", p->name, to_string(p->kind), p->library, p->version, first_line(p->doc));
+    return 0;
+}
+
+int cmd_plugins_describe(const Options& o) {
+    engine::PluginHost& plugins = host();
+    const engine::PluginInfo* info = plugins.find_any(o.plugin_name);
+    if (info == nullptr) {
+        std::vector<const engine::PluginInfo*> matches;
+        for (const auto* p : plugins.list())
+            if (p->name.substr(p->name.find('.') + 1) == o.plugin_name) matches.push_back(p);
+        if (matches.size() == 1) info = matches.front();
+    }
+    if (info == nullptr) {
+        std::vector<std::string> all;
+        for (const auto* p : plugins.list()) all.push_back(p->name);
+        const std::string near = config::closest_match(o.plugin_name, all);
+        throw ConfigError(near.empty() ? fmt::format("error: no plugin named '{}' (see `transcode plugins list`)", o.plugin_name)
+                                       : fmt::format("error: no plugin named '{}'; did you mean '{}'?", o.plugin_name, near));
+    }
+    if (o.json) {
+        nlohmann::json j{{"name", info->name}, {"kind", to_string(info->kind)}, {"library", info->library}, {"version", info->version},
+                         {"file", info->file.string()}, {"doc", info->doc}, {"params", nlohmann::json::array()}};
+        for (const auto& s : info->schema) j["params"].push_back(spec_json(s));
+        fmt::print("{}\n", j.dump(2));
+        return 0;
+    }
+    fmt::print("{} ({} plugin, library {} {}, {})\n", info->name, to_string(info->kind), info->library, info->version, info->file.string());
+    fmt::print("  {}\n", [&] {
+        std::string d = info->doc;
+        for (std::size_t p = d.find('\n'); p != std::string::npos; p = d.find('\n', p + 3)) d.replace(p, 1, "\n  ");
+        return d;
+    }());
+    fmt::print("parameters:\n");
+    if (info->schema.empty()) fmt::print("  (none)\n");
+    for (const auto& s : info->schema) print_spec(s, 2);
+    return 0;
+}
+
+int cmd_version() {
+    fmt::print("transcode {} (SDK ABI {})\n", engine::engine_version(), TRANSCODE_SDK_ABI_VERSION);
+    return 0;
+}
+
+}  // namespace
+
+void add_commands(CLI::App& app, Options& o) {
+    auto* run = app.add_subcommand("run", "Run an experiment file and write results.json");
+    run->add_option("experiment", o.experiment, "Experiment YAML file")->required()->check(CLI::ExistingFile);
+    run->add_option("--out", o.out_dir, "Output folder (default: out/<experiment name>)");
+    run->add_option("--set", o.overrides, "Override a config field: PATH=VALUE, e.g. --set seed=7 (repeatable)");
+    run->add_option("--threads", o.threads, "Worker threads (results do not depend on it)")
+        ->check(CLI::Range(1, 1024))
+        ->default_val(std::max(1u, std::thread::hardware_concurrency()));
+    run->add_flag("--quiet,-q", o.quiet, "Print only warnings and errors");
+
+    auto* validate = app.add_subcommand("validate", "Check experiment files, including every plugin parameter; runs nothing");
+    validate->add_option("files", o.files, "YAML files to check")->required();
+    validate->add_option("--set", o.overrides, "Override a config field: PATH=VALUE (repeatable)");
+
+    auto* plugins = app.add_subcommand("plugins", "List and describe the loaded plugins");
+    plugins->require_subcommand(1);
+    auto* list = plugins->add_subcommand("list", "List plugins: name, kind, library, version, description");
+    list->add_option("--kind", o.kind, "Only plugins of this kind")->check(CLI::IsMember(kind_names));
+    list->add_flag("--json", o.json, "Print JSON");
+    auto* describe = plugins->add_subcommand("describe", "Show a plugin's documentation and parameter schema");
+    describe->add_option("name", o.plugin_name, "Plugin name, qualified (library.component) or short")->required();
+    describe->add_flag("--json", o.json, "Print JSON");
+
+    app.add_subcommand("version", "Print the engine version and the SDK ABI version");
+}
+
+int run_selected(CLI::App& app, const Options& o) {
+    if (app.got_subcommand("run")) return cmd_run(o);
+    if (app.got_subcommand("validate")) return cmd_validate(o);
+    if (app.got_subcommand("version")) return cmd_version();
+    if (auto* plugins = app.get_subcommand("plugins"); plugins->parsed()) {
+        if (plugins->got_subcommand("list")) return cmd_plugins_list(o);
+        if (plugins->got_subcommand("describe")) return cmd_plugins_describe(o);
+    }
+    throw InternalError("no command selected");
+}
+
+}  // namespace transcode::cli

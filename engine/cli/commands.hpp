@@ -1,0 +1,31 @@
+// The `transcode` subcommands: run, validate, plugins list/describe, version.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace transcode::cli {
+
+/// Everything the command line sets, filled in by CLI11.
+struct Options {
+    // run / validate
+    std::string experiment;
+    std::vector<std::string> files;
+    std::string out_dir;
+    std::vector<std::string> overrides;
+    int threads = 0;
+    bool quiet = false;
+    // plugins
+    std::string kind;
+    std::string plugin_name;
+    bool json = false;
+};
+
+void add_commands(CLI::App& app, Options& options);
+
+/// Runs the subcommand that was parsed; returns the exit code.
+int run_selected(CLI::App& app, const Options& options);
+
+}  // namespace transcode::cli

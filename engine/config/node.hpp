@@ -1,0 +1,49 @@
+// Node: a YAML document tree in which every value remembers its file, line and column.
+//
+// Loading resolves `include:` keys (a map may say `include: other.yaml`, relative to its own file,
+// and override any of the included fields beside it) and applies `--set a.b.c=value` overrides.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config/diagnostics.hpp"
+
+namespace transcode::config {
+
+class Node {
+public:
+    enum class Kind { null, scalar, sequence, map };
+
+    Kind kind = Kind::null;
+    Location where;
+    std::string scalar;  ///< the scalar's text, for Kind::scalar
+    bool quoted = false; ///< a quoted scalar is always a string
+    std::vector<Node> items;                                 ///< Kind::sequence
+    std::vector<std::pair<std::string, Node>> fields;        ///< Kind::map, in file order
+    std::vector<Location> key_locations;                     ///< Kind::map: where each key is
+
+    const Node* find(std::string_view key) const;
+    Node* find(std::string_view key);
+    /// "scalar", "list", "map" or "null", for messages.
+    const char* kind_name() const;
+};
+
+/// Parses a YAML file and resolves its includes. Problems (unreadable file, malformed YAML, a
+/// missing or cyclic include) are added to `diags`; the returned node is then partial.
+Node load_file(const std::filesystem::path& file, Diagnostics& diags);
+
+/// Parses YAML text; `source` names it in diagnostics. Includes resolve relative to `base_dir`.
+Node load_string(std::string_view text, const std::string& source, Diagnostics& diags,
+                 const std::filesystem::path& base_dir = {});
+
+/// Applies one `PATH=VALUE` override (VALUE is parsed as YAML). Intermediate maps are created as
+/// needed; whether the path is a valid key is checked later, by validation, like any other key.
+/// A malformed override is added to `diags` with file "--set".
+void apply_override(Node& root, std::string_view expr, Diagnostics& diags);
+
+}  // namespace transcode::config

@@ -1,0 +1,52 @@
+// Experiment: one YAML file = one reproducible run. Loading validates the whole file, loads the
+// plugins it lists, resolves plugin names and validates their parameters, and reports every
+// problem at once.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "config/node.hpp"
+#include "plugin_host/plugin_host.hpp"
+#include "transcode/sdk.hpp"
+
+namespace transcode::engine {
+
+/// A chosen plugin with its validated parameters.
+struct PluginChoice {
+    const PluginInfo* info = nullptr;
+    Params params;
+};
+
+/// Settings of `kind: sparsity_probe`.
+struct SparsityProbeSettings {
+    std::int64_t rows = 0;
+    std::int64_t cols = 0;
+    double activation_std = 0;
+    double gradient_std = 0;
+};
+
+struct Experiment {
+    std::filesystem::path file;
+    std::string name;
+    std::string description;
+    std::string kind;
+    std::uint64_t seed = 0;
+    RunMode mode = RunMode::training;
+    PluginChoice pruning;
+    SparsityProbeSettings probe;
+    /// The whole resolved config (includes, overrides and defaults applied), for results.json.
+    Value resolved;
+};
+
+/// The schema of an experiment file, for validation and documentation.
+const ParamSchema& experiment_schema();
+
+/// Loads, validates and resolves an experiment. `overrides` are `PATH=VALUE` strings (--set).
+/// Loads the libraries listed under `plugins:` into `host`. Throws ConfigError listing every
+/// problem found, each as FILE:LINE:COL: error: path: message (rule).
+Experiment load_experiment(const std::filesystem::path& file, const std::vector<std::string>& overrides, PluginHost& host);
+
+}  // namespace transcode::engine

@@ -1,0 +1,65 @@
+#include "report/results.hpp"
+
+#include <fstream>
+
+#include <fmt/format.h>
+
+namespace fs = std::filesystem;
+
+namespace transcode::engine {
+
+const char* engine_version() { return TRANSCODE_ENGINE_VERSION; }
+
+nlohmann::json to_json(const Value& v) {
+    struct Visitor {
+        nlohmann::json operator()(std::monostate) const { return nullptr; }
+        nlohmann::json operator()(bool b) const { return b; }
+        nlohmann::json operator()(std::int64_t i) const { return i; }
+        nlohmann::json operator()(double d) const { return d; }
+        nlohmann::json operator()(const std::string& s) const { return s; }
+        nlohmann::json operator()(const ValueList& l) const {
+            nlohmann::json a = nlohmann::json::array();
+            for (const auto& x : l) a.push_back(to_json(x));
+            return a;
+        }
+        nlohmann::json operator()(const ValueMap& m) const {
+            nlohmann::json o = nlohmann::json::object();
+            for (const auto& [k, x] : m) o[k] = to_json(x);
+            return o;
+        }
+    };
+    return std::visit(Visitor{}, v.storage());
+}
+
+nlohmann::json sparsity_probe_results(const Experiment& ex, const PluginHost& host, const SparsityProbeResult& r) {
+    nlohmann::json doc;
+    doc["experiment"] = {{"name", ex.name}, {"kind", ex.kind}, {"file", ex.file.string()}, {"seed", ex.seed}, {"description", ex.description},
+                         {"mode", ex.mode == RunMode::training ? "training" : "inference"}};
+    doc["engine_version"] = engine_version();
+    doc["sdk_abi_version"] = TRANSCODE_SDK_ABI_VERSION;
+    doc["plugins"] = nlohmann::json::object();
+    for (const auto& [name, version] : host.library_versions()) doc["plugins"][name] = version;
+    doc["config"] = to_json(ex.resolved);
+    doc["pruning"] = {{"plugin", ex.pruning.info->name}, {"params", to_json(Value{ex.pruning.params.values()})}};
+    nlohmann::json sparsity = nlohmann::json::object();
+    for (const auto& role : r.roles)
+        sparsity[to_string(role.role)] = {{"zeros", role.zeros}, {"elements", role.elements}, {"sparsity", role.sparsity()},
+                                          {"pruned", role.pruned}, {"source_std", role.std_dev}};
+    doc["sparsity"] = sparsity;
+    doc["status"] = "ok";
+    return doc;
+}
+
+void write_json_file(const fs::path& file, const nlohmann::json& doc) {
+    if (file.has_parent_path()) fs::create_directories(file.parent_path());
+    const fs::path tmp = file.string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) throw ConfigError(fmt::format("{}: cannot write results (is the output folder writable?)", file.string()));
+        out << doc.dump(2) << '\n';
+        if (!out) throw Error(fmt::format("{}: write failed", tmp.string()));
+    }
+    fs::rename(tmp, file);
+}
+
+}  // namespace transcode::engine

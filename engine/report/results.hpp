@@ -1,0 +1,25 @@
+// results.json: the stable, documented output of every run (schema in README.md, "Results").
+#pragma once
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "experiment/experiment.hpp"
+#include "experiment/sparsity_probe.hpp"
+#include "plugin_host/plugin_host.hpp"
+
+namespace transcode::engine {
+
+/// The engine's version string (from CMake's project version).
+const char* engine_version();
+
+nlohmann::json to_json(const Value& v);
+
+/// The results document of a sparsity-probe run.
+nlohmann::json sparsity_probe_results(const Experiment& ex, const PluginHost& host, const SparsityProbeResult& r);
+
+/// Writes `doc` (pretty-printed) to `file` atomically: a reader never sees a partial file.
+void write_json_file(const std::filesystem::path& file, const nlohmann::json& doc);
+
+}  // namespace transcode::engine

@@ -1,0 +1,100 @@
+#include "topk.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace transcode::plugins::pruning {
+
+namespace {
+
+constexpr const char* plugin_name = "pruning.topk";
+
+ParamSchema topk_schema() {
+    return {
+        ParamSpec::integer("k", "entries kept in each row: the k of largest magnitude")
+            .unit("elements")
+            .min(1)
+            .default_value(32),
+        ParamSpec::list("targets",
+                        "tensor roles to prune (at least one; for no pruning at all use pruning.none). Gradient roles "
+                        "are pruned in training only",
+                        ParamSpec::enumeration("target", "a tensor role",
+                                               {"activation", "activation_gradient", "weight_gradient"}))
+            .min(1)
+            .default_value(ValueList{Value("activation")}),
+    };
+}
+
+// The magnitude of x as an integer that orders like |x|: the bits of a non-negative float compare
+// like the float itself. -0.0 and +0.0 map to the same key, and every NaN ranks above infinity, so
+// a NaN is always kept (never hidden by pruning). Any two floats compare, so the order is total.
+inline std::uint64_t magnitude_key(float x) { return std::bit_cast<std::uint32_t>(x) & 0x7fffffffu; }
+
+// One key per column: the magnitude in the high half, the inverted column index in the low half.
+// Keys are distinct, and a larger key means a larger magnitude or, on a tie, a lower column.
+inline std::uint64_t rank_key(float x, std::uint32_t col) {
+    return (magnitude_key(x) << 32) | (std::numeric_limits<std::uint32_t>::max() - col);
+}
+
+// Column indices must fit the low half of a key, and the loops below count in 32 bits.
+constexpr std::int64_t max_cols = std::numeric_limits<std::uint32_t>::max();
+
+}  // namespace
+
+TopK::TopK(const Params& params)
+    : k_(params.get_int("k")),
+      targets_(read_roles(params, "targets",
+                          {TensorRole::activation, TensorRole::activation_gradient, TensorRole::weight_gradient}, plugin_name)) {
+    if (k_ < 1) throw ConfigError(std::string(plugin_name) + ": k must be >= 1, got " + std::to_string(k_));
+    if (targets_.empty())
+        throw ConfigError(std::string(plugin_name) + ": targets is empty; name at least one role, or use pruning.none");
+}
+
+bool TopK::prunes(TensorRole role, RunMode mode) const {
+    if (!targets_.contains(role)) return false;
+    return !is_gradient(role) || mode == RunMode::training;
+}
+
+PruneStats TopK::prune(TensorView t, RunMode mode) const {
+    const std::int64_t n = element_count(t);
+    if (n == 0) return {};
+    if (!prunes(t.role, mode) || t.cols <= k_) return {count_zeros(t.data, n), n};
+    if (t.cols > max_cols)
+        throw PluginError(std::string(plugin_name) + ": tensor '" + std::string(t.name) + "' has rows of " +
+                          std::to_string(t.cols) + " columns; at most " + std::to_string(max_cols) + " are supported");
+
+    const auto cols = static_cast<std::uint32_t>(t.cols);
+    std::vector<std::uint64_t> keys(cols);
+    const auto kth = static_cast<std::ptrdiff_t>(k_ - 1);
+    std::int64_t zeros = 0;
+    for (std::int64_t r = 0; r < t.rows; ++r) {
+        float* row = t.row(r);
+        for (std::uint32_t c = 0; c < cols; ++c) keys[c] = rank_key(row[c], c);
+        std::nth_element(keys.begin(), keys.begin() + kth, keys.end(), std::greater<>{});
+        // The k kept entries are exactly those whose key is at least the k-th largest key.
+        const std::uint64_t cut = keys[static_cast<std::size_t>(kth)];
+        for (std::uint32_t c = 0; c < cols; ++c) row[c] = rank_key(row[c], c) >= cut ? row[c] : 0.0f;
+        zeros += count_zeros(row, t.cols);
+    }
+    return {zeros, n};
+}
+
+Factory topk_factory() {
+    return Factory{
+        PluginKind::pruning,
+        plugin_name,
+        "Top-k: keep the k largest magnitudes of each row and zero the rest (the published baseline)\n"
+        "Exactly k entries of each row are kept; ties in magnitude go to the lower column index. Rows of at most k\n"
+        "columns are kept whole. A NaN ranks above every number, so it is kept. Gradient roles are pruned in training\n"
+        "only. Zeros already in a tensor count toward its sparsity, also in tensors that are not pruned.",
+        topk_schema(),
+        [](const Params& params) -> std::unique_ptr<PluginObject> { return std::make_unique<TopK>(params); },
+    };
+}
+
+}  // namespace transcode::plugins::pruning

@@ -1,0 +1,29 @@
+// pruning.topk: keeps the k largest magnitudes of each row (the published baseline for DynaProp).
+#pragma once
+
+#include <cstdint>
+
+#include "tensor_ops.hpp"
+#include "transcode/plugin.hpp"
+#include "transcode/pruning.hpp"
+
+namespace transcode::plugins::pruning {
+
+/// Keeps exactly the k entries of largest |x| in each row of a targeted tensor and zeroes the rest.
+/// Ties go to the lower column index. Rows of at most k columns are kept whole.
+class TopK final : public PruningStrategy {
+public:
+    explicit TopK(const Params& params);
+
+    bool prunes(TensorRole role, RunMode mode) const override;
+    PruneStats prune(TensorView t, RunMode mode) const override;
+
+private:
+    std::int64_t k_;
+    RoleSet targets_;
+};
+
+/// The factory of pruning.topk: kind, name, doc, parameter schema and create function.
+Factory topk_factory();
+
+}  // namespace transcode::plugins::pruning

@@ -1,0 +1,434 @@
+// The built-in "pruning" plugin library (pruning.dynaprop, pruning.topk, pruning.none), loaded
+// through the real plugin host and configured through the real schema validation.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/schema_validation.hpp"
+#include "plugin_host/plugin_host.hpp"
+#include "transcode/pruning.hpp"
+
+namespace {
+
+using transcode::PruneStats;
+using transcode::PruningStrategy;
+using transcode::RunMode;
+using transcode::TensorRole;
+using transcode::TensorView;
+using transcode::engine::PluginHost;
+using transcode::engine::PluginInfo;
+using transcode::engine::PluginPtr;
+
+constexpr TensorRole all_roles[] = {TensorRole::weight, TensorRole::activation, TensorRole::activation_gradient,
+                                    TensorRole::weight_gradient, TensorRole::optimizer_state};
+constexpr RunMode all_modes[] = {RunMode::inference, RunMode::training};
+
+const PluginHost& host() {
+    static const std::unique_ptr<PluginHost> instance = [] {
+        auto h = std::make_unique<PluginHost>();
+        h->load_defaults();
+        return h;
+    }();
+    return *instance;
+}
+
+const PluginInfo& pruning_info(std::string_view name) {
+    const PluginInfo* info = host().find(name, transcode::PluginKind::pruning);
+    REQUIRE_MESSAGE(info != nullptr, "pruning plugin '" << std::string(name) << "' is not loaded");
+    return *info;
+}
+
+/// Creates a pruning strategy from YAML parameters, validated against its schema like a config file.
+PluginPtr<PruningStrategy> make_pruning(std::string_view name, std::string_view yaml = "") {
+    const PluginInfo& info = pruning_info(name);
+    return host().create<PruningStrategy>(info, transcode::config::parse_params(info.schema, yaml));
+}
+
+struct Tensor {
+    std::vector<float> data;
+    std::int64_t rows = 0;
+    std::int64_t cols = 0;
+
+    TensorView view(TensorRole role) { return TensorView{data.data(), rows, cols, role, "test"}; }
+};
+
+Tensor make_tensor(std::int64_t rows, std::int64_t cols, std::vector<float> data) {
+    REQUIRE(static_cast<std::int64_t>(data.size()) == rows * cols);
+    return Tensor{std::move(data), rows, cols};
+}
+
+/// Standard normal values with no exact zero, from a fixed seed.
+Tensor gaussian(std::int64_t rows, std::int64_t cols, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    Tensor t{std::vector<float>(static_cast<std::size_t>(rows * cols)), rows, cols};
+    for (float& x : t.data) {
+        do x = normal(rng);
+        while (x == 0.0f);
+    }
+    return t;
+}
+
+bool bit_identical(const std::vector<float>& a, const std::vector<float>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+std::int64_t zeros_in(const std::vector<float>& v) {
+    return std::count_if(v.begin(), v.end(), [](float x) { return x == 0.0f; });
+}
+
+}  // namespace
+
+TEST_CASE("pruning plugins: the library registers dynaprop, topk and none with documented schemas") {
+    for (const char* name : {"dynaprop", "topk", "none"}) {
+        CAPTURE(name);
+        const PluginInfo& info = pruning_info(name);
+        CHECK(info.kind == transcode::PluginKind::pruning);
+        CHECK(info.name == std::string("pruning.") + name);
+        CHECK(info.library == "pruning");
+        CHECK(info.version == "0.1.0");
+        CHECK(&info == host().find(std::string("pruning.") + name, transcode::PluginKind::pruning));
+        CHECK_FALSE(info.doc.empty());
+        CHECK(info.doc.front() != '\n');
+        for (const transcode::ParamSpec& spec : info.schema) {
+            CAPTURE(spec.name());
+            CHECK_FALSE(spec.doc().empty());
+            CHECK(spec.default_value().has_value());
+        }
+    }
+    CHECK(pruning_info("none").schema.empty());
+
+    const auto dynaprop = transcode::config::parse_params(pruning_info("dynaprop").schema, "");
+    CHECK(dynaprop.get_float("tau_i_train") == 0.01);
+    CHECK(dynaprop.get_float("tau_i_infer") == 0.01);
+    CHECK(dynaprop.get_float("tau_t") == 1e-4);
+    CHECK(dynaprop.get_list("targets") ==
+          transcode::ValueList{transcode::Value("weight_gradient"), transcode::Value("activation_gradient")});
+
+    const auto topk = transcode::config::parse_params(pruning_info("topk").schema, "");
+    CHECK(topk.get_int("k") == 32);
+    CHECK(topk.get_list("targets") == transcode::ValueList{transcode::Value("activation")});
+}
+
+TEST_CASE("pruning plugins: the schemas reject negative thresholds, k < 1, unknown targets and empty topk targets") {
+    const auto& dynaprop = pruning_info("dynaprop").schema;
+    CHECK_THROWS_AS(transcode::config::parse_params(dynaprop, "tau_t: -0.001"), transcode::ConfigError);
+    CHECK_THROWS_AS(transcode::config::parse_params(dynaprop, "tau_i_train: -1"), transcode::ConfigError);
+    CHECK_THROWS_AS(transcode::config::parse_params(dynaprop, "targets: [activation]"), transcode::ConfigError);
+    CHECK_NOTHROW(transcode::config::parse_params(dynaprop, "targets: []"));
+
+    const auto& topk = pruning_info("topk").schema;
+    CHECK_THROWS_AS(transcode::config::parse_params(topk, "k: 0"), transcode::ConfigError);
+    CHECK_THROWS_AS(transcode::config::parse_params(topk, "targets: []"), transcode::ConfigError);
+    CHECK_THROWS_AS(transcode::config::parse_params(topk, "targets: [weight]"), transcode::ConfigError);
+}
+
+TEST_CASE("pruning.dynaprop: a threshold of 0 leaves nonzero data bit-identical in every role and mode") {
+    const auto p = make_pruning("dynaprop", "tau_i_train: 0\ntau_i_infer: 0\ntau_t: 0");
+    const Tensor original = gaussian(16, 64, 7);
+    for (TensorRole role : all_roles) {
+        for (RunMode mode : all_modes) {
+            CAPTURE(to_string(role));
+            CAPTURE(static_cast<int>(mode));
+            Tensor t = original;
+            const PruneStats stats = p->prune(t.view(role), mode);
+            CHECK(bit_identical(t.data, original.data));
+            CHECK(stats.zeros == 0);
+            CHECK(stats.elements == 16 * 64);
+        }
+    }
+}
+
+TEST_CASE("pruning.dynaprop: sparsity grows with tau and matches the Gaussian mass below tau") {
+    const Tensor original = gaussian(128, 128, 2024);
+    const double n = 128.0 * 128.0;
+    double previous = -1.0;
+    for (const char* tau : {"0", "0.001", "0.01", "0.05", "0.1", "0.3", "0.5", "1", "2", "4"}) {
+        CAPTURE(tau);
+        const auto p = make_pruning("dynaprop", std::string("tau_i_train: ") + tau);
+        Tensor t = original;
+        const PruneStats stats = p->prune(t.view(TensorRole::activation), RunMode::training);
+        REQUIRE(stats.elements == 128 * 128);
+        CHECK(stats.zeros == zeros_in(t.data));
+        const double sparsity = static_cast<double>(stats.zeros) / n;
+        CHECK(sparsity >= previous);
+        previous = sparsity;
+        // P(|x| <= tau) for a standard normal x is erf(tau / sqrt(2)).
+        const double threshold = std::stod(tau);
+        CHECK(std::fabs(sparsity - std::erf(threshold / std::sqrt(2.0))) < 0.02);
+        // Survivors are exactly the values with |x| > tau (compared exactly, in double), unchanged.
+        for (std::size_t i = 0; i < t.data.size(); ++i) {
+            if (std::fabs(static_cast<double>(original.data[i])) > threshold) {
+                REQUIRE(t.data[i] == original.data[i]);
+            } else {
+                REQUIRE(t.data[i] == 0.0f);
+            }
+        }
+    }
+    CHECK(previous > 0.99);
+}
+
+TEST_CASE("pruning.dynaprop: exact result on a hand-computed example, with NaN left untouched") {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const auto p = make_pruning("dynaprop", "tau_i_infer: 0.01");
+    // |x| <= 0.01 goes: -0.01, 0.0, 0.005, -0.0 and 0.01; 0.0100001 and the rest stay; NaN stays.
+    Tensor t = make_tensor(2, 5, {0.5f, -0.01f, 0.0f, 0.02f, -0.3f, 0.005f, nan, -0.0f, 0.01f, 0.0100001f});
+    const PruneStats stats = p->prune(t.view(TensorRole::activation), RunMode::inference);
+    CHECK(stats.zeros == 5);
+    CHECK(stats.elements == 10);
+    const std::vector<float> expected{0.5f, 0.0f, 0.0f, 0.02f, -0.3f, 0.0f, nan, 0.0f, 0.0f, 0.0100001f};
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        CAPTURE(i);
+        if (std::isnan(expected[i])) {
+            CHECK(std::isnan(t.data[i]));
+        } else {
+            CHECK(t.data[i] == expected[i]);
+        }
+    }
+}
+
+TEST_CASE("pruning.dynaprop: |x| equal to tau is pruned, the next float above it is kept") {
+    const auto p = make_pruning("dynaprop", "tau_t: 0.5");
+    const float above = std::nextafter(0.5f, 1.0f);
+    Tensor t = make_tensor(1, 4, {0.5f, -0.5f, above, -above});
+    const PruneStats stats = p->prune(t.view(TensorRole::weight_gradient), RunMode::training);
+    CHECK(stats.zeros == 2);
+    CHECK(t.data == std::vector<float>{0.0f, 0.0f, above, -above});
+}
+
+TEST_CASE("pruning.dynaprop: training and inference use their own activation thresholds") {
+    const auto p = make_pruning("dynaprop", "tau_i_train: 0.5\ntau_i_infer: 0.05");
+    const Tensor original = make_tensor(1, 4, {0.01f, 0.1f, 0.4f, 0.9f});
+
+    Tensor training = original;
+    CHECK(p->prune(training.view(TensorRole::activation), RunMode::training).zeros == 3);
+    CHECK(training.data == std::vector<float>{0.0f, 0.0f, 0.0f, 0.9f});
+
+    Tensor inference = original;
+    CHECK(p->prune(inference.view(TensorRole::activation), RunMode::inference).zeros == 1);
+    CHECK(inference.data == std::vector<float>{0.0f, 0.1f, 0.4f, 0.9f});
+}
+
+TEST_CASE("pruning.dynaprop: gradients are pruned in training only, and their natural zeros are still counted") {
+    const auto p = make_pruning("dynaprop", "tau_t: 0.5");
+    const Tensor original = make_tensor(2, 3, {0.1f, 0.0f, -0.2f, 0.7f, 0.3f, -0.9f});
+    for (TensorRole role : {TensorRole::activation_gradient, TensorRole::weight_gradient}) {
+        CAPTURE(to_string(role));
+        CHECK_FALSE(p->prunes(role, RunMode::inference));
+        CHECK(p->prunes(role, RunMode::training));
+
+        Tensor inference = original;
+        const PruneStats untouched = p->prune(inference.view(role), RunMode::inference);
+        CHECK(bit_identical(inference.data, original.data));
+        CHECK(untouched.zeros == 1);
+        CHECK(untouched.elements == 6);
+
+        Tensor training = original;
+        const PruneStats pruned = p->prune(training.view(role), RunMode::training);
+        CHECK(training.data == std::vector<float>{0.0f, 0.0f, 0.0f, 0.7f, 0.0f, -0.9f});
+        CHECK(pruned.zeros == 4);
+    }
+}
+
+TEST_CASE("pruning.dynaprop: targets choose which gradient roles are pruned") {
+    const Tensor original = make_tensor(1, 4, {1e-5f, -2e-5f, 0.5f, 0.0f});
+    struct Case {
+        const char* yaml;
+        bool weight_gradient;
+        bool activation_gradient;
+    };
+    for (const Case& c : {Case{"", true, true}, Case{"targets: [weight_gradient]", true, false},
+                          Case{"targets: [activation_gradient]", false, true}, Case{"targets: []", false, false}}) {
+        CAPTURE(c.yaml);
+        const auto p = make_pruning("dynaprop", c.yaml);
+        CHECK(p->prunes(TensorRole::activation, RunMode::training));
+        CHECK(p->prunes(TensorRole::weight_gradient, RunMode::training) == c.weight_gradient);
+        CHECK(p->prunes(TensorRole::activation_gradient, RunMode::training) == c.activation_gradient);
+        for (auto [role, pruned] : {std::pair{TensorRole::weight_gradient, c.weight_gradient},
+                                    std::pair{TensorRole::activation_gradient, c.activation_gradient}}) {
+            Tensor t = original;
+            const PruneStats stats = p->prune(t.view(role), RunMode::training);
+            CHECK(stats.zeros == (pruned ? 3 : 1));
+            CHECK(bit_identical(t.data, original.data) == !pruned);
+        }
+    }
+}
+
+TEST_CASE("pruning.dynaprop: weights and optimizer state are never pruned, but their zeros are counted") {
+    const auto p = make_pruning("dynaprop", "tau_i_train: 10\ntau_i_infer: 10\ntau_t: 10");
+    const Tensor original = make_tensor(2, 2, {0.0f, 1.0f, -0.0f, 2.0f});
+    for (TensorRole role : {TensorRole::weight, TensorRole::optimizer_state}) {
+        for (RunMode mode : all_modes) {
+            CAPTURE(to_string(role));
+            CHECK_FALSE(p->prunes(role, mode));
+            Tensor t = original;
+            const PruneStats stats = p->prune(t.view(role), mode);
+            CHECK(bit_identical(t.data, original.data));
+            CHECK(stats.zeros == 2);
+            CHECK(stats.elements == 4);
+        }
+    }
+}
+
+TEST_CASE("pruning.dynaprop: zeros already in a pruned tensor count toward its sparsity") {
+    const auto p = make_pruning("dynaprop", "tau_i_train: 0.1");
+    Tensor t = make_tensor(1, 6, {0.0f, 0.0f, 0.0f, 0.05f, 3.0f, -4.0f});
+    const PruneStats stats = p->prune(t.view(TensorRole::activation), RunMode::training);
+    CHECK(stats.zeros == 4);
+    CHECK(stats.elements == 6);
+}
+
+TEST_CASE("pruning plugins: empty tensors give zero counts") {
+    for (const char* name : {"dynaprop", "topk", "none"}) {
+        CAPTURE(name);
+        const auto p = make_pruning(name);
+        for (auto [rows, cols] : {std::pair<std::int64_t, std::int64_t>{0, 7}, {5, 0}, {0, 0}}) {
+            const PruneStats stats = p->prune(TensorView{nullptr, rows, cols, TensorRole::activation, "empty"}, RunMode::training);
+            CHECK(stats.zeros == 0);
+            CHECK(stats.elements == 0);
+        }
+    }
+}
+
+TEST_CASE("pruning.topk: keeps the k largest magnitudes of each row") {
+    const auto p = make_pruning("topk", "k: 2");
+    Tensor t = make_tensor(2, 4, {1.0f, -5.0f, 3.0f, 0.5f, 0.25f, 0.125f, -8.0f, 7.0f});
+    const PruneStats stats = p->prune(t.view(TensorRole::activation), RunMode::inference);
+    CHECK(t.data == std::vector<float>{0.0f, -5.0f, 3.0f, 0.0f, 0.0f, 0.0f, -8.0f, 7.0f});
+    CHECK(stats.zeros == 4);
+    CHECK(stats.elements == 8);
+}
+
+TEST_CASE("pruning.topk: ties go to the lower column index, keeping exactly k") {
+    const auto p = make_pruning("topk", "k: 3");
+    Tensor t = make_tensor(3, 5, {
+                                     2.0f, -1.0f, 1.0f, -2.0f, 1.0f,  // the two 2s, then the first 1
+                                     1.0f, 1.0f,  1.0f, 1.0f,  1.0f,  // all equal: the first three
+                                     0.0f, -0.0f, 0.0f, 5.0f,  0.0f,  // 5, then the first two zeros
+                                 });
+    const PruneStats stats = p->prune(t.view(TensorRole::activation), RunMode::training);
+    const std::vector<float> expected{2.0f, -1.0f, 0.0f, -2.0f, 0.0f,  //
+                                      1.0f, 1.0f,  1.0f, 0.0f,  0.0f,  //
+                                      0.0f, -0.0f, 0.0f, 5.0f,  0.0f};
+    CHECK(t.data == expected);
+    CHECK(std::signbit(t.data[11]));  // a kept -0.0 is kept as it was
+    CHECK(stats.zeros == 2 + 2 + 4);
+}
+
+TEST_CASE("pruning.topk: on random rows exactly k survive, and they are the largest") {
+    const std::int64_t rows = 50;
+    const std::int64_t cols = 100;
+    const auto p = make_pruning("topk", "k: 32");
+    const Tensor original = gaussian(rows, cols, 99);
+    Tensor t = original;
+    const PruneStats stats = p->prune(t.view(TensorRole::activation), RunMode::inference);
+    CHECK(stats.elements == rows * cols);
+    CHECK(stats.zeros == rows * (cols - 32));
+    for (std::int64_t r = 0; r < rows; ++r) {
+        CAPTURE(r);
+        float min_kept = std::numeric_limits<float>::infinity();
+        float max_dropped = 0.0f;
+        std::int64_t kept = 0;
+        for (std::int64_t c = 0; c < cols; ++c) {
+            const auto i = static_cast<std::size_t>(r * cols + c);
+            if (t.data[i] != 0.0f) {
+                REQUIRE(t.data[i] == original.data[i]);
+                ++kept;
+                min_kept = std::min(min_kept, std::fabs(original.data[i]));
+            } else {
+                max_dropped = std::max(max_dropped, std::fabs(original.data[i]));
+            }
+        }
+        CHECK(kept == 32);
+        CHECK(min_kept >= max_dropped);
+    }
+}
+
+TEST_CASE("pruning.topk: rows of at most k columns are kept whole, and their zeros counted") {
+    for (const char* yaml : {"k: 4", "k: 5", "k: 1000"}) {
+        CAPTURE(yaml);
+        const auto p = make_pruning("topk", yaml);
+        const Tensor original = make_tensor(2, 4, {0.0f, 1e-9f, -3.0f, 2.0f, 4.0f, 0.0f, 0.0f, 1.0f});
+        Tensor t = original;
+        const PruneStats stats = p->prune(t.view(TensorRole::activation), RunMode::training);
+        CHECK(bit_identical(t.data, original.data));
+        CHECK(stats.zeros == 3);
+        CHECK(stats.elements == 8);
+    }
+}
+
+TEST_CASE("pruning.topk: NaN ranks above every number, so it is kept") {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const float inf = std::numeric_limits<float>::infinity();
+    const auto p = make_pruning("topk", "k: 2");
+    Tensor t = make_tensor(1, 5, {1.0f, nan, -inf, 100.0f, 2.0f});
+    const PruneStats stats = p->prune(t.view(TensorRole::activation), RunMode::training);
+    CHECK(stats.zeros == 3);
+    CHECK(std::isnan(t.data[1]));
+    CHECK(t.data[2] == -inf);
+    CHECK(t.data[0] == 0.0f);
+    CHECK(t.data[3] == 0.0f);
+    CHECK(t.data[4] == 0.0f);
+}
+
+TEST_CASE("pruning.topk: targets choose the roles, and gradients are pruned in training only") {
+    const Tensor original = make_tensor(1, 3, {1.0f, 2.0f, 3.0f});
+    const auto pruned_zeros = [&](const PluginPtr<PruningStrategy>& p, TensorRole role, RunMode mode) {
+        Tensor t = original;
+        return p->prune(t.view(role), mode).zeros;
+    };
+
+    const auto by_default = make_pruning("topk", "k: 1");
+    CHECK(by_default->prunes(TensorRole::activation, RunMode::inference));
+    CHECK(by_default->prunes(TensorRole::activation, RunMode::training));
+    CHECK(pruned_zeros(by_default, TensorRole::activation, RunMode::inference) == 2);
+    for (TensorRole role : {TensorRole::weight, TensorRole::activation_gradient, TensorRole::weight_gradient,
+                            TensorRole::optimizer_state}) {
+        CAPTURE(to_string(role));
+        CHECK_FALSE(by_default->prunes(role, RunMode::training));
+        CHECK(pruned_zeros(by_default, role, RunMode::training) == 0);
+    }
+
+    const auto gradients = make_pruning("topk", "k: 1\ntargets: [weight_gradient, activation_gradient]");
+    CHECK_FALSE(gradients->prunes(TensorRole::activation, RunMode::training));
+    CHECK(pruned_zeros(gradients, TensorRole::activation, RunMode::training) == 0);
+    for (TensorRole role : {TensorRole::activation_gradient, TensorRole::weight_gradient}) {
+        CAPTURE(to_string(role));
+        CHECK(gradients->prunes(role, RunMode::training));
+        CHECK_FALSE(gradients->prunes(role, RunMode::inference));
+        CHECK(pruned_zeros(gradients, role, RunMode::training) == 2);
+        CHECK(pruned_zeros(gradients, role, RunMode::inference) == 0);
+    }
+}
+
+TEST_CASE("pruning.topk: the factory refuses empty targets that bypass the schema") {
+    const PluginInfo& info = pruning_info("topk");
+    const transcode::Params params(transcode::ValueMap{{"k", transcode::Value(2)}, {"targets", transcode::Value(transcode::ValueList{})}});
+    CHECK_THROWS_AS(host().create<PruningStrategy>(info, params), transcode::PluginError);
+}
+
+TEST_CASE("pruning.none: changes nothing in any role or mode, and counts the zeros already there") {
+    const auto p = make_pruning("none");
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const Tensor original = make_tensor(2, 4, {0.0f, 1e-30f, -0.0f, nan, 0.5f, 0.0f, -7.0f, 1e-8f});
+    for (TensorRole role : all_roles) {
+        for (RunMode mode : all_modes) {
+            CAPTURE(to_string(role));
+            CHECK_FALSE(p->prunes(role, mode));
+            Tensor t = original;
+            const PruneStats stats = p->prune(t.view(role), mode);
+            CHECK(bit_identical(t.data, original.data));
+            CHECK(stats.zeros == 3);
+            CHECK(stats.elements == 8);
+        }
+    }
+}
