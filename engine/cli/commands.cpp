@@ -174,7 +174,10 @@ int cmd_plugins_describe(const Options& o) {
     }
     if (info == nullptr) {
         std::vector<std::string> all;
-        for (const auto* p : plugins.list()) all.push_back(p->name);
+        for (const auto* p : plugins.list()) {
+            all.push_back(p->name);
+            all.push_back(p->name.substr(p->name.find('.') + 1));
+        }
         const std::string near = config::closest_match(o.plugin_name, all);
         throw ConfigError(near.empty() ? fmt::format("error: no plugin named '{}' (see `transcode plugins list`)", o.plugin_name)
                                        : fmt::format("error: no plugin named '{}'; did you mean '{}'?", o.plugin_name, near));
@@ -209,7 +212,7 @@ void add_commands(CLI::App& app, Options& o) {
     auto* run = app.add_subcommand("run", "Run an experiment file and write results.json");
     run->add_option("experiment", o.experiment, "Experiment YAML file")->required()->check(CLI::ExistingFile);
     run->add_option("--out", o.out_dir, "Output folder (default: out/<experiment name>)");
-    run->add_option("--set", o.overrides, "Override a config field: PATH=VALUE, e.g. --set seed=7 (repeatable)");
+    run->add_option("--set", o.overrides, "Override a config field: PATH=VALUE, e.g. --set seed=7 (repeatable)")->allow_extra_args(false);
     run->add_option("--threads", o.threads, "Worker threads (results do not depend on it)")
         ->check(CLI::Range(1, 1024))
         ->default_val(std::max(1u, std::thread::hardware_concurrency()));
@@ -217,7 +220,7 @@ void add_commands(CLI::App& app, Options& o) {
 
     auto* validate = app.add_subcommand("validate", "Check experiment files, including every plugin parameter; runs nothing");
     validate->add_option("files", o.files, "YAML files to check")->required();
-    validate->add_option("--set", o.overrides, "Override a config field: PATH=VALUE (repeatable)");
+    validate->add_option("--set", o.overrides, "Override a config field: PATH=VALUE (repeatable)")->allow_extra_args(false);
 
     auto* plugins = app.add_subcommand("plugins", "List and describe the loaded plugins");
     plugins->require_subcommand(1);

@@ -1,6 +1,7 @@
 #include "config/diagnostics.hpp"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include <fmt/format.h>
@@ -17,8 +18,17 @@ void Diagnostics::add(Location where, std::string path, std::string message, std
 }
 
 std::string Diagnostics::format() const {
+    // File order: files in the order they were first reported, then line and column.
+    std::vector<std::string> files;
+    for (const auto& d : items_)
+        if (std::find(files.begin(), files.end(), d.where.file) == files.end()) files.push_back(d.where.file);
+    auto rank = [&](const Diagnostic& d) {
+        return std::make_tuple(std::find(files.begin(), files.end(), d.where.file) - files.begin(), d.where.line, d.where.column);
+    };
+    std::vector<Diagnostic> sorted = items_;
+    std::stable_sort(sorted.begin(), sorted.end(), [&](const Diagnostic& a, const Diagnostic& b) { return rank(a) < rank(b); });
     std::string out;
-    for (const auto& d : items_) {
+    for (const auto& d : sorted) {
         if (!out.empty()) out += '\n';
         out += d.format();
     }
@@ -30,18 +40,20 @@ void Diagnostics::throw_if_any() const {
 }
 
 namespace {
+// Optimal-string-alignment distance: insertions, deletions, substitutions and transpositions of
+// adjacent characters ("sede" -> "seed") each cost one edit.
 std::size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
     for (std::size_t i = 1; i <= a.size(); ++i) {
-        cur[0] = i;
         for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+            const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
         }
-        std::swap(prev, cur);
     }
-    return prev[b.size()];
+    return d[a.size()][b.size()];
 }
 }  // namespace
 

@@ -43,7 +43,7 @@ private:
 };
 
 /// The closest of `candidates` to `word` when it is close enough to be a likely typo
-/// (edit distance at most max(1, |word| / 3)); empty otherwise.
+/// (at most max(1, |word| / 3) edits, a swap of adjacent letters counting as one); empty otherwise.
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace transcode::config

@@ -205,6 +205,18 @@ TEST_CASE("pruning.dynaprop: |x| equal to tau is pruned, the next float above it
     CHECK(t.data == std::vector<float>{0.0f, 0.0f, above, -above});
 }
 
+TEST_CASE("pruning.dynaprop: thresholds compare exactly, so a float just above a decimal tau is kept") {
+    // The float nearest to 0.1 is 0.100000001490116..., which is above the real number 0.1.
+    const auto p = make_pruning("dynaprop", "tau_i_train: 0.1");
+    const float below = std::nextafter(0.1f, 0.0f);
+    REQUIRE(static_cast<double>(0.1f) > 0.1);
+    REQUIRE(static_cast<double>(below) < 0.1);
+    Tensor t = make_tensor(1, 4, {0.1f, -0.1f, below, -below});
+    const PruneStats stats = p->prune(t.view(TensorRole::activation), RunMode::training);
+    CHECK(stats.zeros == 2);
+    CHECK(t.data == std::vector<float>{0.1f, -0.1f, 0.0f, 0.0f});
+}
+
 TEST_CASE("pruning.dynaprop: training and inference use their own activation thresholds") {
     const auto p = make_pruning("dynaprop", "tau_i_train: 0.5\ntau_i_infer: 0.05");
     const Tensor original = make_tensor(1, 4, {0.01f, 0.1f, 0.4f, 0.9f});

@@ -1,0 +1,82 @@
+// Startup costs paid once per run (or once per candidate, when a sweep launches one process per
+// simulation): loading and validating an experiment file, and loading the plugin libraries.
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include "bench_common.hpp"
+#include "experiment/experiment.hpp"
+
+#ifndef TRANSCODE_SOURCE_DIR
+#error "TRANSCODE_SOURCE_DIR must be defined by the build (benchmarks/CMakeLists.txt)"
+#endif
+
+namespace transcode::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+// configs/experiments/quickstart.yaml through engine::load_experiment: read the file, parse the
+// YAML, validate it against the experiment schema, resolve the pruning plugin and validate its
+// parameters. The PluginHost is loaded once, outside the timed loop.
+void BM_ConfigLoadValidate(benchmark::State& state) {
+    auto host = load_host(state);
+    if (!host) return;
+    const fs::path file = fs::path(TRANSCODE_SOURCE_DIR) / "configs" / "experiments" / "quickstart.yaml";
+    try {
+        (void)engine::load_experiment(file, {}, *host);  // fail here, with the reason, rather than in the loop
+    } catch (const std::exception& e) {
+        state.SkipWithError(fmt::format("{}: {}", file.string(), e.what()).c_str());
+        return;
+    }
+    for (auto _ : state) {
+        engine::Experiment ex = engine::load_experiment(file, {}, *host);
+        benchmark::DoNotOptimize(ex.pruning.info);
+    }
+    state.counters["experiments"] = rate(static_cast<double>(state.iterations()));
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(fs::file_size(file)));
+}
+BENCHMARK(BM_ConfigLoadValidate)->Unit(benchmark::kMicrosecond);
+
+// True when a file under `dir` is still mapped into this process.
+bool mapped_from(const fs::path& dir) {
+    std::ifstream maps("/proc/self/maps");
+    const std::string prefix = dir.lexically_normal().string();
+    for (std::string line; std::getline(maps, line);)
+        if (line.find(prefix) != std::string::npos) return true;
+    return false;
+}
+
+// A fresh PluginHost + load_defaults() per iteration: list the plugin folder, dlopen each library,
+// check its ABI, read its descriptor and copy its factories and schemas into the host; then the
+// host is destroyed and the libraries released.
+void BM_PluginLoad(benchmark::State& state) {
+    std::size_t factories = 0;
+    try {
+        engine::PluginHost probe;
+        probe.load_defaults();
+        factories = probe.list().size();
+    } catch (const std::exception& e) {
+        state.SkipWithError(fmt::format("loading the built-in plugins failed: {}", e.what()).c_str());
+        return;
+    }
+    for (auto _ : state) {
+        engine::PluginHost host;
+        host.load_defaults();
+        benchmark::DoNotOptimize(host.list().size());
+    }
+    state.counters["hosts"] = rate(static_cast<double>(state.iterations()));
+    state.counters["factories"] = static_cast<double>(factories);
+    // glibc never unloads a library that defines STB_GNU_UNIQUE symbols (it becomes NODELETE), so
+    // after the first load every dlopen finds the library already mapped. Say which case we timed.
+    state.SetLabel(mapped_from(engine::builtin_plugin_dir()) ? "warm: libraries stay mapped after the host is gone"
+                                                             : "cold: libraries are unmapped with the host");
+}
+BENCHMARK(BM_PluginLoad)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace transcode::bench

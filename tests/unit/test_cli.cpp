@@ -1,0 +1,147 @@
+// The real `transcode` executable on real configs: exit codes, messages and results.json.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.hpp"
+
+using transcode::test::read_file;
+using transcode::test::run_cli;
+using transcode::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+const std::string source_dir = TRANSCODE_SOURCE_DIR;
+const std::string fixtures = TRANSCODE_TEST_FIXTURES;
+const std::string quickstart = source_dir + "/configs/experiments/quickstart.yaml";
+}  // namespace
+
+TEST_CASE("transcode version") {
+    const auto r = run_cli("version");
+    CHECK(r.exit_code == 0);
+    CHECK(r.output == "transcode 0.1.0 (SDK ABI 1)\n");
+}
+
+TEST_CASE("every command has --help; a bad argument exits 2") {
+    for (const char* cmd : {"--help", "run --help", "validate --help", "plugins --help", "plugins list --help", "plugins describe --help", "version --help"}) {
+        CAPTURE(cmd);
+        const auto r = run_cli(cmd);
+        CHECK(r.exit_code == 0);
+        CHECK(r.output.find("Usage:") != std::string::npos);
+    }
+    CHECK(run_cli("frobnicate").exit_code == 2);
+    CHECK(run_cli("").exit_code == 2);
+    CHECK(run_cli("plugins list --kind gizmo").exit_code == 2);
+    const auto r = run_cli("run " + quickstart + " --threads 0");
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find("--threads: Value 0 not in range 1 to 1024") != std::string::npos);
+}
+
+TEST_CASE("validate reports all three mistakes of a file, each with file:line:col, and exits 2") {
+    const std::string file = fixtures + "/three_mistakes.yaml";
+    const auto r = run_cli("validate " + file);
+    CHECK(r.exit_code == 2);
+    CHECK(r.output == file + ":4:1: error: sede: unknown key 'sede'; did you mean 'seed'? (unknown-key)\n" + file +
+                          ":6:9: error: probe.rows: value -4 must be greater than 0 (range)\n" + file +
+                          ":10:12: error: pruning.params.tau_t: expected a float, got 'lots' (type)\n"
+                          "1 of 1 file(s) invalid\n");
+}
+
+TEST_CASE("validate accepts every shipped experiment") {
+    for (const auto& entry : fs::directory_iterator(source_dir + "/configs/experiments")) {
+        CAPTURE(entry.path().string());
+        const auto r = run_cli("validate " + entry.path().string());
+        CHECK(r.exit_code == 0);
+        CHECK(r.output.find(": ok (experiment '") != std::string::npos);
+    }
+}
+
+TEST_CASE("plugins list and describe show the real plugins and their schemas") {
+    const auto list = run_cli("plugins list");
+    CHECK(list.exit_code == 0);
+    CHECK(list.output.rfind("NAME", 0) == 0);
+    for (const char* name : {"pruning.dynaprop", "pruning.topk", "pruning.none", "search.random", "search.grid"}) CHECK(list.output.find(name) != std::string::npos);
+
+    const auto only_search = run_cli("plugins list --kind search --json");
+    CHECK(only_search.exit_code == 0);
+    const auto j = nlohmann::json::parse(only_search.output);
+    REQUIRE(j.is_array());
+    for (const auto& p : j) CHECK(p["kind"] == "search");
+
+    const auto d = run_cli("plugins describe dynaprop");
+    CHECK(d.exit_code == 0);
+    CHECK(d.output.rfind("pruning.dynaprop (pruning plugin, library pruning 0.1.0, ", 0) == 0);
+    CHECK(d.output.find("\n  tau_t: ") != std::string::npos);
+    CHECK(d.output.find("[0.0001]") != std::string::npos);
+
+    const auto dj = run_cli("plugins describe pruning.topk --json");
+    CHECK(dj.exit_code == 0);
+    const auto topk = nlohmann::json::parse(dj.output);
+    CHECK(topk["name"] == "pruning.topk");
+    CHECK(topk["params"][0]["name"] == "k");
+
+    const auto bad = run_cli("plugins describe dynaprp");
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.output == "error: no plugin named 'dynaprp'; did you mean 'dynaprop'?\n");
+}
+
+TEST_CASE("run the quickstart: results.json holds the measured sparsity, matching the Gaussian closed form") {
+    TempDir out;
+    const auto r = run_cli("run " + quickstart + " --quiet --out " + out.path().string());
+    REQUIRE(r.exit_code == 0);
+    const auto doc = nlohmann::json::parse(read_file(out.path() / "results.json"));
+    for (const char* key : {"experiment", "engine_version", "plugins", "config", "pruning", "sparsity", "status"}) CHECK(doc.contains(key));
+    CHECK(doc["status"] == "ok");
+    CHECK(doc["plugins"]["pruning"] == "0.1.0");
+    CHECK(doc["pruning"]["plugin"] == "pruning.dynaprop");
+    // DynaProp zeroes |x| <= tau; for x ~ N(0, s^2) that is a fraction erf(tau / (s sqrt 2)).
+    const double tau_i = doc["pruning"]["params"]["tau_i_train"], tau_t = doc["pruning"]["params"]["tau_t"];
+    const double s_act = doc["sparsity"]["activation"]["source_std"], s_grad = doc["sparsity"]["weight_gradient"]["source_std"];
+    CHECK(doc["sparsity"]["activation"]["sparsity"].get<double>() == doctest::Approx(std::erf(tau_i / (s_act * std::sqrt(2.0)))).epsilon(0.05));
+    CHECK(doc["sparsity"]["weight_gradient"]["sparsity"].get<double>() == doctest::Approx(std::erf(tau_t / (s_grad * std::sqrt(2.0)))).epsilon(0.05));
+}
+
+TEST_CASE("runs are reproducible, independent of --threads, and --set changes them") {
+    TempDir a, b, c;
+    REQUIRE(run_cli("run " + quickstart + " -q --threads 1 --out " + a.path().string()).exit_code == 0);
+    REQUIRE(run_cli("run " + quickstart + " -q --threads 2 --out " + b.path().string()).exit_code == 0);
+    REQUIRE(run_cli("run " + quickstart + " -q --set seed=7 --out " + c.path().string()).exit_code == 0);
+    CHECK(read_file(a.path() / "results.json") == read_file(b.path() / "results.json"));
+    CHECK(read_file(a.path() / "results.json") != read_file(c.path() / "results.json"));
+}
+
+TEST_CASE("inference mode leaves gradients alone") {
+    TempDir out;
+    REQUIRE(run_cli("run " + quickstart + " -q --set mode=inference --out " + out.path().string()).exit_code == 0);
+    const auto doc = nlohmann::json::parse(read_file(out.path() / "results.json"));
+    CHECK(doc["sparsity"]["activation"]["pruned"] == true);
+    CHECK(doc["sparsity"]["weight_gradient"]["pruned"] == false);
+    CHECK(doc["sparsity"]["weight_gradient"]["zeros"] == 0);
+}
+
+TEST_CASE("a bad --set on run exits 2 with a located message and writes nothing") {
+    TempDir out;
+    const auto r = run_cli("run " + quickstart + " --set probe.rows=0 --out " + out.path().string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.output == "--set:1:12: error: probe.rows: value 0 must be greater than 0 (range)\n");
+    CHECK_FALSE(fs::exists(out.path() / "results.json"));
+}
+
+TEST_CASE("a plugin listed by the experiment is loaded; when it throws, the run names it and exits 2") {
+    TempDir dir;
+    const auto exp = dir.write("exp.yaml", "experiment: boom\nkind: sparsity_probe\nplugins: [" + std::string(TRANSCODE_TEST_PLUGIN_DIR) +
+                                               "/transcode-test-throwing.so]\npruning:\n  plugin: throwing.in_prune\n");
+    const auto r = run_cli("run " + exp.string() + " -q --out " + (dir.path() / "out").string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.output == "error: plugin 'throwing.in_prune' failed in prune(): deliberate failure in prune\n");
+    CHECK_FALSE(fs::exists(dir.path() / "out" / "results.json"));
+
+    const auto missing = dir.write("exp2.yaml", "experiment: m\nkind: sparsity_probe\nplugins: [nope.so]\n");
+    const auto r2 = run_cli("validate " + missing.string());
+    CHECK(r2.exit_code == 2);
+    CHECK(r2.output.find(missing.string() + ":3:11: error: plugins[0]: plugin '" + (dir.path() / "nope.so").string() + "': no such file (plugin)") !=
+          std::string::npos);
+}

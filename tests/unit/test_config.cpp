@@ -1,0 +1,196 @@
+// Strict YAML configuration: every kind of bad input gets one exact, located message.
+#include <doctest/doctest.h>
+
+#include "config/node.hpp"
+#include "config/schema_validation.hpp"
+#include "experiment/experiment.hpp"
+#include "test_support.hpp"
+
+using namespace transcode;
+using transcode::test::TempDir;
+
+namespace {
+
+engine::PluginHost& builtin_host() {
+    static engine::PluginHost host;
+    static bool loaded = false;
+    if (!loaded) {
+        loaded = true;
+        host.load_defaults();
+    }
+    return host;
+}
+
+// Loads an experiment written to a temp file; returns the ConfigError text ("" when valid).
+// Every "F" in `expected`-style comparisons stands for the temp file's path.
+std::string load_errors(const TempDir& dir, const std::string& yaml, const std::vector<std::string>& overrides = {}) {
+    const auto file = dir.write("exp.yaml", yaml);
+    try {
+        engine::load_experiment(file, overrides, builtin_host());
+        return "";
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+}
+
+std::string F(const TempDir& dir) { return (dir.path() / "exp.yaml").string(); }
+
+const char* minimal = "experiment: t\nkind: sparsity_probe\n";
+
+}  // namespace
+
+TEST_CASE("a minimal experiment is valid and takes every default") {
+    TempDir dir;
+    const auto file = dir.write("exp.yaml", minimal);
+    const auto ex = engine::load_experiment(file, {}, builtin_host());
+    CHECK(ex.name == "t");
+    CHECK(ex.seed == 0);
+    CHECK(ex.mode == RunMode::training);
+    CHECK(ex.pruning.info->name == "pruning.dynaprop");
+    CHECK(ex.probe.rows == 256);
+    CHECK(ex.pruning.params.get_float("tau_t") == doctest::Approx(1e-4));
+}
+
+TEST_CASE("unknown key: error with a did-you-mean suggestion") {
+    TempDir dir;
+    CHECK(load_errors(dir, std::string(minimal) + "sede: 3\n") ==
+          F(dir) + ":3:1: error: sede: unknown key 'sede'; did you mean 'seed'? (unknown-key)");
+}
+
+TEST_CASE("unknown key with no close name lists the allowed keys") {
+    TempDir dir;
+    CHECK(load_errors(dir, std::string(minimal) + "probe:\n  zzzzzz: 1\n") ==
+          F(dir) + ":4:3: error: probe.zzzzzz: unknown key 'zzzzzz'; allowed keys: rows, cols, activation_std, gradient_std (unknown-key)");
+}
+
+TEST_CASE("wrong type") {
+    TempDir dir;
+    CHECK(load_errors(dir, std::string(minimal) + "seed: abc\n") == F(dir) + ":3:7: error: seed: expected an int, got 'abc' (type)");
+    CHECK(load_errors(dir, std::string(minimal) + "seed: 1.5\n") == F(dir) + ":3:7: error: seed: expected an int, got '1.5' (type)");
+    CHECK(load_errors(dir, std::string(minimal) + "probe: [1, 2]\n") == F(dir) + ":3:8: error: probe: expected a map, got a list (type)");
+    CHECK(load_errors(dir, std::string(minimal) + "pruning:\n  params:\n    tau_t: \"0.1\"\n") ==
+          F(dir) + ":5:12: error: pruning.params.tau_t: expected a float, got '0.1' (type)");
+}
+
+TEST_CASE("out of range, including plugin parameters and non-finite numbers") {
+    TempDir dir;
+    CHECK(load_errors(dir, std::string(minimal) + "probe:\n  rows: 0\n") ==
+          F(dir) + ":4:9: error: probe.rows: value 0 must be greater than 0 (range)");
+    CHECK(load_errors(dir, std::string(minimal) + "seed: -1\n") == F(dir) + ":3:7: error: seed: value -1 is below the minimum 0 (range)");
+    CHECK(load_errors(dir, std::string(minimal) + "pruning:\n  params:\n    tau_t: -0.5\n") ==
+          F(dir) + ":5:12: error: pruning.params.tau_t: value -0.5 is below the minimum 0 (range)");
+    CHECK(load_errors(dir, std::string(minimal) + "pruning:\n  params:\n    tau_t: .nan\n") ==
+          F(dir) + ":5:12: error: pruning.params.tau_t: value .nan is not a finite number (range)");
+    CHECK(load_errors(dir, std::string(minimal) + "seed: 99999999999999999999\n") ==
+          F(dir) + ":3:7: error: seed: value 99999999999999999999 does not fit in a 64-bit int (range)");
+}
+
+TEST_CASE("enum value outside its choices") {
+    TempDir dir;
+    CHECK(load_errors(dir, std::string(minimal) + "mode: trainig\n") ==
+          F(dir) + ":3:7: error: mode: 'trainig' is not one of: training, inference; did you mean 'training'? (choice)");
+}
+
+TEST_CASE("missing required key") {
+    TempDir dir;
+    CHECK(load_errors(dir, "experiment: t\n") == F(dir) + ":1:1: error: kind: required key 'kind' is missing (required)");
+}
+
+TEST_CASE("malformed YAML") {
+    TempDir dir;
+    CHECK(load_errors(dir, "experiment: t\nkind: [sparsity_probe\n") ==
+          F(dir) + ":3:1: error: (document): malformed YAML: end of sequence flow not found (syntax)");
+}
+
+TEST_CASE("duplicate keys are errors, not silently merged") {
+    TempDir dir;
+    CHECK(load_errors(dir, std::string(minimal) + "seed: 1\nseed: 2\n") == F(dir) + ":4:1: error: seed: duplicate key 'seed' (duplicate-key)");
+}
+
+TEST_CASE("unknown plugin names the kind and suggests a close name") {
+    TempDir dir;
+    CHECK(load_errors(dir, std::string(minimal) + "pruning:\n  plugin: dynaprp\n") ==
+          F(dir) + ":4:11: error: pruning.plugin: unknown pruning plugin 'dynaprp'; did you mean 'dynaprop'? (unknown-plugin)");
+}
+
+TEST_CASE("all errors of a file are reported together, in file order") {
+    TempDir dir;
+    const std::string errors = load_errors(dir, "experiment: t\nkind: sparsity_probe\nseed: x\nprobe:\n  rows: -3\n  colz: 4\n");
+    CHECK(errors == F(dir) + ":3:7: error: seed: expected an int, got 'x' (type)\n" +
+                        F(dir) + ":5:9: error: probe.rows: value -3 must be greater than 0 (range)\n" +
+                        F(dir) + ":6:3: error: probe.colz: unknown key 'colz'; did you mean 'cols'? (unknown-key)");
+}
+
+TEST_CASE("includes: relative paths, local overrides, and errors located in the included file") {
+    TempDir dir;
+    dir.write("parts/probe.yaml", "rows: 8\ncols: 16\n");
+    const auto file = dir.write("exp.yaml", std::string(minimal) + "probe:\n  include: parts/probe.yaml\n  cols: 32\n");
+    const auto ex = engine::load_experiment(file, {}, builtin_host());
+    CHECK(ex.probe.rows == 8);
+    CHECK(ex.probe.cols == 32);
+
+    dir.write("parts/bad.yaml", "rows: 8\nrowz: 1\n");
+    CHECK(load_errors(dir, std::string(minimal) + "probe:\n  include: parts/bad.yaml\n") ==
+          (dir.path() / "parts/bad.yaml").string() + ":2:1: error: probe.rowz: unknown key 'rowz'; did you mean 'rows'? (unknown-key)");
+}
+
+TEST_CASE("a missing included file") {
+    TempDir dir;
+    CHECK(load_errors(dir, std::string(minimal) + "probe:\n  include: nowhere.yaml\n") ==
+          F(dir) + ":4:12: error: probe.include: included file 'nowhere.yaml' not found (looked for " + (dir.path() / "nowhere.yaml").string() +
+              ") (include)");
+}
+
+TEST_CASE("an include cycle is an error, not a hang") {
+    TempDir dir;
+    dir.write("a.yaml", "include: b.yaml\nrows: 1\n");
+    dir.write("b.yaml", "include: a.yaml\n");
+    CHECK(load_errors(dir, std::string(minimal) + "probe:\n  include: a.yaml\n") ==
+          (dir.path() / "b.yaml").string() + ":1:10: error: include: include cycle: 'a.yaml' includes itself (include)");
+}
+
+TEST_CASE("a missing experiment file") {
+    TempDir dir;
+    const auto missing = dir.path() / "missing.yaml";
+    CHECK_THROWS_WITH_AS(engine::load_experiment(missing, {}, builtin_host()), (missing.string() + ":1:1: error: (document): cannot open file (file)").c_str(),
+                         ConfigError);
+}
+
+TEST_CASE("--set overrides any field; a bad override is reported the same way") {
+    TempDir dir;
+    const auto file = dir.write("exp.yaml", minimal);
+    const auto ex = engine::load_experiment(file, {"seed=7", "probe.rows=4", "pruning.params.tau_t=0.5"}, builtin_host());
+    CHECK(ex.seed == 7);
+    CHECK(ex.probe.rows == 4);
+    CHECK(ex.pruning.params.get_float("tau_t") == doctest::Approx(0.5));
+
+    CHECK(load_errors(dir, minimal, {"probe.rows=-5"}) == "--set:1:12: error: probe.rows: value -5 must be greater than 0 (range)");
+    CHECK(load_errors(dir, minimal, {"sed=1"}) == "--set:1:1: error: sed: unknown key 'sed'; did you mean 'seed'? (unknown-key)");
+    CHECK(load_errors(dir, minimal, {"seed"}) == "--set:1:1: error: (document): 'seed' is not of the form PATH=VALUE (override)");
+    CHECK(load_errors(dir, minimal, {"probe..rows=1"}) == "--set:1:7: error: probe..rows: 'probe..rows=1' has an empty path segment (override)");
+    CHECK(load_errors(dir, std::string(minimal) + "seed: 1\n", {"seed.x=1"}) ==
+          "--set:1:6: error: seed: cannot set 'seed.x': 'seed' is a scalar, not a map (override)");
+    CHECK(load_errors(dir, minimal, {"seed.x=1"}) == "--set:1:1: error: seed: expected an int, got a map (type)");
+    CHECK(load_errors(dir, minimal, {"seed=[1"}) == "--set:1:6: error: seed: malformed YAML value: end of sequence flow not found (override)");
+}
+
+TEST_CASE("parse_params applies defaults and rejects unknown keys") {
+    const ParamSchema schema{
+        ParamSpec::integer("k", "keep").min(1).default_value(4),
+        ParamSpec::list("names", "some names", ParamSpec::string("", "a name")).min(1).default_value(ValueList{Value{"a"}}),
+    };
+    const Params p = config::parse_params(schema, "");
+    CHECK(p.get_int("k") == 4);
+    CHECK(p.get_list("names").size() == 1);
+    CHECK_THROWS_WITH_AS(config::parse_params(schema, "k: 0"), "<params>:1:4: error: k: value 0 is below the minimum 1 (range)", ConfigError);
+    CHECK_THROWS_WITH_AS(config::parse_params(schema, "names: []"), "<params>:1:8: error: names: list length 0 is below the minimum 1 (range)",
+                         ConfigError);
+    CHECK_THROWS_WITH_AS(config::parse_params(schema, "kk: 2"), "<params>:1:1: error: kk: unknown key 'kk'; did you mean 'k'? (unknown-key)",
+                         ConfigError);
+}
+
+TEST_CASE("closest_match only suggests likely typos") {
+    CHECK(config::closest_match("sede", {"seed", "mode"}) == "seed");
+    CHECK(config::closest_match("tau_tt", {"tau_t", "tau_i_train"}) == "tau_t");
+    CHECK(config::closest_match("xyz", {"seed", "mode"}).empty());
+}

@@ -1,0 +1,143 @@
+// The plugin loader, on real built-in plugins and on deliberately broken ones.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "config/schema_validation.hpp"
+#include "plugin_host/plugin_host.hpp"
+
+using namespace transcode;
+namespace fs = std::filesystem;
+
+namespace {
+fs::path broken(const std::string& name) { return fs::path(TRANSCODE_TEST_PLUGIN_DIR) / ("transcode-" + name + ".so"); }
+}  // namespace
+
+TEST_CASE("built-in plugins load from the folder next to the executable") {
+    engine::PluginHost host;
+    host.load_defaults();
+    CHECK(host.find("pruning.dynaprop", PluginKind::pruning) != nullptr);
+    CHECK(host.find("dynaprop", PluginKind::pruning) == host.find("pruning.dynaprop", PluginKind::pruning));
+    CHECK(host.find("dynaprop", PluginKind::search) == nullptr);
+    CHECK(host.find("random", PluginKind::search) != nullptr);
+    CHECK(host.list(PluginKind::pruning).size() >= 3);
+    CHECK(host.library_versions().count("pruning") == 1);
+    // Loading the same file again is a no-op, not a duplicate.
+    CHECK_NOTHROW(host.load_directory(engine::builtin_plugin_dir()));
+}
+
+TEST_CASE("a plugin built for another ABI is refused with the version message") {
+    engine::PluginHost host;
+    const auto f = broken("test-wrong-abi");
+    CHECK_THROWS_WITH_AS(host.load_library(f), ("plugin '" + f.string() + "': built for SDK ABI 999, this engine supports 1").c_str(), PluginError);
+    CHECK(host.list().empty());
+}
+
+TEST_CASE("a library without a descriptor is refused") {
+    engine::PluginHost host;
+    const auto f = broken("test-no-descriptor");
+    CHECK_THROWS_WITH_AS(host.load_library(f),
+                         ("plugin '" + f.string() +
+                          "': exports no 'transcode_plugin_descriptor'; is it a transcode plugin? (build it with transcode_add_plugin and TRANSCODE_PLUGIN)")
+                             .c_str(),
+                         PluginError);
+}
+
+TEST_CASE("a file that is not a shared library is refused") {
+    engine::PluginHost host;
+    const auto f = fs::path(TRANSCODE_TEST_FIXTURES) / "not-a-plugin.so";
+    std::string msg;
+    try {
+        host.load_library(f);
+    } catch (const PluginError& e) {
+        msg = e.what();
+    }
+    CHECK(msg.rfind("plugin '" + f.string() + "': cannot be loaded as a shared library: ", 0) == 0);
+    CHECK_THROWS_WITH_AS(host.load_library("/nonexistent/x.so"), "plugin '/nonexistent/x.so': no such file", PluginError);
+}
+
+TEST_CASE("a factory list that throws is reported with the library's name") {
+    engine::PluginHost host;
+    const auto f = broken("test-throwing-list");
+    CHECK_THROWS_WITH_AS(host.load_library(f),
+                         ("plugin '" + f.string() + "' (library 'throwinglist'): its factory list threw: deliberate failure while listing factories").c_str(),
+                         PluginError);
+}
+
+TEST_CASE("a factory or a method that throws is reported with the plugin's name; the engine goes on") {
+    engine::PluginHost host;
+    host.load_library(broken("test-throwing"));
+    const auto* in_create = host.find("throwing.in_create", PluginKind::pruning);
+    REQUIRE(in_create != nullptr);
+    CHECK_THROWS_WITH_AS(host.create<PruningStrategy>(*in_create, Params{}), "plugin 'throwing.in_create' failed in create(): deliberate failure in create",
+                         PluginError);
+
+    const auto* in_prune = host.find("throwing.in_prune", PluginKind::pruning);
+    REQUIRE(in_prune != nullptr);
+    auto strategy = host.create<PruningStrategy>(*in_prune, Params{});
+    float data[4] = {1, 2, 3, 4};
+    TensorView view{data, 2, 2, TensorRole::activation, "t"};
+    CHECK_THROWS_WITH_AS(engine::call_plugin(strategy.name(), "prune", [&] { return strategy->prune(view, RunMode::training); }),
+                         "plugin 'throwing.in_prune' failed in prune(): deliberate failure in prune", PluginError);
+
+    const auto* wrong = host.find("throwing.wrong_interface", PluginKind::search);
+    REQUIRE(wrong != nullptr);
+    CHECK_THROWS_WITH_AS(host.create<SearchAlgorithm>(*wrong, Params{}),
+                         ("plugin 'throwing.wrong_interface' (" + wrong->file.string() +
+                          "): its factory returned an object that does not implement the search interface")
+                             .c_str(),
+                         PluginError);
+}
+
+TEST_CASE("two libraries registering the same name: the error names both files") {
+    engine::PluginHost host;
+    host.load_defaults();
+    const auto* original = host.find_any("pruning.none");
+    REQUIRE(original != nullptr);
+    const auto f = broken("test-duplicate");
+    CHECK_THROWS_WITH_AS(host.load_library(f),
+                         ("plugin name 'pruning.none' is registered by both '" + original->file.string() + "' and '" + f.string() + "'").c_str(),
+                         PluginError);
+    // The failed library added nothing.
+    CHECK(host.find_any("pruning.none")->file == original->file);
+}
+
+TEST_CASE("factory names must carry their library's prefix") {
+    engine::PluginHost host;
+    const auto f = broken("test-bad-name");
+    CHECK_THROWS_WITH_AS(host.load_library(f), ("plugin '" + f.string() + "': factory name 'other.thing' must be 'badname.<component>'").c_str(),
+                         PluginError);
+}
+
+TEST_CASE("a self-contradicting parameter schema is refused at load time") {
+    engine::PluginHost host;
+    const auto f = broken("test-bad-schema");
+    CHECK_THROWS_WITH_AS(host.load_library(f), "plugin 'badschema.thing': parameter 'mode' has a default that is not a valid enum", PluginError);
+}
+
+TEST_CASE("objects keep their library loaded after the host is gone") {
+    engine::PluginPtr<PruningStrategy> strategy;
+    {
+        engine::PluginHost host;
+        host.load_defaults();
+        const auto* info = host.find("dynaprop", PluginKind::pruning);
+        REQUIRE(info != nullptr);
+        strategy = host.create<PruningStrategy>(*info, config::parse_params(info->schema, "tau_i_train: 0.5"));
+    }
+    // The host (and its registry) is destroyed; the object still runs code from its library.
+    float data[4] = {0.1f, -0.2f, 0.7f, -0.9f};
+    const PruneStats s = strategy->prune(TensorView{data, 1, 4, TensorRole::activation, "t"}, RunMode::training);
+    CHECK(s.zeros == 2);
+    CHECK(data[2] == 0.7f);
+}
+
+TEST_CASE("TRANSCODE_PLUGIN_PATH adds libraries; a bad entry is an error") {
+    ::setenv("TRANSCODE_PLUGIN_PATH", (std::string(TRANSCODE_TEST_PLUGIN_DIR) + "/transcode-test-throwing.so").c_str(), 1);
+    engine::PluginHost host;
+    host.load_defaults();
+    CHECK(host.find_any("throwing.in_prune") != nullptr);
+    ::setenv("TRANSCODE_PLUGIN_PATH", "/nonexistent/dir", 1);
+    engine::PluginHost host2;
+    CHECK_THROWS_WITH_AS(host2.load_defaults(), "TRANSCODE_PLUGIN_PATH entry '/nonexistent/dir': no such file or directory", PluginError);
+    ::unsetenv("TRANSCODE_PLUGIN_PATH");
+}

@@ -1,0 +1,62 @@
+// Helpers shared by the unit tests: temporary files and running the real CLI.
+#pragma once
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace transcode::test {
+
+/// A fresh directory under the system temp dir, removed at scope exit.
+class TempDir {
+public:
+    TempDir() {
+        static int counter = 0;
+        path_ = std::filesystem::temp_directory_path() / ("transcode-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+        std::filesystem::create_directories(path_);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    const std::filesystem::path& path() const { return path_; }
+    /// Writes `text` to `name` inside the directory and returns the full path.
+    std::filesystem::path write(const std::string& name, const std::string& text) const {
+        const auto p = path_ / name;
+        std::filesystem::create_directories(p.parent_path());
+        std::ofstream(p) << text;
+        return p;
+    }
+
+private:
+    std::filesystem::path path_;
+};
+
+struct CliResult {
+    int exit_code = -1;
+    std::string output;  ///< stdout and stderr, interleaved
+};
+
+/// Runs the built `transcode` executable with `args` (shell syntax) and captures its output.
+inline CliResult run_cli(const std::string& args) {
+    CliResult r;
+    const std::string cmd = std::string("'") + TRANSCODE_CLI + "' " + args + " 2>&1";
+    FILE* pipe = ::popen(cmd.c_str(), "r");
+    if (pipe == nullptr) return r;
+    char buf[4096];
+    std::size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
+    const int status = ::pclose(pipe);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+inline std::string read_file(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace transcode::test
