@@ -108,6 +108,7 @@ int cmd_run(const Options& o) {
     engine::PluginHost& plugins = host();
     const engine::Experiment ex = engine::load_experiment(o.experiment, o.overrides, plugins);
     const fs::path out = o.out_dir.empty() ? fs::path("out") / ex.name : fs::path(o.out_dir);
+    engine::prepare_output_dir(out);
     spdlog::info("experiment '{}' ({}), seed {}, {} thread(s), output in {}", ex.name, ex.kind, ex.seed, o.threads, out.string());
 
     const auto strategy = plugins.create<PruningStrategy>(*ex.pruning.info, ex.pruning.params);

@@ -40,6 +40,11 @@ Experiment load_experiment(const fs::path& file, const std::vector<std::string>&
     config::Node root = config::load_file(file, diags);
     if (!diags.empty() && root.kind == config::Node::Kind::null) diags.throw_if_any();
     for (const auto& o : overrides) config::apply_override(root, o, diags);
+    return load_experiment(std::move(root), std::move(diags), file, host);
+}
+
+Experiment load_experiment(config::Node root, config::Diagnostics diags, const fs::path& file, PluginHost& host) {
+    if (!diags.empty() && root.kind == config::Node::Kind::null) diags.throw_if_any();
     if (root.kind != config::Node::Kind::map) {
         diags.add(root.where.file.empty() ? config::Location{file.string(), 1, 1} : root.where, "",
                   fmt::format("an experiment must be a map, got {}", root.kind_name()), "type");

@@ -49,4 +49,8 @@ const ParamSchema& experiment_schema();
 /// problem found, each as FILE:LINE:COL: error: path: message (rule).
 Experiment load_experiment(const std::filesystem::path& file, const std::vector<std::string>& overrides, PluginHost& host);
 
+/// The same, from an already-parsed document (`diags` may already hold parse errors, which are
+/// reported together with the rest). `file` names the experiment in results.
+Experiment load_experiment(config::Node root, config::Diagnostics diags, const std::filesystem::path& file, PluginHost& host);
+
 }  // namespace transcode::engine

@@ -50,6 +50,13 @@ nlohmann::json sparsity_probe_results(const Experiment& ex, const PluginHost& ho
     return doc;
 }
 
+void prepare_output_dir(const fs::path& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec || !fs::is_directory(dir))
+        throw ConfigError(fmt::format("output folder '{}': cannot create it: {}", dir.string(), ec ? ec.message() : "a file of that name exists"));
+}
+
 void write_json_file(const fs::path& file, const nlohmann::json& doc) {
     if (file.has_parent_path()) fs::create_directories(file.parent_path());
     const fs::path tmp = file.string() + ".tmp";

@@ -19,6 +19,10 @@ nlohmann::json to_json(const Value& v);
 /// The results document of a sparsity-probe run.
 nlohmann::json sparsity_probe_results(const Experiment& ex, const PluginHost& host, const SparsityProbeResult& r);
 
+/// Creates the output folder up front, so that a bad --out fails before any work is done.
+/// Throws ConfigError: "output folder 'DIR': cannot create it: REASON".
+void prepare_output_dir(const std::filesystem::path& dir);
+
 /// Writes `doc` (pretty-printed) to `file` atomically: a reader never sees a partial file.
 void write_json_file(const std::filesystem::path& file, const nlohmann::json& doc);
 

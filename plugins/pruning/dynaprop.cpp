@@ -65,7 +65,9 @@ Factory dynaprop_factory() {
         "Forward pass: every activation x with |x| <= tau_i_train (training) or tau_i_infer (inference) becomes 0.\n"
         "Backward pass, training only: every gradient g with |g| <= tau_t becomes 0, for the roles in `targets`.\n"
         "Weights and optimizer state are never pruned (their zeros are still counted).\n"
-        "A threshold of 0 zeroes only exact zeros (including -0.0), so it leaves nonzero data bit-for-bit unchanged.\n"
+        "Comparisons are exact: x is pruned when the real number |x| is <= tau (at tau 0.1, the float 0.1f, which is\n"
+        "0.100000001..., is kept). A threshold of 0 zeroes only exact zeros (including -0.0), so it leaves nonzero\n"
+        "data bit-for-bit unchanged.\n"
         "NaN is left untouched, since |NaN| <= tau is false; it is not counted as a zero.",
         dynaprop_schema(),
         [](const Params& params) -> std::unique_ptr<PluginObject> { return std::make_unique<DynaProp>(params); },

@@ -145,3 +145,26 @@ TEST_CASE("a plugin listed by the experiment is loaded; when it throws, the run 
     CHECK(r2.output.find(missing.string() + ":3:11: error: plugins[0]: plugin '" + (dir.path() / "nope.so").string() + "': no such file (plugin)") !=
           std::string::npos);
 }
+
+TEST_CASE("a plugin that misreports its zero count is caught, not trusted") {
+    TempDir dir;
+    const auto exp = dir.write("exp.yaml", "experiment: liar\nkind: sparsity_probe\nplugins: [" + std::string(TRANSCODE_TEST_PLUGIN_DIR) +
+                                               "/transcode-test-variant-7.so]\npruning:\n  plugin: variant.liar\n");
+    const auto r = run_cli("run " + exp.string() + " -q --out " + (dir.path() / "out").string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.output == "error: plugin 'variant.liar' failed in prune(): reported 0 zeros but the tensor holds 65536\n");
+}
+
+TEST_CASE("an output folder that cannot be created fails before the run") {
+    TempDir dir;
+    const auto blocker = dir.write("file", "x");
+    const auto r = run_cli("run " + quickstart + " -q --out " + (blocker / "sub").string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.output == "output folder '" + (blocker / "sub").string() + "': cannot create it: Not a directory\n");
+}
+
+TEST_CASE("a missing experiment file is an argument error") {
+    const auto r = run_cli("run /nonexistent/exp.yaml");
+    CHECK(r.exit_code == 2);
+    CHECK(r.output == "experiment: File does not exist: /nonexistent/exp.yaml\nRun with --help or --help-all for more information.\n");
+}

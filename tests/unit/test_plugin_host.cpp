@@ -141,3 +141,32 @@ TEST_CASE("TRANSCODE_PLUGIN_PATH adds libraries; a bad entry is an error") {
     CHECK_THROWS_WITH_AS(host2.load_defaults(), "TRANSCODE_PLUGIN_PATH entry '/nonexistent/dir': no such file or directory", PluginError);
     ::unsetenv("TRANSCODE_PLUGIN_PATH");
 }
+
+TEST_CASE("descriptor and factory mistakes each get their own message") {
+    auto load_error = [](int variant) {
+        engine::PluginHost host;
+        try {
+            host.load_library(broken("test-variant-" + std::to_string(variant)));
+        } catch (const PluginError& e) {
+            return std::string(e.what());
+        }
+        return std::string("(loaded)");
+    };
+    auto f = [](int variant) { return broken("test-variant-" + std::to_string(variant)).string(); };
+    CHECK(load_error(1) == "plugin '" + f(1) + "': built with libc++, this engine uses libstdc++ with _GLIBCXX_USE_CXX11_ABI=1");
+    CHECK(load_error(2) == "plugin '" + f(2) + "': its descriptor has no valid library name");
+    CHECK(load_error(3) == "plugin '" + f(3) + "': its descriptor has no factory list");
+    CHECK(load_error(4) == "plugin '" + f(4) + "' (library 'variant'): declares no factories");
+    CHECK(load_error(5) == "plugin '" + f(5) + "': factory 'variant.nocreate' has no create function");
+    CHECK(load_error(6) == "plugin '" + f(6) + "': declares 'variant.twice' twice");
+    CHECK(load_error(7) == "(loaded)");
+}
+
+TEST_CASE("a factory that returns no object is reported") {
+    engine::PluginHost host;
+    host.load_library(broken("test-variant-7"));
+    const auto* info = host.find_any("variant.null");
+    REQUIRE(info != nullptr);
+    CHECK_THROWS_WITH_AS(host.create<PruningStrategy>(*info, Params{}),
+                         ("plugin 'variant.null' (" + info->file.string() + "): its factory returned no object").c_str(), PluginError);
+}
