@@ -38,12 +38,11 @@ std::string describe_std_abi(std::uint32_t tag) {
 
 // A plugin's schema must be self-consistent: defaults of the declared type, enum defaults among
 // the choices. A mistake here is the plugin author's, reported at load time.
-void check_spec(const ParamSpec& s, const std::string& where) {
+void check_spec(const ParamSpec& s, const std::string& where, bool is_element = false) {
     const std::string ctx = fmt::format("{}: parameter '{}'", where, s.name());
-    if (s.name().empty() && where.find("[element]") == std::string::npos) throw PluginError(where + ": a parameter has an empty name");
+    if (s.name().empty() && !is_element) throw PluginError(where + ": a parameter has an empty name");
     if (s.type() == ParamType::enumeration && s.choices().empty()) throw PluginError(ctx + " is an enum with no choices");
-    if (s.type() == ParamType::list && s.element() == nullptr) throw PluginError(ctx + " is a list with no element spec");
-    if (s.element() != nullptr) check_spec(*s.element(), where + "[element]");
+    if (s.element() != nullptr) check_spec(*s.element(), ctx + " (list element)", true);
     if (s.fields() != nullptr)
         for (const auto& f : *s.fields()) check_spec(f, where + "." + s.name());
     if (!s.default_value()) return;

@@ -64,7 +64,8 @@ void write_json_file(const fs::path& file, const nlohmann::json& doc) {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         if (!out) throw ConfigError(fmt::format("{}: cannot write results (is the output folder writable?)", file.string()));
         out << doc.dump(2) << '\n';
-        if (!out) throw Error(fmt::format("{}: write failed", tmp.string()));
+        out.flush();
+        if (!out) throw Error(fmt::format("{}: write failed (disk full?)", file.string()));
     }
     fs::rename(tmp, file);
 }

@@ -1,5 +1,9 @@
 // One source, compiled into several broken libraries (-DVARIANT=N), each with one descriptor or
-// factory mistake the loader must refuse with its own message. See docs/errors.md.
+// factory mistake the loader must refuse with its own message (see docs/errors.md):
+// 1 foreign std ABI, 2 no library name, 3 no factory list, 4 no factories, 5 no create function,
+// 6 a name declared twice, 7 loads, but creates a null object or lies about its zero count,
+// 8 an enum parameter without choices, 9 a parameter without a name, 10 a factory list that
+// throws something that is not a std::exception.
 #include <stdexcept>
 
 #include "transcode/sdk.hpp"
@@ -24,6 +28,8 @@ public:
 [[maybe_unused]] std::unique_ptr<PluginObject> make_liar(const transcode::Params&) { return std::make_unique<Liar>(); }
 [[maybe_unused]] std::unique_ptr<PluginObject> make_null(const transcode::Params&) { return nullptr; }
 
+[[maybe_unused]] bool library_ready() { return true; }
+
 [[maybe_unused]] const FactoryList* factories() {
 #if VARIANT == 4
     static const FactoryList list{};
@@ -32,6 +38,15 @@ public:
 #elif VARIANT == 6
     static const FactoryList list{Factory{PluginKind::pruning, "variant.twice", "first", {}, make_null},
                                   Factory{PluginKind::pruning, "variant.twice", "second", {}, make_null}};
+#elif VARIANT == 8
+    static const FactoryList list{Factory{PluginKind::pruning, "variant.enum", "an enum without choices",
+                                          {transcode::ParamSpec::enumeration("mode", "a mode", {})}, make_null}};
+#elif VARIANT == 9
+    static const FactoryList list{Factory{PluginKind::pruning, "variant.unnamed", "a parameter without a name",
+                                          {transcode::ParamSpec::integer("", "no name")}, make_null}};
+#elif VARIANT == 10
+    if (library_ready()) throw 42;  // not a std::exception
+    static const FactoryList list{};
 #else
     static const FactoryList list{Factory{PluginKind::pruning, "variant.null", "creates nothing", {}, make_null},
                                   Factory{PluginKind::pruning, "variant.liar", "misreports its zero count", {}, make_liar}};

@@ -168,3 +168,18 @@ TEST_CASE("a missing experiment file is an argument error") {
     CHECK(r.exit_code == 2);
     CHECK(r.output == "experiment: File does not exist: /nonexistent/exp.yaml\nRun with --help or --help-all for more information.\n");
 }
+
+TEST_CASE("results that cannot be written: exit 2 for an unwritable path, exit 1 for a failed write") {
+    TempDir dir;
+    fs::create_directories(dir.path() / "a" / "results.json.tmp");  // a folder where the file must go
+    const auto r = run_cli("run " + quickstart + " -q --out " + (dir.path() / "a").string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.output == (dir.path() / "a" / "results.json").string() + ": cannot write results (is the output folder writable?)\n");
+
+    fs::create_directories(dir.path() / "b");
+    fs::create_symlink("/dev/full", dir.path() / "b" / "results.json.tmp");  // every write fails: no space
+    const auto full = run_cli("run " + quickstart + " -q --out " + (dir.path() / "b").string());
+    CHECK(full.exit_code == 1);
+    CHECK(full.output == "error: " + (dir.path() / "b" / "results.json").string() + ": write failed (disk full?)\n");
+    CHECK_FALSE(fs::exists(dir.path() / "b" / "results.json"));
+}

@@ -194,3 +194,22 @@ TEST_CASE("closest_match only suggests likely typos") {
     CHECK(config::closest_match("tau_tt", {"tau_t", "tau_i_train"}) == "tau_t");
     CHECK(config::closest_match("xyz", {"seed", "mode"}).empty());
 }
+
+TEST_CASE("structural mistakes: non-map documents, complex keys, directories, values above a maximum") {
+    TempDir dir;
+    CHECK(load_errors(dir, "- a\n- b\n") == F(dir) + ":1:1: error: (document): an experiment must be a map, got list (type)");
+    CHECK(load_errors(dir, std::string(minimal) + "[a, b]: 1\n") == F(dir) + ":3:1: error: (document): map keys must be plain names (syntax)");
+    CHECK(load_errors(dir, std::string(minimal) + "probe:\n  rows: 2000000\n") ==
+          F(dir) + ":4:9: error: probe.rows: value 2000000 is above the maximum 1048576 (range)");
+    CHECK_THROWS_WITH_AS(engine::load_experiment(dir.path(), {}, builtin_host()),
+                         (dir.path().string() + ":1:1: error: (document): is a directory, not a YAML file (file)").c_str(), ConfigError);
+}
+
+TEST_CASE("include mistakes: not a path, not a map") {
+    TempDir dir;
+    CHECK(load_errors(dir, std::string(minimal) + "probe:\n  include: [a.yaml]\n") ==
+          F(dir) + ":4:12: error: probe.include: expected a relative file path, got a list (include)");
+    dir.write("list.yaml", "- 1\n- 2\n");
+    CHECK(load_errors(dir, std::string(minimal) + "probe:\n  include: list.yaml\n") ==
+          F(dir) + ":4:12: error: probe.include: included file 'list.yaml' must hold a map, not a list (include)");
+}

@@ -160,6 +160,9 @@ TEST_CASE("descriptor and factory mistakes each get their own message") {
     CHECK(load_error(5) == "plugin '" + f(5) + "': factory 'variant.nocreate' has no create function");
     CHECK(load_error(6) == "plugin '" + f(6) + "': declares 'variant.twice' twice");
     CHECK(load_error(7) == "(loaded)");
+    CHECK(load_error(8) == "plugin 'variant.enum': parameter 'mode' is an enum with no choices");
+    CHECK(load_error(9) == "plugin 'variant.unnamed': a parameter has an empty name");
+    CHECK(load_error(10) == "plugin '" + f(10) + "' (library 'variant'): its factory list threw an unknown exception");
 }
 
 TEST_CASE("a factory that returns no object is reported") {
@@ -169,4 +172,9 @@ TEST_CASE("a factory that returns no object is reported") {
     REQUIRE(info != nullptr);
     CHECK_THROWS_WITH_AS(host.create<PruningStrategy>(*info, Params{}),
                          ("plugin 'variant.null' (" + info->file.string() + "): its factory returned no object").c_str(), PluginError);
+}
+
+TEST_CASE("a plugin directory that cannot be read") {
+    engine::PluginHost host;
+    CHECK_THROWS_WITH_AS(host.load_directory("/nonexistent/plugins"), "plugin directory '/nonexistent/plugins': No such file or directory", PluginError);
 }
