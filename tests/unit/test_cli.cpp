@@ -152,7 +152,7 @@ TEST_CASE("a plugin that misreports its zero count is caught, not trusted") {
                                                "/transcode-test-variant-7.so]\npruning:\n  plugin: variant.liar\n");
     const auto r = run_cli("run " + exp.string() + " -q --out " + (dir.path() / "out").string());
     CHECK(r.exit_code == 2);
-    CHECK(r.output == "error: plugin 'variant.liar' failed in prune(): reported 0 zeros but the tensor holds 65536\n");
+    CHECK(r.output == "error: plugin 'variant.liar' failed in prune(): reported 0 zeros of 65536 elements, but the tensor holds 65536 zeros of 65536\n");
 }
 
 TEST_CASE("an output folder that cannot be created fails before the run") {
