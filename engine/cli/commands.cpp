@@ -1,6 +1,8 @@
 #include "cli/commands.hpp"
 
 #include <chrono>
+#include <cmath>
+#include <optional>
 #include <filesystem>
 #include <thread>
 
@@ -12,6 +14,8 @@
 #include "config/diagnostics.hpp"
 #include "experiment/experiment.hpp"
 #include "experiment/sparsity_probe.hpp"
+#include "graph/model_summary.hpp"
+#include "importers/acceltran_model.hpp"
 #include "plugin_host/plugin_host.hpp"
 #include "report/results.hpp"
 
@@ -102,6 +106,33 @@ engine::PluginHost& host() {
     return h;
 }
 
+std::string si(double v, const char* unit) {
+    const char* prefixes[] = {"", "k", "M", "G", "T", "P", "E"};
+    int i = 0;
+    while (std::abs(v) >= 1000.0 && i < 6) {
+        v /= 1000.0;
+        ++i;
+    }
+    return fmt::format("{:.4g} {}{}", v, prefixes[i], unit);
+}
+
+// The per-section table of `model describe` and `kind: model_report`.
+void print_model_summary(const std::string& name, const std::string& family, const engine::ModelSummary& s) {
+    fmt::print("{} ({}), {} step: {} parameters ({} without the task head), {} ops, {} tensors\n", name, family,
+               s.training ? "training" : "inference", s.total.parameters, s.parameters_without_head, s.total.ops, s.tensors);
+    fmt::print("  {:<12} {:>13} {:>13} {:>13} {:>13} {:>13}\n", "section", "parameters", "forward", "backward", "update", "activations");
+    auto row = [](const engine::SectionSummary& r) {
+        fmt::print("  {:<12} {:>13} {:>13} {:>13} {:>13} {:>13}\n", r.name, r.parameters, si(r.forward_flops, "FLOP"), si(r.backward_flops, "FLOP"),
+                   si(r.update_flops, "FLOP"), si(r.activation_bytes, "B"));
+    };
+    for (const auto& r : s.sections) row(r);
+    row(s.total);
+}
+
+ModelGraph step_graph(const engine::LoadedModel& m, bool training, const engine::OptimizerSettings& opt) {
+    return training ? engine::make_training_graph(m.forward, opt) : m.forward;
+}
+
 int cmd_run(const Options& o) {
     configure_logging(o.quiet);
     const auto start = std::chrono::steady_clock::now();
@@ -111,22 +142,70 @@ int cmd_run(const Options& o) {
     engine::prepare_output_dir(out);
     spdlog::info("experiment '{}' ({}), seed {}, {} thread(s), output in {}", ex.name, ex.kind, ex.seed, o.threads, out.string());
 
-    const auto strategy = plugins.create<PruningStrategy>(*ex.pruning.info, ex.pruning.params);
-    const engine::SparsityProbeResult result = engine::run_sparsity_probe(ex, strategy);
-    const nlohmann::json doc = engine::sparsity_probe_results(ex, plugins, result);
+    nlohmann::json doc = engine::common_results(ex, plugins);
+    std::optional<engine::ModelSummary> summary;
+    if (ex.model) {
+        summary = engine::summarize(step_graph(*ex.model, ex.mode == RunMode::training, ex.optimizer));
+        nlohmann::json m = engine::to_json(*summary);
+        m["name"] = ex.model->name;
+        m["family"] = ex.model->family->name;
+        m["params"] = engine::to_json(Value{ex.model->params.values()});
+        doc["model"] = m;
+    }
+    if (ex.kind == "sparsity_probe") {
+        const auto strategy = plugins.create<PruningStrategy>(*ex.pruning.info, ex.pruning.params);
+        const engine::SparsityProbeResult result = engine::run_sparsity_probe(ex, strategy);
+        engine::add_sparsity_probe_results(doc, ex, result);
+        if (!o.quiet) {
+            fmt::print("\n{} — {} with {} ({} mode), {}x{} Gaussian tensors\n", ex.name, ex.kind, ex.pruning.info->name,
+                       ex.mode == RunMode::training ? "training" : "inference", ex.probe.rows, ex.probe.cols);
+            fmt::print("  {:<22} {:>10} {:>8} {:>12} {:>12} {:>9}\n", "tensor role", "std", "pruned", "zeros", "elements", "sparsity");
+            for (const auto& r : result.roles)
+                fmt::print("  {:<22} {:>10.4g} {:>8} {:>12} {:>12} {:>8.2f}%\n", to_string(r.role), r.std_dev, r.pruned ? "yes" : "no", r.zeros,
+                           r.elements, 100.0 * r.sparsity());
+        }
+    } else if (!o.quiet && summary) {
+        fmt::print("\n");
+        print_model_summary(ex.model->name, ex.model->family->name, *summary);
+    }
     engine::write_json_file(out / "results.json", doc);
-
     if (!o.quiet) {
-        fmt::print("\n{} — {} with {} ({} mode), {}x{} Gaussian tensors\n", ex.name, ex.kind, ex.pruning.info->name,
-                   ex.mode == RunMode::training ? "training" : "inference", ex.probe.rows, ex.probe.cols);
-        fmt::print("  {:<22} {:>10} {:>8} {:>12} {:>12} {:>9}\n", "tensor role", "std", "pruned", "zeros", "elements", "sparsity");
-        for (const auto& r : result.roles)
-            fmt::print("  {:<22} {:>10.4g} {:>8} {:>12} {:>12} {:>8.2f}%\n", to_string(r.role), r.std_dev, r.pruned ? "yes" : "no", r.zeros,
-                       r.elements, 100.0 * r.sparsity());
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         fmt::print("  status ok, {:.3f} s; results: {}\n", secs, (out / "results.json").string());
     }
     return 0;
+}
+
+int cmd_model_describe(const Options& o) {
+    engine::PluginHost& plugins = host();
+    const engine::LoadedModel m = engine::load_model_file(o.experiment, o.overrides, plugins);
+    const engine::ModelSummary s = engine::summarize(step_graph(m, o.training, engine::OptimizerSettings{}));
+    if (o.json) {
+        nlohmann::json j = engine::to_json(s);
+        j["name"] = m.name;
+        j["family"] = m.family->name;
+        j["params"] = engine::to_json(Value{m.params.values()});
+        fmt::print("{}\n", j.dump(2));
+        return 0;
+    }
+    print_model_summary(m.name, m.family->name, s);
+    return 0;
+}
+
+int cmd_import_model(const Options& o) {
+    fmt::print("{}", engine::import_acceltran_model(o.experiment));
+    return 0;
+}
+
+// What a YAML file is, from its top-level keys: an experiment has `experiment:`, a model `family:`
+// or `params:` beside `name:`.
+enum class FileKind { experiment, model, unknown };
+FileKind detect_kind(const std::string& file) {
+    config::Diagnostics ignored;
+    const config::Node root = config::load_file(file, ignored);
+    if (root.find("experiment") != nullptr || root.find("kind") != nullptr) return FileKind::experiment;
+    if (root.find("family") != nullptr || root.find("params") != nullptr) return FileKind::model;
+    return ignored.empty() && root.kind == config::Node::Kind::map ? FileKind::unknown : FileKind::experiment;
 }
 
 int cmd_validate(const Options& o) {
@@ -134,8 +213,22 @@ int cmd_validate(const Options& o) {
     int bad = 0;
     for (const auto& f : o.files) {
         try {
-            const engine::Experiment ex = engine::load_experiment(f, o.overrides, plugins);
-            fmt::print("{}: ok (experiment '{}', kind {})\n", f, ex.name, ex.kind);
+            switch (detect_kind(f)) {
+                case FileKind::experiment: {
+                    const engine::Experiment ex = engine::load_experiment(f, o.overrides, plugins);
+                    fmt::print("{}: ok (experiment '{}', kind {})\n", f, ex.name, ex.kind);
+                    break;
+                }
+                case FileKind::model: {
+                    const engine::LoadedModel m = engine::load_model_file(f, o.overrides, plugins);
+                    fmt::print("{}: ok (model '{}', family {}, {} ops)\n", f, m.name, m.family->name, m.forward.ops.size());
+                    break;
+                }
+                case FileKind::unknown:
+                    throw ConfigError(fmt::format("{}:1:1: error: (document): cannot tell what this file is: an experiment has an `experiment:` key, "
+                                                  "a model a `family:` key (kind)",
+                                                  f));
+            }
         } catch (const ConfigError& e) {
             ++bad;
             fmt::print(stderr, "{}\n", e.what());
@@ -232,6 +325,19 @@ void add_commands(CLI::App& app, Options& o) {
     describe->add_option("name", o.plugin_name, "Plugin name, qualified (library.component) or short")->required();
     describe->add_flag("--json", o.json, "Print JSON");
 
+    auto* model = app.add_subcommand("model", "Inspect model files");
+    model->require_subcommand(1);
+    auto* describe_model = model->add_subcommand("describe", "Per-section parameters, FLOPs of each phase, and activation memory of a model");
+    describe_model->add_option("model", o.experiment, "Model YAML file")->required()->check(CLI::ExistingFile);
+    describe_model->add_flag("--training", o.training, "Describe the full training step (forward, backward, update) instead of inference");
+    describe_model->add_flag("--json", o.json, "Print JSON");
+    describe_model->add_option("--set", o.overrides, "Override a field: PATH=VALUE (repeatable)")->allow_extra_args(false);
+
+    auto* import = app.add_subcommand("import", "Convert files of the earlier AccelTran/TransCODE tools");
+    import->require_subcommand(1);
+    auto* import_model = import->add_subcommand("acceltran-model", "Print a model dictionary ({l, o, h, f} JSON) as transcode model YAML");
+    import_model->add_option("file", o.experiment, "AccelTran model dictionary (JSON)")->required()->check(CLI::ExistingFile);
+
     app.add_subcommand("version", "Print the engine version and the SDK ABI version");
 }
 
@@ -239,6 +345,8 @@ int run_selected(CLI::App& app, const Options& o) {
     if (app.got_subcommand("run")) return cmd_run(o);
     if (app.got_subcommand("validate")) return cmd_validate(o);
     if (app.got_subcommand("version")) return cmd_version();
+    if (auto* model = app.get_subcommand("model"); model->parsed()) return cmd_model_describe(o);
+    if (auto* import = app.get_subcommand("import"); import->parsed()) return cmd_import_model(o);
     if (auto* plugins = app.get_subcommand("plugins"); plugins->parsed()) {
         if (plugins->got_subcommand("list")) return cmd_plugins_list(o);
         if (plugins->got_subcommand("describe")) return cmd_plugins_describe(o);

@@ -1,4 +1,5 @@
-// The `transcode` subcommands: run, validate, plugins list/describe, version.
+// The `transcode` subcommands: run, validate, plugins list/describe, model describe,
+// import acceltran-model, version.
 #pragma once
 
 #include <string>
@@ -17,6 +18,7 @@ struct Options {
     std::vector<std::string> overrides;
     int threads = 0;
     bool quiet = false;
+    bool training = false;
     // plugins
     std::string kind;
     std::string plugin_name;

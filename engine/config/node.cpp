@@ -5,11 +5,19 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 namespace fs = std::filesystem;
 
 namespace transcode::config {
+
+Node::Node() = default;
+Node::Node(const Node&) = default;
+Node::Node(Node&&) noexcept = default;
+Node& Node::operator=(const Node&) = default;
+Node& Node::operator=(Node&&) noexcept = default;
+Node::~Node() = default;
 
 const Node* Node::find(std::string_view key) const {
     for (const auto& [k, v] : fields)
@@ -35,17 +43,87 @@ const char* Node::kind_name() const {
 
 namespace {
 
+// yaml-cpp gives a null mark (line and column -1) for an empty document and for some errors:
+// those are located at the start of the text, never at line 0.
 Location mark_location(const std::string& file, const YAML::Mark& m, int column_offset = 0) {
+    if (m.is_null() || m.line < 0 || m.column < 0) return Location{file, 1, 1 + column_offset};
     return Location{file, m.line + 1, m.column + 1 + column_offset};
 }
 
+// The offset of the first byte of `s` that does not belong to valid UTF-8 (overlong forms,
+// surrogates and code points above U+10FFFF are invalid), or npos when all of `s` is valid.
+std::size_t invalid_utf8_at(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        // Sequence length and the allowed range of its second byte (RFC 3629, table 3-7 of Unicode).
+        const std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        const unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+        const unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+        if (c < 0xC2 || c > 0xF4) return i;
+        if (s.size() - i < len) return i;
+        const auto c1 = static_cast<unsigned char>(s[i + 1]);
+        if (c1 < lo || c1 > hi) return i;
+        for (std::size_t k = 2; k < len; ++k)
+            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+        i += len;
+    }
+    return std::string_view::npos;
+}
+
+// "" when `text` is valid UTF-8, else what is wrong with it; `what` names it ("this value").
+std::string utf8_problem(std::string_view text, const char* what) {
+    const auto bad = invalid_utf8_at(text);
+    if (bad == std::string_view::npos) return "";
+    return fmt::format("{} is not valid UTF-8 (byte {} is 0x{:02X}); YAML text must be UTF-8", what, bad + 1, static_cast<unsigned char>(text[bad]));
+}
+
 struct Loader {
+    // Limits on what one load (a file and its includes, or one --set value) may build. yaml-cpp
+    // shares aliased nodes, but Node copies them: without a budget, a few lines of nested aliases
+    // expand to billions of values, and an alias inside its own anchor to an endless recursion.
+    static constexpr int max_depth = 100;
+    static constexpr std::size_t max_values = 100000;
+
     Diagnostics& diags;
     std::vector<fs::path> include_stack;  // canonical paths of the files being loaded, for cycles
+    std::vector<const YAML::Node*> ancestors = {};  // the collections being converted, for alias cycles
+    std::size_t values = 0;
+    bool over_budget = false;
+
+    // Scalars and keys must be UTF-8: they are echoed in messages and written to results.json.
+    bool check_utf8(const std::string& text, const Location& where, const std::string& path, const char* what) {
+        const std::string problem = utf8_problem(text, what);
+        if (problem.empty()) return true;
+        diags.add(where, path, problem, "encoding");
+        return false;
+    }
 
     Node convert(const YAML::Node& y, const std::string& file, const std::string& path, int column_offset = 0) {
         Node n;
         n.where = mark_location(file, y.Mark(), column_offset);
+        if (over_budget) return n;
+        if (++values > max_values) {
+            over_budget = true;
+            diags.add(n.where, path, fmt::format("the document holds more than {} values (each use of an alias counts in full)", max_values),
+                      "limit");
+            return n;
+        }
+        if (y.IsSequence() || y.IsMap()) {
+            for (const YAML::Node* a : ancestors)
+                if (a->is(y)) {
+                    diags.add(n.where, path, "this alias refers to a node that contains it, so it would nest without end", "alias");
+                    return n;
+                }
+            if (ancestors.size() >= static_cast<std::size_t>(max_depth)) {
+                diags.add(n.where, path, fmt::format("nested more than {} levels deep", max_depth), "limit");
+                return n;
+            }
+        }
         switch (y.Type()) {
             case YAML::NodeType::Undefined:
             case YAML::NodeType::Null:
@@ -55,15 +133,19 @@ struct Loader {
                 n.kind = Node::Kind::scalar;
                 n.scalar = y.Scalar();
                 n.quoted = y.Tag() == "!";
+                check_utf8(n.scalar, n.where, path, "this value");
                 break;
             case YAML::NodeType::Sequence: {
                 n.kind = Node::Kind::sequence;
+                ancestors.push_back(&y);
                 std::size_t i = 0;
                 for (const auto& item : y) n.items.push_back(convert(item, file, fmt::format("{}[{}]", path, i++), column_offset));
+                ancestors.pop_back();
                 break;
             }
             case YAML::NodeType::Map:
                 n.kind = Node::Kind::map;
+                ancestors.push_back(&y);
                 for (auto it = y.begin(); it != y.end(); ++it) {
                     const Location key_loc = mark_location(file, it->first.Mark(), column_offset);
                     if (!it->first.IsScalar()) {
@@ -71,6 +153,7 @@ struct Loader {
                         continue;
                     }
                     const std::string key = it->first.Scalar();
+                    if (!check_utf8(key, key_loc, path, "this key")) continue;
                     const std::string child_path = path.empty() ? key : path + "." + key;
                     if (n.find(key) != nullptr) {
                         diags.add(key_loc, child_path, fmt::format("duplicate key '{}'", key), "duplicate-key");
@@ -79,6 +162,7 @@ struct Loader {
                     n.fields.emplace_back(key, convert(it->second, file, child_path, column_offset));
                     n.key_locations.push_back(key_loc);
                 }
+                ancestors.pop_back();
                 break;
         }
         return n;
@@ -149,6 +233,9 @@ struct Loader {
         YAML::Node y;
         try {
             y = YAML::Load(std::string(text));
+        } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own limit, deeper than ours
+            diags.add(mark_location(source, e.mark), "", fmt::format("nested more than {} levels deep", max_depth), "limit");
+            return Node{};
         } catch (const YAML::Exception& e) {
             diags.add(mark_location(source, e.mark), "", "malformed YAML: " + e.msg, "syntax");
             return Node{};
@@ -175,6 +262,34 @@ struct Loader {
 };
 
 }  // namespace
+
+const Node* find_path(const Node& root, std::string_view path) {
+    const Node* cur = &root;
+    std::size_t i = 0;
+    while (i < path.size() && cur != nullptr) {
+        if (path[i] == '.') {
+            ++i;
+            continue;
+        }
+        if (path[i] == '[') {
+            const auto close = path.find(']', i);
+            if (close == std::string_view::npos || cur->kind != Node::Kind::sequence) return nullptr;
+            std::size_t index = 0;
+            for (std::size_t j = i + 1; j < close; ++j) {
+                if (path[j] < '0' || path[j] > '9') return nullptr;
+                index = index * 10 + static_cast<std::size_t>(path[j] - '0');
+            }
+            cur = index < cur->items.size() ? &cur->items[index] : nullptr;
+            i = close + 1;
+            continue;
+        }
+        const auto end = path.find_first_of(".[", i);
+        const std::string_view key = path.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i);
+        cur = cur->kind == Node::Kind::map ? cur->find(key) : nullptr;
+        i = end == std::string_view::npos ? path.size() : end;
+    }
+    return cur;
+}
 
 Node load_file(const fs::path& file, Diagnostics& diags) {
     Loader loader{diags, {}};
@@ -208,6 +323,10 @@ void apply_override(Node& root, std::string_view expr, Diagnostics& diags) {
                       fmt::format("'{}' has an empty path segment", text), "override");
             return;
         }
+        if (const std::string problem = utf8_problem(seg, "this key"); !problem.empty()) {
+            diags.add(Location{"--set", 1, static_cast<int>(start) + 1}, path_text, problem, "encoding");
+            return;
+        }
         segments.emplace_back(seg, static_cast<int>(start) + 1);
         if (dot == std::string::npos) break;
         start = dot + 1;
@@ -217,8 +336,11 @@ void apply_override(Node& root, std::string_view expr, Diagnostics& diags) {
     YAML::Node y;
     try {
         y = YAML::Load(std::string(expr.substr(eq + 1)));
+    } catch (const YAML::DeepRecursion& e) {
+        diags.add(Location{"--set", 1, value_column}, path_text, fmt::format("nested more than {} levels deep", Loader::max_depth), "limit");
+        return;
     } catch (const YAML::Exception& e) {
-        diags.add(Location{"--set", 1, value_column + e.mark.column}, path_text, "malformed YAML value: " + e.msg, "override");
+        diags.add(Location{"--set", 1, value_column + std::max(e.mark.column, 0)}, path_text, "malformed YAML value: " + e.msg, "override");
         return;
     }
     Diagnostics local;

@@ -27,11 +27,23 @@ public:
     std::vector<std::pair<std::string, Node>> fields;        ///< Kind::map, in file order
     std::vector<Location> key_locations;                     ///< Kind::map: where each key is
 
+    // Declared here and defaulted in node.cpp: Node is incomplete inside its own definition, and
+    // clang (with libstdc++, C++20) rejects the implicit members of vector<pair<string, Node>>.
+    Node();
+    Node(const Node&);
+    Node(Node&&) noexcept;
+    Node& operator=(const Node&);
+    Node& operator=(Node&&) noexcept;
+    ~Node();
+
     const Node* find(std::string_view key) const;
     Node* find(std::string_view key);
     /// "scalar", "list", "map" or "null", for messages.
     const char* kind_name() const;
 };
+
+/// The node at a dotted path below `root` ("hidden", "heads[2]", "a.b[0].c"); null if absent.
+const Node* find_path(const Node& root, std::string_view path);
 
 /// Parses a YAML file and resolves its includes. Problems (unreadable file, malformed YAML, a
 /// missing or cyclic include) are added to `diags`; the returned node is then partial.

@@ -218,7 +218,7 @@ ValueMap validate_map(const Node& node, const ParamSchema& schema, const std::st
     for (const auto& spec : schema) known.push_back(spec.name());
 
     for (std::size_t i = 0; i < node.fields.size(); ++i) {
-        const auto& [key, child] = node.fields[i];
+        const std::string& key = node.fields[i].first;  // not a structured binding: clang 14 cannot capture one
         const auto it = std::find_if(schema.begin(), schema.end(), [&](const ParamSpec& s) { return s.name() == key; });
         if (it != schema.end()) continue;
         const std::string near = closest_match(key, known);

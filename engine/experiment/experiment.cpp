@@ -12,7 +12,9 @@ const ParamSchema& experiment_schema() {
     static const ParamSchema schema{
         ParamSpec::string("experiment", "name of the experiment; names the default output folder").required(),
         ParamSpec::string("description", "free text, copied into results.json").default_value(""),
-        ParamSpec::enumeration("kind", "what the run does", {"sparsity_probe"}).required(),
+        ParamSpec::enumeration("kind", "what the run does: sparsity_probe (prune Gaussian tensors), model_report (build and describe a model)",
+                               {"sparsity_probe", "model_report"})
+            .required(),
         ParamSpec::integer("seed", "seed of every random choice in the run").min(0).default_value(0),
         ParamSpec::enumeration("mode", "run a training step (forward, backward, update) or inference only", {"training", "inference"})
             .default_value("training"),
@@ -23,6 +25,16 @@ const ParamSchema& experiment_schema() {
                        {
                            ParamSpec::string("plugin", "pruning plugin name, qualified or short").default_value("dynaprop"),
                            ParamSpec::open_map("params", "the plugin's parameters (see `transcode plugins describe NAME`)"),
+                       }),
+        ParamSpec::open_map("model", "the model: name, family, params (usually `include: ../models/NAME.yaml`)"),
+        ParamSpec::map("optimizer", "the optimizer of the training step's update phase",
+                       {
+                           ParamSpec::enumeration("type", "optimizer", {"adamw", "sgd"}).default_value("adamw"),
+                           ParamSpec::floating("learning_rate", "step size").greater_than(0).default_value(1e-4),
+                           ParamSpec::floating("beta1", "AdamW first-moment decay").min(0).max(0.999999).default_value(0.9),
+                           ParamSpec::floating("beta2", "AdamW second-moment decay").min(0).max(0.999999999).default_value(0.999),
+                           ParamSpec::floating("eps", "AdamW denominator guard").greater_than(0).default_value(1e-8),
+                           ParamSpec::floating("weight_decay", "decoupled weight decay (AdamW) or L2 (SGD)").min(0).default_value(0.01),
                        }),
         ParamSpec::map("probe", "kind sparsity_probe: seeded Gaussian tensors pruned by the strategy",
                        {
@@ -95,6 +107,17 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
             ex.pruning.params = Params(std::move(p));
         }
     }
+    // The model, if any: validated, built and checked with its family plugin.
+    if (const config::Node* model = root.find("model"); model != nullptr && model->kind == config::Node::Kind::map) {
+        ex.model = resolve_model(*model, "model", host, diags);
+        if (ex.model)
+            values["model"] = Value{ValueMap{{"name", Value{ex.model->name}},
+                                             {"family", Value{ex.model->family->name}},
+                                             {"description", Value{ex.model->description}},
+                                             {"params", Value{ex.model->params.values()}}}};
+    } else if (values.count("kind") && values.at("kind").as_string() == "model_report" && model == nullptr) {
+        diags.add(root.where, "model", "kind model_report needs a model section (e.g. model: {include: ../models/bert-tiny.yaml})", "required");
+    }
     diags.throw_if_any();
 
     ex.name = values.at("experiment").as_string();
@@ -107,6 +130,13 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
     ex.probe.cols = probe.at("cols").as_int();
     ex.probe.activation_std = probe.at("activation_std").as_float();
     ex.probe.gradient_std = probe.at("gradient_std").as_float();
+    const ValueMap& opt = values.at("optimizer").as_map();
+    ex.optimizer.kind = opt.at("type").as_string() == "adamw" ? OptimizerSettings::Kind::adamw : OptimizerSettings::Kind::sgd;
+    ex.optimizer.learning_rate = opt.at("learning_rate").as_float();
+    ex.optimizer.beta1 = opt.at("beta1").as_float();
+    ex.optimizer.beta2 = opt.at("beta2").as_float();
+    ex.optimizer.eps = opt.at("eps").as_float();
+    ex.optimizer.weight_decay = opt.at("weight_decay").as_float();
     ex.resolved = Value{std::move(values)};
     return ex;
 }

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "config/node.hpp"
+#include "graph/training_graph.hpp"
+#include "model/model_file.hpp"
 #include "plugin_host/plugin_host.hpp"
 #include "transcode/sdk.hpp"
 
@@ -37,6 +39,9 @@ struct Experiment {
     RunMode mode = RunMode::training;
     PluginChoice pruning;
     SparsityProbeSettings probe;
+    /// The model, when the experiment has a `model:` section (required by kind model_report).
+    std::optional<LoadedModel> model;
+    OptimizerSettings optimizer;
     /// The whole resolved config (includes, overrides and defaults applied), for results.json.
     Value resolved;
 };

@@ -121,11 +121,15 @@ private:
 };
 
 /// Runs `fn` (a call into plugin code) and turns any exception it throws into a PluginError that
-/// names the plugin and the method: "plugin 'pruning.x' failed in prune(): <what>".
+/// names the plugin and the method: "plugin 'pruning.x' failed in prune(): <what>". A ConfigError
+/// (the user's mistake, found by the plugin) passes through as a ConfigError with its path, copied
+/// so that nothing of the plugin's code is needed to handle it.
 template <class Fn>
 decltype(auto) call_plugin(const std::string& plugin, const char* method, Fn&& fn) {
     try {
         return std::forward<Fn>(fn)();
+    } catch (const ConfigError& e) {
+        throw ConfigError(e.path(), e.what());
     } catch (const std::exception& e) {
         throw PluginError("plugin '" + plugin + "' failed in " + method + "(): " + e.what());
     } catch (...) {

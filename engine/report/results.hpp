@@ -7,6 +7,7 @@
 
 #include "experiment/experiment.hpp"
 #include "experiment/sparsity_probe.hpp"
+#include "graph/model_summary.hpp"
 #include "plugin_host/plugin_host.hpp"
 
 namespace transcode::engine {
@@ -16,8 +17,12 @@ const char* engine_version();
 
 nlohmann::json to_json(const Value& v);
 
-/// The results document of a sparsity-probe run.
-nlohmann::json sparsity_probe_results(const Experiment& ex, const PluginHost& host, const SparsityProbeResult& r);
+/// The keys every results document has: experiment, engine_version, sdk_abi_version, plugins,
+/// config, status ("ok"), and `model` when the experiment has one.
+nlohmann::json common_results(const Experiment& ex, const PluginHost& host);
+
+/// Adds a sparsity-probe run's `pruning` and `sparsity` to `doc`.
+void add_sparsity_probe_results(nlohmann::json& doc, const Experiment& ex, const SparsityProbeResult& r);
 
 /// Creates the output folder up front, so that a bad --out fails before any work is done.
 /// Throws ConfigError: "output folder 'DIR': cannot create it: REASON".

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_support.hpp"
+#include "transcode/version.hpp"
 
 using transcode::test::read_file;
 using transcode::test::run_cli;
@@ -22,7 +23,7 @@ const std::string quickstart = source_dir + "/configs/experiments/quickstart.yam
 TEST_CASE("transcode version") {
     const auto r = run_cli("version");
     CHECK(r.exit_code == 0);
-    CHECK(r.output == "transcode 0.1.0 (SDK ABI 1)\n");
+    CHECK(r.output == "transcode 0.1.0 (SDK ABI " + std::to_string(TRANSCODE_SDK_ABI_VERSION) + ")\n");
 }
 
 TEST_CASE("every command has --help; a bad argument exits 2") {

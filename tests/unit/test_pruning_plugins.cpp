@@ -425,7 +425,8 @@ TEST_CASE("pruning.topk: targets choose the roles, and gradients are pruned in t
 TEST_CASE("pruning.topk: the factory refuses empty targets that bypass the schema") {
     const PluginInfo& info = pruning_info("topk");
     const transcode::Params params(transcode::ValueMap{{"k", transcode::Value(2)}, {"targets", transcode::Value(transcode::ValueList{})}});
-    CHECK_THROWS_AS(host().create<PruningStrategy>(info, params), transcode::PluginError);
+    CHECK_THROWS_WITH_AS(host().create<PruningStrategy>(info, params), "pruning.topk: targets is empty; name at least one role, or use pruning.none",
+                         transcode::ConfigError);
 }
 
 TEST_CASE("pruning.none: changes nothing in any role or mode, and counts the zeros already there") {

@@ -18,9 +18,19 @@ public:
 };
 
 /// A mistake in a configuration file, a command-line argument or a parameter value.
+///
+/// A plugin that finds a mistake its schema cannot express (say, two lists of different lengths)
+/// throws ConfigError with the dotted `path` of the offending parameter, relative to its own
+/// params ("hidden", "heads[2]"); the engine then reports it at that value's file:line:col.
 class BOOST_SYMBOL_VISIBLE ConfigError : public Error {
 public:
     using Error::Error;
+    ConfigError(std::string path, const std::string& message) : Error(message), path_(std::move(path)) {}
+    /// The parameter path the error is about; empty when unknown.
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
 };
 
 /// A plugin that cannot be loaded, declares itself wrongly, or throws.

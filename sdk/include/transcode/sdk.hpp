@@ -4,6 +4,7 @@
 #include "transcode/accuracy.hpp"
 #include "transcode/component.hpp"
 #include "transcode/errors.hpp"
+#include "transcode/graph.hpp"
 #include "transcode/model.hpp"
 #include "transcode/params.hpp"
 #include "transcode/plugin.hpp"

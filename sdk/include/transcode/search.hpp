@@ -36,9 +36,11 @@ struct Observation {
 
 class BOOST_SYMBOL_VISIBLE SearchAlgorithm : public PluginObject {
 public:
-    /// Called once before the first ask. `seed` makes the search reproducible.
+    /// Called before the first ask; calling it again restarts the search. `seed` makes the search
+    /// reproducible. A space without knobs has exactly one candidate, the empty one.
     virtual void start(const SearchSpace& space, std::uint64_t seed) = 0;
     /// Up to `n` candidates to evaluate next; fewer (or none) when the search is exhausted.
+    /// Calling ask() before start() is a bug in the caller (InternalError).
     virtual std::vector<Candidate> ask(std::size_t n) = 0;
     /// The results of candidates from earlier asks, in any order.
     virtual void tell(const std::vector<Observation>& results) = 0;

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of tests/fuzz (clang, ASan + UBSan, -O1 -g) into build-fuzz/, or into
+# $TRANSCODE_FUZZ_BUILD_DIR, then runs each target: first on its committed regression inputs, then
+# from its seeds for FUZZ_SECONDS seconds (default 30), or for FUZZ_RUNS inputs when that is set.
+# Any finding (crash, sanitizer report, leak, timeout of FUZZ_TIMEOUT s, failed invariant) fails
+# the script; the input that caused it is saved in build-fuzz/artifacts/TARGET/.
+#
+#   bash scripts/fuzz.sh                        # every target, 30 s each (what CI runs)
+#   FUZZ_SECONDS=600 bash scripts/fuzz.sh fuzz_experiment
+#   FUZZ_RUNS=1000000 bash scripts/fuzz.sh      # the documented long run (README, Hardening)
+#
+# Needs clang and libclang-rt-14-dev (scripts/setup.sh installs them with TRANSCODE_SANITIZE_DEPS=1).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${TRANSCODE_FUZZ_BUILD_DIR:-$root/build-fuzz}
+seconds=${FUZZ_SECONDS:-30}
+runs=${FUZZ_RUNS:-}
+timeout_s=${FUZZ_TIMEOUT:-10}
+targets=("$@")
+[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_experiment fuzz_override fuzz_params)
+
+TRANSCODE_BUILD_DIR=$build CMAKE_BUILD_TYPE=Debug bash "$root/scripts/build.sh" \
+  -DCMAKE_CXX_COMPILER=clang++ "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" \
+  -DTRANSCODE_BUILD_FUZZERS=ON -DTRANSCODE_BUILD_TESTS=OFF -DTRANSCODE_BUILD_BENCHMARKS=OFF
+
+# The seed folders of each target (read only; libFuzzer reads them recursively).
+seeds() {
+  case "$1" in
+    fuzz_experiment) echo "$root/configs $root/tests/fixtures" ;;
+    *) echo "$root/tests/fuzz/seeds/$1" ;;
+  esac
+}
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+unset TRANSCODE_PLUGIN_PATH
+# Inputs may `include:` files relative to the working folder (parse_params has no base folder):
+# run in an empty scratch folder, never in the source tree.
+work="$build/fuzz-work"
+mkdir -p "$work" "$build/fuzz-logs"
+
+status=0
+for t in "${targets[@]}"; do
+  bin="$build/bin/$t"
+  [[ -x $bin ]] || { echo "fuzz: no such target: $t" >&2; exit 2; }
+  corpus="$build/corpus/$t"
+  artifacts="$build/artifacts/$t"
+  log="$build/fuzz-logs/$t.log"
+  mkdir -p "$corpus" "$artifacts"
+  common=(-timeout="$timeout_s" -rss_limit_mb=2048 -max_len=16384 -artifact_prefix="$artifacts/"
+          -dict="$root/tests/fuzz/yaml.dict" -print_final_stats=1)
+
+  mapfile -t regressions < <(find "$root/tests/fuzz/regressions/$t" -type f 2>/dev/null | sort)
+  if [[ ${#regressions[@]} -gt 0 ]]; then
+    if ! (cd "$work" && "$bin" "${common[@]}" "${regressions[@]}") > "$log.regressions" 2>&1; then
+      echo "fuzz: $t: a committed regression input fails again:" >&2
+      tail -n 40 "$log.regressions" >&2
+      status=1
+      continue
+    fi
+  fi
+
+  if [[ -n $runs ]]; then budget=(-runs="$runs"); else budget=(-max_total_time="$seconds"); fi
+  start=$(date +%s)
+  # shellcheck disable=SC2046  # seeds() lists folders separated by spaces
+  if (cd "$work" && "$bin" "${common[@]}" "${budget[@]}" "$corpus" $(seeds "$t")) > "$log" 2>&1; then
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+    rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log")
+    echo "fuzz: $t: ${execs:-?} inputs in $(( $(date +%s) - start )) s (${rate:-?} exec/s, peak RSS ${rss:-?} MB), ${#regressions[@]} regression input(s) pass, no finding"
+  else
+    echo "fuzz: $t: FINDING (log: $log; input saved under $artifacts/)" >&2
+    grep -E "ERROR|invariant|SUMMARY|Test unit written" "$log" >&2 || tail -n 40 "$log" >&2
+    status=1
+  fi
+done
+exit $status
