@@ -276,3 +276,16 @@ TEST_CASE("an experiment of kind model_report writes the model's figures into re
     CHECK(rb.exit_code == 2);
     CHECK(rb.output.find(bad.string() + ":1:1: error: model: kind model_report needs a model section (e.g. model: {include: ../models/bert-tiny.yaml}) (required)") == 0);
 }
+
+TEST_CASE("model files: an unknown family, and a file validate cannot classify") {
+    TempDir dir;
+    const auto f = dir.write("m.yaml", "name: m\nfamily: flexibrt\n");
+    CHECK_THROWS_WITH_AS(engine::load_model_file(f, {}, models_host()),
+                         (f.string() + ":2:9: error: family: unknown model family 'flexibrt'; did you mean 'flexibert'? (unknown-plugin)").c_str(), ConfigError);
+    const auto u = dir.write("u.yaml", "name: what\n");
+    const auto r = test::run_cli("validate " + u.string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.output == u.string() +
+                          ":1:1: error: (document): cannot tell what this file is: an experiment has an `experiment:` key, a model a `family:` key (kind)\n"
+                          "1 of 1 file(s) invalid\n");
+}
