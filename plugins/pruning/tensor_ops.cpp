@@ -1,5 +1,6 @@
 #include "tensor_ops.hpp"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <limits>
@@ -20,21 +21,42 @@ std::int64_t element_count(const TensorView& t) {
     return n;
 }
 
-// Both loops are written as a branchless select plus a compare-and-add so that the compiler can
-// vectorise them.
-std::int64_t count_zeros(const float* data, std::int64_t n) {
+// Both loops are a branchless select plus a compare-and-add over blocks with a 32-bit counter, so
+// that the compiler vectorises them with full-width lanes (a 64-bit counter halves the lanes and
+// adds unpacking). On x86-64 they are also compiled for AVX2 and picked at load time.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TRANSCODE_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#else
+#define TRANSCODE_MULTIVERSION
+#endif
+
+namespace {
+constexpr std::int64_t block = 1 << 15;  // well below 2^31: the block counter cannot overflow
+}
+
+TRANSCODE_MULTIVERSION std::int64_t count_zeros(const float* data, std::int64_t n) {
     std::int64_t zeros = 0;
-    for (std::int64_t i = 0; i < n; ++i) zeros += data[i] == 0.0f ? 1 : 0;
+    for (std::int64_t start = 0; start < n; start += block) {
+        const std::int64_t end = std::min(n, start + block);
+        std::int32_t z = 0;
+        for (std::int64_t i = start; i < end; ++i) z += data[i] == 0.0f ? 1 : 0;
+        zeros += z;
+    }
     return zeros;
 }
 
-std::int64_t zero_small(float* data, std::int64_t n, float tau) {
+TRANSCODE_MULTIVERSION std::int64_t zero_small(float* data, std::int64_t n, float tau) {
     std::int64_t zeros = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-        const float x = data[i];
-        const float y = std::fabs(x) <= tau ? 0.0f : x;
-        data[i] = y;
-        zeros += y == 0.0f ? 1 : 0;
+    for (std::int64_t start = 0; start < n; start += block) {
+        const std::int64_t end = std::min(n, start + block);
+        std::int32_t z = 0;
+        for (std::int64_t i = start; i < end; ++i) {
+            const float x = data[i];
+            const float y = std::fabs(x) <= tau ? 0.0f : x;
+            data[i] = y;
+            z += y == 0.0f ? 1 : 0;
+        }
+        zeros += z;
     }
     return zeros;
 }

@@ -51,13 +51,14 @@ TEST_CASE("validate reports all three mistakes of a file, each with file:line:co
                           "1 of 1 file(s) invalid\n");
 }
 
-TEST_CASE("validate accepts every shipped experiment") {
-    for (const auto& entry : fs::directory_iterator(source_dir + "/configs/experiments")) {
-        CAPTURE(entry.path().string());
-        const auto r = run_cli("validate " + entry.path().string());
-        CHECK(r.exit_code == 0);
-        CHECK(r.output.find(": ok (experiment '") != std::string::npos);
-    }
+TEST_CASE("validate accepts every shipped experiment and model") {
+    for (const char* dir : {"/configs/experiments", "/configs/models"})
+        for (const auto& entry : fs::directory_iterator(source_dir + dir)) {
+            CAPTURE(entry.path().string());
+            const auto r = run_cli("validate " + entry.path().string());
+            CHECK(r.exit_code == 0);
+            CHECK(r.output.find(std::string(": ok (") + (std::string(dir) == "/configs/models" ? "model '" : "experiment '")) != std::string::npos);
+        }
 }
 
 TEST_CASE("plugins list and describe show the real plugins and their schemas") {
