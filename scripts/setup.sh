@@ -9,6 +9,7 @@ packages=(
   libyaml-cpp-dev libeigen3-dev
   libbenchmark-dev doctest-dev
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
+  python3 python3-yaml python3-jsonschema
 )
 if [[ "${TRANSCODE_SANITIZE_DEPS:-0}" == 1 ]]; then
   packages+=(clang libclang-rt-14-dev)

@@ -17,6 +17,7 @@
 #include "graph/model_summary.hpp"
 #include "importers/acceltran_model.hpp"
 #include "plugin_host/plugin_host.hpp"
+#include "report/json_schema.hpp"
 #include "report/results.hpp"
 
 namespace fs = std::filesystem;
@@ -295,6 +296,13 @@ int cmd_plugins_describe(const Options& o) {
     return 0;
 }
 
+int cmd_schema(const Options& o) {
+    engine::PluginHost& plugins = host();
+    const nlohmann::json j = o.kind == "model" ? engine::model_json_schema(plugins) : engine::experiment_json_schema(plugins);
+    fmt::print("{}\n", j.dump(2));
+    return 0;
+}
+
 int cmd_version() {
     fmt::print("transcode {} (SDK ABI {})\n", engine::engine_version(), TRANSCODE_SDK_ABI_VERSION);
     return 0;
@@ -338,6 +346,9 @@ void add_commands(CLI::App& app, Options& o) {
     auto* import_model = import->add_subcommand("acceltran-model", "Print a model dictionary ({l, o, h, f} JSON) as transcode model YAML");
     import_model->add_option("file", o.experiment, "AccelTran model dictionary (JSON)")->required()->check(CLI::ExistingFile);
 
+    auto* schema = app.add_subcommand("schema", "Print the JSON Schema of experiment (or model) files, with every loaded plugin's parameters, for editors");
+    schema->add_option("--file-kind", o.kind, "experiment (default) or model")->check(CLI::IsMember({"experiment", "model"}));
+
     app.add_subcommand("version", "Print the engine version and the SDK ABI version");
 }
 
@@ -345,6 +356,7 @@ int run_selected(CLI::App& app, const Options& o) {
     if (app.got_subcommand("run")) return cmd_run(o);
     if (app.got_subcommand("validate")) return cmd_validate(o);
     if (app.got_subcommand("version")) return cmd_version();
+    if (app.got_subcommand("schema")) return cmd_schema(o);
     if (auto* model = app.get_subcommand("model"); model->parsed()) return cmd_model_describe(o);
     if (auto* import = app.get_subcommand("import"); import->parsed()) return cmd_import_model(o);
     if (auto* plugins = app.get_subcommand("plugins"); plugins->parsed()) {

@@ -1,0 +1,22 @@
+// JSON Schema (draft-07) of experiment and model files, generated from the same ParamSchemas the
+// engine validates with, including the parameters of every loaded plugin. Editors with YAML
+// language support use it to complete and check files as they are written.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "plugin_host/plugin_host.hpp"
+
+namespace transcode::engine {
+
+/// The JSON Schema of one parameter.
+nlohmann::json json_schema_of(const ParamSpec& spec);
+
+/// The JSON Schema of experiment files; `pruning.params` and `model.params` are checked against
+/// the schema of the plugin their `plugin:`/`family:` names.
+nlohmann::json experiment_json_schema(const PluginHost& host);
+
+/// The JSON Schema of model files.
+nlohmann::json model_json_schema(const PluginHost& host);
+
+}  // namespace transcode::engine
