@@ -11,22 +11,13 @@ using transcode::test::TempDir;
 
 namespace {
 
-engine::PluginHost& builtin_host() {
-    static engine::PluginHost host;
-    static bool loaded = false;
-    if (!loaded) {
-        loaded = true;
-        host.load_defaults();
-    }
-    return host;
-}
 
 // Loads an experiment written to a temp file; returns the ConfigError text ("" when valid).
 // Every "F" in `expected`-style comparisons stands for the temp file's path.
 std::string load_errors(const TempDir& dir, const std::string& yaml, const std::vector<std::string>& overrides = {}) {
     const auto file = dir.write("exp.yaml", yaml);
     try {
-        engine::load_experiment(file, overrides, builtin_host());
+        engine::load_experiment(file, overrides, test::builtin_plugins());
         return "";
     } catch (const ConfigError& e) {
         return e.what();
@@ -42,7 +33,7 @@ const char* minimal = "experiment: t\nkind: sparsity_probe\n";
 TEST_CASE("a minimal experiment is valid and takes every default") {
     TempDir dir;
     const auto file = dir.write("exp.yaml", minimal);
-    const auto ex = engine::load_experiment(file, {}, builtin_host());
+    const auto ex = engine::load_experiment(file, {}, test::builtin_plugins());
     CHECK(ex.name == "t");
     CHECK(ex.seed == 0);
     CHECK(ex.mode == RunMode::training);
@@ -125,7 +116,7 @@ TEST_CASE("includes: relative paths, local overrides, and errors located in the 
     TempDir dir;
     dir.write("parts/probe.yaml", "rows: 8\ncols: 16\n");
     const auto file = dir.write("exp.yaml", std::string(minimal) + "probe:\n  include: parts/probe.yaml\n  cols: 32\n");
-    const auto ex = engine::load_experiment(file, {}, builtin_host());
+    const auto ex = engine::load_experiment(file, {}, test::builtin_plugins());
     CHECK(ex.probe.rows == 8);
     CHECK(ex.probe.cols == 32);
 
@@ -152,14 +143,14 @@ TEST_CASE("an include cycle is an error, not a hang") {
 TEST_CASE("a missing experiment file") {
     TempDir dir;
     const auto missing = dir.path() / "missing.yaml";
-    CHECK_THROWS_WITH_AS(engine::load_experiment(missing, {}, builtin_host()), (missing.string() + ":1:1: error: (document): cannot open file (file)").c_str(),
+    CHECK_THROWS_WITH_AS(engine::load_experiment(missing, {}, test::builtin_plugins()), (missing.string() + ":1:1: error: (document): cannot open file (file)").c_str(),
                          ConfigError);
 }
 
 TEST_CASE("--set overrides any field; a bad override is reported the same way") {
     TempDir dir;
     const auto file = dir.write("exp.yaml", minimal);
-    const auto ex = engine::load_experiment(file, {"seed=7", "probe.rows=4", "pruning.params.tau_t=0.5"}, builtin_host());
+    const auto ex = engine::load_experiment(file, {"seed=7", "probe.rows=4", "pruning.params.tau_t=0.5"}, test::builtin_plugins());
     CHECK(ex.seed == 7);
     CHECK(ex.probe.rows == 4);
     CHECK(ex.pruning.params.get_float("tau_t") == doctest::Approx(0.5));
@@ -201,7 +192,7 @@ TEST_CASE("structural mistakes: non-map documents, complex keys, directories, va
     CHECK(load_errors(dir, std::string(minimal) + "[a, b]: 1\n") == F(dir) + ":3:1: error: (document): map keys must be plain names (syntax)");
     CHECK(load_errors(dir, std::string(minimal) + "probe:\n  rows: 2000000\n") ==
           F(dir) + ":4:9: error: probe.rows: value 2000000 is above the maximum 1048576 (range)");
-    CHECK_THROWS_WITH_AS(engine::load_experiment(dir.path(), {}, builtin_host()),
+    CHECK_THROWS_WITH_AS(engine::load_experiment(dir.path(), {}, test::builtin_plugins()),
                          (dir.path().string() + ":1:1: error: (document): is a directory, not a YAML file (file)").c_str(), ConfigError);
 }
 

@@ -2,6 +2,8 @@
 // configured through the real schema validation.
 #include <doctest/doctest.h>
 
+#include "test_support.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -33,14 +35,7 @@ using transcode::engine::PluginHost;
 using transcode::engine::PluginInfo;
 using transcode::engine::PluginPtr;
 
-const PluginHost& host() {
-    static const std::unique_ptr<PluginHost> instance = [] {
-        auto h = std::make_unique<PluginHost>();
-        h->load_defaults();
-        return h;
-    }();
-    return *instance;
-}
+const PluginHost& host() { return transcode::test::builtin_plugins(); }
 
 const PluginInfo& flexibert_info() {
     const PluginInfo* info = host().find("flexibert", transcode::PluginKind::model);

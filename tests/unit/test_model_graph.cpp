@@ -18,15 +18,6 @@ using transcode::test::TempDir;
 
 namespace {
 
-engine::PluginHost& models_host() {
-    static engine::PluginHost host;
-    static bool loaded = false;
-    if (!loaded) {
-        loaded = true;
-        host.load_defaults();
-    }
-    return host;
-}
 
 const std::string source_dir = TRANSCODE_SOURCE_DIR;
 const std::string fixtures = TRANSCODE_TEST_FIXTURES;
@@ -165,9 +156,21 @@ TEST_CASE("a malformed graph from a plugin is a PluginError naming the op and th
     d.op1(OpKind::gelu, "g", {x}, {4, 9});
     CHECK_THROWS_WITH_AS(engine::check_graph(d.take(), "m"), "m: op 'g' (gelu): output 'g' is declared [4,9] but the inputs give [4,8]", PluginError);
 
-    ModelGraph cyc;
-    cyc.tensors = {TensorDesc{"t0", {2}}, TensorDesc{"t1", {2}}};
-    cyc.ops = {OpDesc{OpKind::relu, "r0", {1}, {0}}, OpDesc{OpKind::relu, "r1", {0}, {1}}};
+    ModelGraph cyc;  // r0 reads r1's output and r1 reads r0's
+    for (const char* name : {"t0", "t1"}) {
+        TensorDesc t;
+        t.name = name;
+        t.shape = {2};
+        cyc.tensors.push_back(t);
+    }
+    for (int i = 0; i < 2; ++i) {
+        OpDesc op;
+        op.kind = OpKind::relu;
+        op.name = "r" + std::to_string(i);
+        op.inputs = {1 - i};
+        op.outputs = {i};
+        cyc.ops.push_back(op);
+    }
     CHECK_THROWS_WITH_AS(engine::check_graph(cyc, "m"), "m: the graph has a cycle through op 'r0'", PluginError);
 }
 
@@ -176,13 +179,13 @@ TEST_CASE("model files: presets have their published parameter counts") {
         {"bert-tiny", 4385920}, {"bert-mini", 11170560}, {"bert-small", 28763648}, {"bert-medium", 41373184}, {"bert-base", 109482240}};
     for (const auto& [name, count] : presets) {
         CAPTURE(name);
-        const auto m = engine::load_model_file(source_dir + "/configs/models/" + name + ".yaml", {}, models_host());
+        const auto m = engine::load_model_file(source_dir + "/configs/models/" + name + ".yaml", {}, test::builtin_plugins());
         CHECK(engine::summarize(m.forward).parameters_without_head == count);
     }
 }
 
 TEST_CASE("a heterogeneous model with all seven head variants builds, trains and is described") {
-    const auto m = engine::load_model_file(source_dir + "/configs/models/flexibert-hetero.yaml", {}, models_host());
+    const auto m = engine::load_model_file(source_dir + "/configs/models/flexibert-hetero.yaml", {}, test::builtin_plugins());
     std::set<OpKind> kinds;
     for (const auto& op : m.forward.ops) kinds.insert(op.kind);
     for (OpKind k : {OpKind::seq_transform, OpKind::conv1d, OpKind::softmax, OpKind::concat}) CHECK(kinds.count(k) == 1);
@@ -201,7 +204,7 @@ TEST_CASE("bad model files get file:line:col errors") {
     const std::string dir = fixtures + "/models/";
     auto errors = [&](const std::string& f) {
         try {
-            engine::load_model_file(dir + f, {}, models_host());
+            engine::load_model_file(dir + f, {}, test::builtin_plugins());
         } catch (const ConfigError& e) {
             return std::string(e.what());
         }
@@ -224,7 +227,7 @@ TEST_CASE("import acceltran-model round-trips BERT-Tiny and BERT-Base with the p
         REQUIRE(r.exit_code == 0);
         TempDir dir;
         const auto yaml = dir.write(std::string(name) + ".yaml", r.output);
-        const auto m = engine::load_model_file(yaml, {}, models_host());
+        const auto m = engine::load_model_file(yaml, {}, test::builtin_plugins());
         CHECK(engine::summarize(m.forward).parameters_without_head == count);
         // The YAML carries the dictionary's numbers back: same layers, widths, head dims, ff sizes.
         config::Diagnostics d;
@@ -280,7 +283,7 @@ TEST_CASE("an experiment of kind model_report writes the model's figures into re
 TEST_CASE("model files: an unknown family, and a file validate cannot classify") {
     TempDir dir;
     const auto f = dir.write("m.yaml", "name: m\nfamily: flexibrt\n");
-    CHECK_THROWS_WITH_AS(engine::load_model_file(f, {}, models_host()),
+    CHECK_THROWS_WITH_AS(engine::load_model_file(f, {}, test::builtin_plugins()),
                          (f.string() + ":2:9: error: family: unknown model family 'flexibrt'; did you mean 'flexibert'? (unknown-plugin)").c_str(), ConfigError);
     const auto u = dir.write("u.yaml", "name: what\n");
     const auto r = test::run_cli("validate " + u.string());

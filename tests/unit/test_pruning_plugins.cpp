@@ -2,6 +2,8 @@
 // through the real plugin host and configured through the real schema validation.
 #include <doctest/doctest.h>
 
+#include "test_support.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -32,14 +34,7 @@ constexpr TensorRole all_roles[] = {TensorRole::weight, TensorRole::activation, 
                                     TensorRole::weight_gradient, TensorRole::optimizer_state};
 constexpr RunMode all_modes[] = {RunMode::inference, RunMode::training};
 
-const PluginHost& host() {
-    static const std::unique_ptr<PluginHost> instance = [] {
-        auto h = std::make_unique<PluginHost>();
-        h->load_defaults();
-        return h;
-    }();
-    return *instance;
-}
+const PluginHost& host() { return transcode::test::builtin_plugins(); }
 
 const PluginInfo& pruning_info(std::string_view name) {
     const PluginInfo* info = host().find(name, transcode::PluginKind::pruning);

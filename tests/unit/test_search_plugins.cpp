@@ -2,6 +2,8 @@
 // host and configured through the real schema validation.
 #include <doctest/doctest.h>
 
+#include "test_support.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -26,14 +28,7 @@ using transcode::engine::PluginHost;
 using transcode::engine::PluginInfo;
 using transcode::engine::PluginPtr;
 
-const PluginHost& host() {
-    static const std::unique_ptr<PluginHost> instance = [] {
-        auto h = std::make_unique<PluginHost>();
-        h->load_defaults();
-        return h;
-    }();
-    return *instance;
-}
+const PluginHost& host() { return transcode::test::builtin_plugins(); }
 
 const PluginInfo& search_info(std::string_view name) {
     const PluginInfo* info = host().find(name, transcode::PluginKind::search);

@@ -3,12 +3,26 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <fstream>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "plugin_host/plugin_host.hpp"
+
 namespace transcode::test {
+
+/// The built-in plugins (and TRANSCODE_PLUGIN_PATH), loaded once per test process through the
+/// real loader.
+inline engine::PluginHost& builtin_plugins() {
+    static const std::unique_ptr<engine::PluginHost> host = [] {
+        auto h = std::make_unique<engine::PluginHost>();
+        h->load_defaults();
+        return h;
+    }();
+    return *host;
+}
 
 /// A fresh directory under the system temp dir, removed at scope exit.
 class TempDir {
