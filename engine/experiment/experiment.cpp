@@ -105,6 +105,18 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
             ValueMap resolved_pruning{{"plugin", Value{ex.pruning.info->name}}, {"params", Value{p}}};
             values["pruning"] = Value{std::move(resolved_pruning)};
             ex.pruning.params = Params(std::move(p));
+            // Let the plugin check what its schema cannot (cross-field rules) now, so that its
+            // ConfigError is located at the parameter it names, like any other config error.
+            if (diags.empty()) {
+                const config::Node& pn = params != nullptr ? *params : empty;
+                try {
+                    host.create<PruningStrategy>(*ex.pruning.info, ex.pruning.params);
+                } catch (const ConfigError& e) {
+                    const config::Node* at = e.path().empty() ? nullptr : config::find_path(pn, e.path());
+                    diags.add(at != nullptr ? at->where : pn.where, e.path().empty() ? "pruning.params" : "pruning.params." + e.path(), e.what(),
+                              ex.pruning.info->name);
+                }
+            }
         }
     }
     // The model, if any: validated, built and checked with its family plugin.

@@ -60,7 +60,7 @@ class NmPruning final : public PruningStrategy {
 public:
     explicit NmPruning(const Params& params) : n_(params.get_int("n")), m_(params.get_int("m")) {
         // A rule between two parameters, which the schema cannot express: a ConfigError with the
-        // parameter's path, which the engine reports at that value's file:line:col.
+        // path of the parameter to blame ("n"), relative to the plugin's params.
         if (n_ >= m_)
             throw ConfigError("n", "n (" + std::to_string(n_) + ") must be less than m (" + std::to_string(m_) +
                                        "): keeping n of every m elements would prune nothing");

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Install test (issue "Third-party plugins"): installs the engine built in build/ (by
+# scripts/build.sh) into a temporary prefix, then builds every example in examples/ from a copy
+# outside the source tree, against that prefix only (find_package(transcode) through
+# CMAKE_PREFIX_PATH), and checks with the INSTALLED transcode that:
+#   * the install has the CLI, the built-in plugins, the SDK, the configs and the CMake package,
+#     and the installed engine finds its built-in plugins and runs the installed configs;
+#   * each example's plugin shows in `transcode plugins list`, and its experiment runs and writes
+#     the expected results.json (the search example has no experiment yet: `plugins describe`);
+#   * `transcode schema` covers the example plugins;
+#   * nm_pruning built with -DEXAMPLE_FOREIGN_ABI=ON (ABI 999) is refused with the version message;
+#   * every code snippet of docs/plugin-guide.md is verbatim in the examples.
+# One line per check; exits non-zero if any check fails. TRANSCODE_BUILD_DIR overrides build/.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${TRANSCODE_BUILD_DIR:-$root/build}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+tc=$prefix/bin/transcode
+examples=(nm_pruning annealing_search gpt_decoder)
+passed=0
+failed=0
+start=$SECONDS
+
+# check NAME COMMAND...: runs COMMAND, prints PASS/FAIL and, on failure, the tail of its output.
+check() {
+  local name=$1 out
+  shift
+  if out=$("$@" 2>&1); then
+    echo "PASS  $name"
+    passed=$((passed + 1))
+  else
+    echo "FAIL  $name"
+    printf '%s\n' "$out" | tail -n 25 | sed 's/^/      /'
+    failed=$((failed + 1))
+  fi
+}
+
+# json_check FILE PYTHON_EXPR: the expression, over `d` (the parsed file), must be true.
+json_check() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ok = eval("(" + sys.argv[2] + "\n)", {"d": d})
+if not ok:
+    print("false:", sys.argv[2])
+    print(json.dumps({k: d.get(k) for k in ("status", "plugins", "sparsity")}, indent=1)[:2000])
+sys.exit(0 if ok else 1)
+PY
+}
+
+install_engine() {
+  [[ -x $build/bin/transcode ]] || { echo "no $build/bin/transcode: run scripts/build.sh first"; return 1; }
+  cmake --install "$build" --prefix "$prefix"
+}
+
+installed_layout() {
+  local f missing=0
+  for f in bin/transcode lib/transcode/plugins/transcode-pruning.so lib/transcode/plugins/transcode-models.so \
+           lib/transcode/plugins/transcode-search.so include/transcode/sdk.hpp \
+           share/transcode/configs/experiments/quickstart.yaml share/transcode/configs/models/bert-tiny.yaml \
+           lib/cmake/transcode/transcodeConfig.cmake lib/cmake/transcode/transcodeConfigVersion.cmake \
+           lib/cmake/transcode/transcodeTargets.cmake lib/cmake/transcode/TranscodePlugin.cmake; do
+    [[ -e $prefix/$f ]] || { echo "missing: $f"; missing=1; }
+  done
+  if [[ -x $build/bin/transcode-bench ]]; then [[ -x $prefix/bin/transcode-bench ]] || { echo "missing: bin/transcode-bench"; missing=1; }; fi
+  return $missing
+}
+
+# The installed engine loads its built-in plugins from <prefix>/lib/transcode/plugins.
+builtin_plugins() {
+  local out
+  out=$(env -u TRANSCODE_PLUGIN_PATH "$tc" plugins describe pruning.dynaprop) || return 1
+  grep -qF "$prefix/lib/transcode/plugins/transcode-pruning.so" <<<"$out" || { echo "$out"; return 1; }
+  env -u TRANSCODE_PLUGIN_PATH "$tc" plugins list | grep -q '^models\.flexibert '
+}
+
+installed_configs() {
+  (cd "$work" && env -u TRANSCODE_PLUGIN_PATH "$tc" run "$prefix/share/transcode/configs/experiments/bert-tiny-model-report.yaml" \
+     --out "$work/out/bert-tiny" --quiet) || return 1
+  json_check "$work/out/bert-tiny/results.json" 'd["status"] == "ok" and d["model"]["parameters_without_head"] == 4385920'
+}
+
+# build_example NAME BUILD_DIR [cmake args...]: configures and builds a copy of the example that
+# lives outside the source tree, with the install prefix as the only way to find transcode, then
+# checks that nothing in its build folder names the source tree.
+build_example() {
+  local name=$1 dir=$2
+  shift 2
+  rm -rf "$dir"
+  cmake -S "$work/src/$name" -B "$dir" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF \
+    -DCMAKE_COMPILE_WARNING_AS_ERROR=ON "$@" && cmake --build "$dir" || return 1
+  if grep -rlF "$root/" "$dir" --include=CMakeCache.txt --include=build.ninja --include=compile_commands.json --include='*.rsp'; then
+    echo "the build of $name refers to the source tree $root"
+    return 1
+  fi
+}
+
+build_all_examples() {
+  mkdir -p "$work/src" "$work/logs"
+  local name pids=() status=0 i=0
+  for name in "${examples[@]}"; do cp -r "$root/examples/$name" "$work/src/$name"; done
+  # Four small builds, two at a time: configure is single-threaded.
+  for name in "${examples[@]}"; do
+    build_example "$name" "$work/build/$name" > "$work/logs/$name.log" 2>&1 &
+    pids+=($!)
+  done
+  build_example nm_pruning "$work/build/nm_pruning-foreign" -DEXAMPLE_FOREIGN_ABI=ON > "$work/logs/nm_pruning-foreign.log" 2>&1 &
+  pids+=($!)
+  for name in "${examples[@]}" nm_pruning-foreign; do
+    if ! wait "${pids[$i]}"; then echo "build of $name failed:"; tail -n 30 "$work/logs/$name.log"; status=1; fi
+    i=$((i + 1))
+  done
+  return $status
+}
+
+example_plugins_listed() {
+  local out
+  out=$(TRANSCODE_PLUGIN_PATH="$work/build/nm_pruning:$work/build/annealing_search:$work/build/gpt_decoder" "$tc" plugins list) || { echo "$out"; return 1; }
+  echo "$out"
+  grep -q '^nm_pruning\.nm  *pruning ' <<<"$out" && grep -q '^annealing_search\.annealing  *search ' <<<"$out" \
+    && grep -q '^gpt_decoder\.gpt  *model ' <<<"$out"
+}
+
+nm_pruning_experiment() {
+  (cd "$work" && env -u TRANSCODE_PLUGIN_PATH "$tc" run "$work/build/nm_pruning/nm_pruning.yaml" --out "$work/out/nm_pruning" --quiet) || return 1
+  json_check "$work/out/nm_pruning/results.json" \
+    'd["status"] == "ok" and d["plugins"]["nm_pruning"] == "0.1.0" and d["pruning"]["plugin"] == "nm_pruning.nm"
+     and all(d["sparsity"][r]["pruned"] and d["sparsity"][r]["sparsity"] == 0.5 for r in ("activation", "activation_gradient", "weight_gradient"))'
+}
+
+nm_pruning_inference() {
+  (cd "$work" && env -u TRANSCODE_PLUGIN_PATH "$tc" run "$work/build/nm_pruning/nm_pruning.yaml" --set mode=inference \
+     --out "$work/out/nm_pruning-inference" --quiet) || return 1
+  json_check "$work/out/nm_pruning-inference/results.json" \
+    'd["sparsity"]["activation"]["sparsity"] == 0.5 and not d["sparsity"]["weight_gradient"]["pruned"]
+     and d["sparsity"]["weight_gradient"]["sparsity"] < 0.01'
+}
+
+gpt_decoder_experiment() {
+  (cd "$work" && env -u TRANSCODE_PLUGIN_PATH "$tc" run "$work/build/gpt_decoder/gpt_decoder.yaml" --out "$work/out/gpt_decoder" --quiet) || return 1
+  json_check "$work/out/gpt_decoder/results.json" \
+    'd["status"] == "ok" and d["plugins"]["gpt_decoder"] == "0.1.0" and d["model"]["family"] == "gpt_decoder.gpt"
+     and d["model"]["training"] and d["model"]["parameters"] == 16287488
+     and all(d["model"]["flops"][p] > 0 for p in ("forward", "backward", "update"))'
+}
+
+# GPT-2 small through the example: the published 124,439,808 parameters.
+gpt2_small_parameters() {
+  local out
+  out=$(cd "$work" && env -u TRANSCODE_PLUGIN_PATH "$tc" run "$work/build/gpt_decoder/gpt_decoder.yaml" --out "$work/out/gpt2" \
+    --set 'model.params={layers: 12, hidden: 768, heads: 12, ff: 3072, sequence_length: 64, batch_size: 1}' --quiet) || { echo "$out"; return 1; }
+  json_check "$work/out/gpt2/results.json" 'd["model"]["parameters"] == 124439808'
+}
+
+annealing_described() {
+  local out
+  out=$(TRANSCODE_PLUGIN_PATH="$work/build/annealing_search" "$tc" plugins describe annealing_search.annealing) || { echo "$out"; return 1; }
+  grep -q '^annealing_search.annealing (search plugin, library annealing_search 0.1.0' <<<"$out" \
+    && grep -q '^  initial_temperature: ' <<<"$out" && grep -q '^  cooling: ' <<<"$out" || { echo "$out"; return 1; }
+}
+
+# `transcode schema` (editor support) covers the parameters of the loaded example plugins.
+schema_covers_examples() {
+  TRANSCODE_PLUGIN_PATH="$work/build/nm_pruning:$work/build/gpt_decoder" "$tc" schema > "$work/schema.json" || return 1
+  python3 - "$work/schema.json" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+json.loads(text)
+missing = [n for n in ("nm_pruning.nm", "gpt_decoder.gpt") if n not in text]
+if missing:
+    print("not in the schema:", missing)
+sys.exit(1 if missing else 0)
+PY
+}
+
+foreign_abi_refused() {
+  local so=$work/build/nm_pruning-foreign/transcode-nm_pruning.so abi err rc=0
+  abi=$("$tc" version | sed -n 's/.*(SDK ABI \([0-9]*\)).*/\1/p')
+  [[ -n $abi ]] || { echo "cannot read the SDK ABI from 'transcode version'"; return 1; }
+  err=$(TRANSCODE_PLUGIN_PATH="$so" "$tc" plugins list 2>&1 >/dev/null) || rc=$?
+  local want="error: plugin '$so': built for SDK ABI 999, this engine supports $abi"
+  if [[ $rc -ne 2 || $err != "$want" ]]; then
+    echo "exit $rc (want 2); stderr:"; echo "$err"; echo "want:"; echo "$want"
+    return 1
+  fi
+}
+
+check "install into a temporary prefix" install_engine
+check "installed layout (CLI, bench, plugins, SDK, configs, CMake package)" installed_layout
+check "installed engine finds its built-in plugins under the prefix" builtin_plugins
+check "installed configs run (bert-tiny model report)" installed_configs
+check "examples build out of tree against the prefix only (and nm_pruning with ABI 999)" build_all_examples
+check "transcode plugins list shows every example plugin" example_plugins_listed
+check "nm_pruning experiment: 2:4 gives 50% sparsity per pruned role" nm_pruning_experiment
+check "nm_pruning in inference: activations pruned, gradients not" nm_pruning_inference
+check "gpt_decoder experiment: model_report results (parameters, FLOPs per phase)" gpt_decoder_experiment
+check "gpt_decoder as GPT-2 small: 124439808 parameters" gpt2_small_parameters
+check "annealing_search: transcode plugins describe shows it" annealing_described
+check "transcode schema covers the example plugins' parameters" schema_covers_examples
+check "foreign ABI (999) refused with the version message" foreign_abi_refused
+check "plugin guide snippets are verbatim in the examples" python3 "$root/scripts/check-guide-snippets.py"
+
+echo "install test: $passed passed, $failed failed ($((SECONDS - start)) s)"
+[[ $failed -eq 0 ]]
