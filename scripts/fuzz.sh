@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets of tests/fuzz (clang, ASan + UBSan, -O1 -g) into build-fuzz/, or into
+# Builds the libFuzzer targets of tests/fuzz (clang, ASan + UBSan, -O1) into build-fuzz/, or into
 # $TRANSCODE_FUZZ_BUILD_DIR, then runs each target: first on its committed regression inputs, then
 # from its seeds for FUZZ_SECONDS seconds (default 30), or for FUZZ_RUNS inputs when that is set.
 # Any finding (crash, sanitizer report, leak, timeout of FUZZ_TIMEOUT s, failed invariant) fails
@@ -17,16 +17,20 @@ seconds=${FUZZ_SECONDS:-30}
 runs=${FUZZ_RUNS:-}
 timeout_s=${FUZZ_TIMEOUT:-10}
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_experiment fuzz_override fuzz_params)
+[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_experiment fuzz_override fuzz_params fuzz_import_acceltran)
 
-TRANSCODE_BUILD_DIR=$build CMAKE_BUILD_TYPE=Debug bash "$root/scripts/build.sh" \
-  -DCMAKE_CXX_COMPILER=clang++ "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" \
-  -DTRANSCODE_BUILD_FUZZERS=ON -DTRANSCODE_BUILD_TESTS=OFF -DTRANSCODE_BUILD_BENCHMARKS=OFF
+# Only the fuzz targets and what they load (engine library, built-in plugins): not the CLI.
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+  "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -gline-tables-only" \
+  -DTRANSCODE_BUILD_FUZZERS=ON -DTRANSCODE_BUILD_TESTS=OFF -DTRANSCODE_BUILD_BENCHMARKS=OFF > "$build.configure.log" 2>&1 \
+  || { cat "$build.configure.log"; exit 1; }
+cmake --build "$build" -j "$(nproc)" --target "${targets[@]}"
 
 # The seed folders of each target (read only; libFuzzer reads them recursively).
 seeds() {
   case "$1" in
     fuzz_experiment) echo "$root/configs $root/tests/fixtures" ;;
+    fuzz_import_acceltran) echo "$root/tests/fixtures/acceltran" ;;
     *) echo "$root/tests/fuzz/seeds/$1" ;;
   esac
 }

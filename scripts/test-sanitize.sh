@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite under AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer: builds
-# everything (engine, plugins, tests, benchmarks) with TRANSCODE_SANITIZE=ON, -O1 -g, into
+# everything (engine, plugins, tests, benchmarks) with TRANSCODE_SANITIZE=ON, -O0 -g, into
 # build-asan/ (or $TRANSCODE_ASAN_BUILD_DIR), and runs every CTest test except those labelled
 # `asan-slow` (listed in README.md, Hardening). Any sanitizer report fails its test: UBSan is fatal
 # (-fno-sanitize-recover), ASan stops at the first error, and LSan's exit code fails a leaking
@@ -10,7 +10,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${TRANSCODE_ASAN_BUILD_DIR:-$root/build-asan}
 TRANSCODE_BUILD_DIR=$build CMAKE_BUILD_TYPE=Debug bash "$root/scripts/build.sh" \
-  "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" -DTRANSCODE_SANITIZE=ON "$@"
+  "-DCMAKE_CXX_FLAGS_DEBUG=-O0 -g" -DTRANSCODE_SANITIZE=ON "$@"
 
 # detect_leaks is LSan at exit (already the default on x86-64 Linux; stated here so that it
 # cannot be lost). detect_stack_use_after_return and check_initialization_order catch what the

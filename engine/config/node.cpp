@@ -195,8 +195,14 @@ struct Loader {
             diags.add(inc.where, inc_path, fmt::format("include cycle: '{}' includes itself", inc.scalar), "include");
             return;
         }
-        if (!fs::is_regular_file(target)) {
-            diags.add(inc.where, inc_path, fmt::format("included file '{}' not found (looked for {})", inc.scalar, target.string()), "include");
+        // The error_code form: a name the file system rejects (too long, ...) is the user's mistake.
+        std::error_code status_ec;
+        if (!fs::is_regular_file(target, status_ec)) {
+            const bool missing = !status_ec || status_ec == std::errc::no_such_file_or_directory || status_ec == std::errc::not_a_directory;
+            diags.add(inc.where, inc_path,
+                      missing ? fmt::format("included file '{}' not found (looked for {})", inc.scalar, target.string())
+                              : fmt::format("included file '{}' cannot be read: {}", inc.scalar, status_ec.message()),
+                      "include");
             return;
         }
         Node base = load(target);
@@ -293,7 +299,8 @@ const Node* find_path(const Node& root, std::string_view path) {
 
 Node load_file(const fs::path& file, Diagnostics& diags) {
     Loader loader{diags, {}};
-    if (fs::is_directory(file)) {
+    std::error_code ec;
+    if (fs::is_directory(file, ec)) {
         diags.add(Location{file.string(), 1, 1}, "", "is a directory, not a YAML file", "file");
         return Node{};
     }
