@@ -15,9 +15,11 @@
 #include "experiment/experiment.hpp"
 #include "experiment/sparsity_probe.hpp"
 #include "graph/model_summary.hpp"
+#include "importers/acceltran_config.hpp"
 #include "importers/acceltran_model.hpp"
 #include "plugin_host/plugin_host.hpp"
 #include "report/json_schema.hpp"
+#include "report/simulation_report.hpp"
 #include "report/results.hpp"
 
 namespace fs = std::filesystem;
@@ -134,11 +136,56 @@ ModelGraph step_graph(const engine::LoadedModel& m, bool training, const engine:
     return training ? engine::make_training_graph(m.forward, opt) : m.forward;
 }
 
+// Simulates the experiment's model on its accelerator and writes results, ops.csv and trace.json.
+void run_simulation(const engine::Experiment& ex, const fs::path& out, nlohmann::json& doc, bool quiet) {
+    const bool training = ex.mode == RunMode::training;
+    const ModelGraph step = step_graph(*ex.model, training, ex.optimizer);
+    engine::SimulationOptions so;
+    so.fidelity = ex.simulation.fidelity;
+    so.training = training;
+    so.tensor_sparsity = engine::sparsity_per_tensor(step, ex.simulation.sparsity);
+    so.trace = ex.simulation.trace;
+    spdlog::info("simulating {} ({} ops, {}) on {} at {} fidelity", ex.model->name, step.ops.size(), training ? "training step" : "inference",
+                 ex.accelerator->name, to_string(so.fidelity));
+    const auto t0 = std::chrono::steady_clock::now();
+    const engine::SimulationResult r = engine::simulate(step, *ex.accelerator, so);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    spdlog::info("simulated {} tiles in {:.3f} s ({:.3g} tiles/s)", r.tiles, secs, secs > 0 ? static_cast<double>(r.tiles) / secs : 0.0);
+    engine::add_simulation_results(doc, step, *ex.accelerator, r, ex.simulation.sparsity);
+    engine::write_ops_csv(out / "ops.csv", step, *ex.accelerator, r);
+    if (so.trace) engine::write_trace_json(out / "trace.json", *ex.accelerator, r);
+    if (!quiet) engine::print_simulation_summary(ex.model->name, *ex.accelerator, r);
+}
+
+int run_experiment(const engine::Experiment& ex, const Options& o, std::chrono::steady_clock::time_point start);
+
 int cmd_run(const Options& o) {
     configure_logging(o.quiet);
     const auto start = std::chrono::steady_clock::now();
     engine::PluginHost& plugins = host();
     const engine::Experiment ex = engine::load_experiment(o.experiment, o.overrides, plugins);
+    return run_experiment(ex, o, start);
+}
+
+// `transcode simulate`: an experiment made from the command line.
+int cmd_simulate(const Options& o) {
+    configure_logging(o.quiet);
+    const auto start = std::chrono::steady_clock::now();
+    engine::PluginHost& plugins = host();
+    auto quoted = [](const std::string& s) { return nlohmann::json(s).dump(); };  // a JSON string is a YAML string
+    const std::string name = fmt::format("simulate-{}-{}", fs::path(o.model_file).stem().string(), fs::path(o.accelerator_file).stem().string());
+    const std::string text = fmt::format(
+        "experiment: {}\nkind: simulate\nmode: {}\nmodel: {{include: {}}}\naccelerator: {{include: {}}}\nsimulation: {{fidelity: {}}}\n", quoted(name),
+        o.mode, quoted(o.model_file), quoted(o.accelerator_file), o.fidelity);
+    config::Diagnostics diags;
+    config::Node root = config::load_string(text, "<simulate>", diags, fs::current_path());
+    for (const auto& ov : o.overrides) config::apply_override(root, ov, diags);
+    const engine::Experiment ex = engine::load_experiment(std::move(root), std::move(diags), "<simulate>", plugins);
+    return run_experiment(ex, o, start);
+}
+
+int run_experiment(const engine::Experiment& ex, const Options& o, std::chrono::steady_clock::time_point start) {
+    engine::PluginHost& plugins = host();
     const fs::path out = o.out_dir.empty() ? fs::path("out") / ex.name : fs::path(o.out_dir);
     engine::prepare_output_dir(out);
     spdlog::info("experiment '{}' ({}), seed {}, {} thread(s), output in {}", ex.name, ex.kind, ex.seed, o.threads, out.string());
@@ -153,7 +200,9 @@ int cmd_run(const Options& o) {
         m["params"] = engine::to_json(Value{ex.model->params.values()});
         doc["model"] = m;
     }
-    if (ex.kind == "sparsity_probe") {
+    if (ex.kind == "simulate") {
+        run_simulation(ex, out, doc, o.quiet);
+    } else if (ex.kind == "sparsity_probe") {
         const auto strategy = plugins.create<PruningStrategy>(*ex.pruning.info, ex.pruning.params);
         const engine::SparsityProbeResult result = engine::run_sparsity_probe(ex, strategy);
         engine::add_sparsity_probe_results(doc, ex, result);
@@ -198,14 +247,32 @@ int cmd_import_model(const Options& o) {
     return 0;
 }
 
+// `import acceltran-config --name`; kept here rather than in Options (only this command uses it).
+std::string import_config_name;
+
+int cmd_import_config(const Options& o) {
+    std::vector<std::string> notes;
+    std::string yaml;
+    try {
+        yaml = engine::import_acceltran_config(o.experiment, import_config_name, notes);
+    } catch (const ConfigError&) {
+        for (const auto& n : notes) fmt::print(stderr, "{}\n", n);
+        throw;
+    }
+    for (const auto& n : notes) fmt::print(stderr, "{}\n", n);
+    fmt::print("{}", yaml);
+    return 0;
+}
+
 // What a YAML file is, from its top-level keys: an experiment has `experiment:`, a model `family:`
 // or `params:` beside `name:`.
-enum class FileKind { experiment, model, unknown };
+enum class FileKind { experiment, model, accelerator, unknown };
 FileKind detect_kind(const std::string& file) {
     config::Diagnostics ignored;
     const config::Node root = config::load_file(file, ignored);
     if (root.find("experiment") != nullptr || root.find("kind") != nullptr) return FileKind::experiment;
     if (root.find("family") != nullptr || root.find("params") != nullptr) return FileKind::model;
+    if (root.find("processing_elements") != nullptr || root.find("units") != nullptr) return FileKind::accelerator;
     return ignored.empty() && root.kind == config::Node::Kind::map ? FileKind::unknown : FileKind::experiment;
 }
 
@@ -225,9 +292,14 @@ int cmd_validate(const Options& o) {
                     fmt::print("{}: ok (model '{}', family {}, {} ops)\n", f, m.name, m.family->name, m.forward.ops.size());
                     break;
                 }
+                case FileKind::accelerator: {
+                    const engine::Accelerator a = engine::load_accelerator_file(f, o.overrides, plugins);
+                    fmt::print("{}: ok (accelerator '{}', {} unit groups, {:.3f} mm^2)\n", f, a.name, a.units.size(), a.area_mm2());
+                    break;
+                }
                 case FileKind::unknown:
                     throw ConfigError(fmt::format("{}:1:1: error: (document): cannot tell what this file is: an experiment has an `experiment:` key, "
-                                                  "a model a `family:` key (kind)",
+                                                  "a model a `family:` key, an accelerator `processing_elements:` or `units:` (kind)",
                                                   f));
             }
         } catch (const ConfigError& e) {
@@ -320,6 +392,20 @@ void add_commands(CLI::App& app, Options& o) {
         ->default_val(std::max(1u, std::thread::hardware_concurrency()));
     run->add_flag("--quiet,-q", o.quiet, "Print only warnings and errors");
 
+    auto* simulate = app.add_subcommand("simulate", "Simulate a model on an accelerator (no experiment file needed) and write results.json, ops.csv, trace.json");
+    simulate->add_option("--model", o.model_file, "Model YAML file (configs/models/)")->required()->check(CLI::ExistingFile);
+    simulate->add_option("--accelerator", o.accelerator_file, "Accelerator YAML file (configs/accelerators/)")->required()->check(CLI::ExistingFile);
+    simulate->add_option("--mode", o.mode, "inference (default) or training (forward, backward and update)")->check(CLI::IsMember({"inference", "training"}));
+    simulate->add_option("--fidelity", o.fidelity, "event (default: tile-level schedule) or analytic (per-op closed forms)")
+        ->check(CLI::IsMember({"event", "analytic"}));
+    simulate->add_option("--out", o.out_dir, "Output folder (default: out/simulate-<model>-<accelerator>)");
+    simulate->add_option("--set", o.overrides, "Override a field of the generated experiment, e.g. --set simulation.sparsity.activation=0.5 (repeatable)")
+        ->allow_extra_args(false);
+    simulate->add_option("--threads", o.threads, "Worker threads (results do not depend on it)")
+        ->check(CLI::Range(1, 1024))
+        ->default_val(std::max(1u, std::thread::hardware_concurrency()));
+    simulate->add_flag("--quiet,-q", o.quiet, "Print only warnings and errors");
+
     auto* validate = app.add_subcommand("validate", "Check experiment files, including every plugin parameter; runs nothing");
     validate->add_option("files", o.files, "YAML files to check")->required();
     validate->add_option("--set", o.overrides, "Override a config field: PATH=VALUE (repeatable)")->allow_extra_args(false);
@@ -345,6 +431,9 @@ void add_commands(CLI::App& app, Options& o) {
     import->require_subcommand(1);
     auto* import_model = import->add_subcommand("acceltran-model", "Print a model dictionary ({l, o, h, f} JSON) as transcode model YAML");
     import_model->add_option("file", o.experiment, "AccelTran model dictionary (JSON)")->required()->check(CLI::ExistingFile);
+    auto* import_config = import->add_subcommand("acceltran-config", "Print an AccelTran accelerator config (YAML or JSON) as transcode accelerator YAML");
+    import_config->add_option("file", o.experiment, "AccelTran accelerator config (YAML or JSON)")->required()->check(CLI::ExistingFile);
+    import_config->add_option("--name", import_config_name, "The accelerator's name (default: the file's stem)");
 
     auto* schema = app.add_subcommand("schema", "Print the JSON Schema of experiment (or model) files, with every loaded plugin's parameters, for editors");
     schema->add_option("--file-kind", o.kind, "experiment (default) or model")->check(CLI::IsMember({"experiment", "model"}));
@@ -354,11 +443,13 @@ void add_commands(CLI::App& app, Options& o) {
 
 int run_selected(CLI::App& app, const Options& o) {
     if (app.got_subcommand("run")) return cmd_run(o);
+    if (app.got_subcommand("simulate")) return cmd_simulate(o);
     if (app.got_subcommand("validate")) return cmd_validate(o);
     if (app.got_subcommand("version")) return cmd_version();
     if (app.got_subcommand("schema")) return cmd_schema(o);
     if (auto* model = app.get_subcommand("model"); model->parsed()) return cmd_model_describe(o);
-    if (auto* import = app.get_subcommand("import"); import->parsed()) return cmd_import_model(o);
+    if (auto* import = app.get_subcommand("import"); import->parsed())
+        return import->got_subcommand("acceltran-config") ? cmd_import_config(o) : cmd_import_model(o);
     if (auto* plugins = app.get_subcommand("plugins"); plugins->parsed()) {
         if (plugins->got_subcommand("list")) return cmd_plugins_list(o);
         if (plugins->got_subcommand("describe")) return cmd_plugins_describe(o);

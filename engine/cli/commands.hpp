@@ -1,5 +1,5 @@
 // The `transcode` subcommands: run, validate, plugins list/describe, model describe,
-// import acceltran-model, version.
+// simulate, import acceltran-model/acceltran-config, schema, version.
 #pragma once
 
 #include <string>
@@ -19,6 +19,11 @@ struct Options {
     int threads = 0;
     bool quiet = false;
     bool training = false;
+    // simulate
+    std::string model_file;
+    std::string accelerator_file;
+    std::string mode = "inference";
+    std::string fidelity = "event";
     // plugins
     std::string kind;
     std::string plugin_name;

@@ -12,8 +12,10 @@ const ParamSchema& experiment_schema() {
     static const ParamSchema schema{
         ParamSpec::string("experiment", "name of the experiment; names the default output folder").required(),
         ParamSpec::string("description", "free text, copied into results.json").default_value(""),
-        ParamSpec::enumeration("kind", "what the run does: sparsity_probe (prune Gaussian tensors), model_report (build and describe a model)",
-                               {"sparsity_probe", "model_report"})
+        ParamSpec::enumeration("kind",
+                               "what the run does: simulate (a model on an accelerator), sparsity_probe (prune Gaussian tensors), model_report "
+                               "(build and describe a model)",
+                               {"simulate", "sparsity_probe", "model_report"})
             .required(),
         ParamSpec::integer("seed", "seed of every random choice in the run").min(0).default_value(0),
         ParamSpec::enumeration("mode", "run a training step (forward, backward, update) or inference only", {"training", "inference"})
@@ -27,6 +29,25 @@ const ParamSchema& experiment_schema() {
                            ParamSpec::open_map("params", "the plugin's parameters (see `transcode plugins describe NAME`)"),
                        }),
         ParamSpec::open_map("model", "the model: name, family, params (usually `include: ../models/NAME.yaml`)"),
+        ParamSpec::open_map("accelerator", "the accelerator (usually `include: ../accelerators/NAME.yaml`; see configs/accelerators/README.md)"),
+        ParamSpec::map("simulation", "kind simulate: how the model is simulated on the accelerator",
+                       {
+                           ParamSpec::enumeration("fidelity", "event: tile-level event schedule; analytic: per-op closed forms, for large searches",
+                                                  {"event", "analytic"})
+                               .default_value("event"),
+                           ParamSpec::integer("batch_size", "sequences per step; sets the model's params.batch_size (0: keep the model's)")
+                               .unit("sequences")
+                               .min(0)
+                               .max(1 << 16)
+                               .default_value(0),
+                           ParamSpec::map("sparsity", "fraction of zeros per tensor role, as DynaProp leaves them (0: dense)",
+                                          {
+                                              ParamSpec::floating("activation", "forward activations").min(0).max(0.999).default_value(0.0),
+                                              ParamSpec::floating("activation_gradient", "activation gradients (training)").min(0).max(0.999).default_value(0.0),
+                                              ParamSpec::floating("weight_gradient", "weight gradients (training)").min(0).max(0.999).default_value(0.0),
+                                          }),
+                           ParamSpec::boolean("trace", "write trace.json (Chrome trace-event format: Perfetto, chrome://tracing)").default_value(true),
+                       }),
         ParamSpec::map("optimizer", "the optimizer of the training step's update phase",
                        {
                            ParamSpec::enumeration("type", "optimizer", {"adamw", "sgd"}).default_value("adamw"),
@@ -63,6 +84,29 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
         diags.throw_if_any();
     }
 
+    // simulation.batch_size sets the model's batch before the model is built.
+    if (const config::Node* sim = root.find("simulation"); sim != nullptr && sim->kind == config::Node::Kind::map)
+        if (const config::Node* b = sim->find("batch_size"); b != nullptr && b->kind == config::Node::Kind::scalar && b->scalar != "0" &&
+                                                              root.find("model") != nullptr && root.find("model")->kind == config::Node::Kind::map) {
+            config::Node& model = *root.find("model");
+            config::Node* params = model.find("params");
+            if (params == nullptr) {
+                config::Node p;
+                p.kind = config::Node::Kind::map;
+                p.where = model.where;
+                model.fields.emplace_back("params", std::move(p));
+                model.key_locations.push_back(model.where);
+                params = model.find("params");
+            }
+            if (params->kind == config::Node::Kind::map) {
+                if (config::Node* existing = params->find("batch_size"))
+                    *existing = *b;
+                else {
+                    params->fields.emplace_back("batch_size", *b);
+                    params->key_locations.push_back(b->where);
+                }
+            }
+        }
     ValueMap values = config::validate_map(root, experiment_schema(), "", diags);
     Experiment ex;
     ex.file = file;
@@ -127,8 +171,41 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
                                              {"family", Value{ex.model->family->name}},
                                              {"description", Value{ex.model->description}},
                                              {"params", Value{ex.model->params.values()}}}};
-    } else if (values.count("kind") && values.at("kind").as_string() == "model_report" && model == nullptr) {
-        diags.add(root.where, "model", "kind model_report needs a model section (e.g. model: {include: ../models/bert-tiny.yaml})", "required");
+    } else if (values.count("kind") && (values.at("kind").as_string() == "model_report" || values.at("kind").as_string() == "simulate") &&
+               model == nullptr) {
+        diags.add(root.where, "model",
+                  fmt::format("kind {} needs a model section (e.g. model: {{include: ../models/bert-tiny.yaml}})", values.at("kind").as_string()), "required");
+    }
+    // The accelerator, if any; kind simulate needs one that runs every op kind of the step.
+    const config::Node* accelerator = root.find("accelerator");
+    if (accelerator != nullptr && accelerator->kind == config::Node::Kind::map) {
+        ex.accelerator = resolve_accelerator(*accelerator, "accelerator", host, diags);
+        if (ex.accelerator && ex.model) {
+            const bool training = values.count("mode") && values.at("mode").as_string() == "training";
+            OptimizerSettings opt;
+            if (values.count("optimizer") && values.at("optimizer").as_map().count("type"))
+                opt.kind = values.at("optimizer").as_map().at("type").as_string() == "adamw" ? OptimizerSettings::Kind::adamw : OptimizerSettings::Kind::sgd;
+            const ModelGraph step = training ? make_training_graph(ex.model->forward, opt) : ex.model->forward;
+            for (const auto& [kind, op] : unsupported_op_kinds(step, *ex.accelerator)) {
+                std::string kinds;
+                for (const auto& u : ex.accelerator->units)
+                    if (u.role == ComponentRole::compute) {
+                        kinds += fmt::format("{}{}:", kinds.empty() ? "" : "; ", u.name);
+                        for (OpKind k : u.executes) kinds += fmt::format(" {}", to_string(k));
+                    }
+                // Located at the accelerator's name, which is in the accelerator's own file.
+                const config::Node* name = accelerator->find("name");
+                diags.add(name != nullptr ? name->where : accelerator->where, "accelerator",
+                          fmt::format("accelerator '{}' has no unit that executes op kind '{}' (needed by op '{}' of model '{}'); its units run: {}",
+                                      ex.accelerator->name, to_string(kind), op, ex.model->name, kinds),
+                          "unsupported-op");
+            }
+        }
+        if (ex.accelerator)
+            values["accelerator"] = Value{ValueMap{{"name", Value{ex.accelerator->name}}, {"description", Value{ex.accelerator->description}}}};
+    } else if (values.count("kind") && values.at("kind").as_string() == "simulate" && accelerator == nullptr) {
+        diags.add(root.where, "accelerator", "kind simulate needs an accelerator section (e.g. accelerator: {include: ../accelerators/acceltran-edge.yaml})",
+                  "required");
     }
     diags.throw_if_any();
 
@@ -149,6 +226,13 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
     ex.optimizer.beta2 = opt.at("beta2").as_float();
     ex.optimizer.eps = opt.at("eps").as_float();
     ex.optimizer.weight_decay = opt.at("weight_decay").as_float();
+    const ValueMap& sim = values.at("simulation").as_map();
+    ex.simulation.fidelity = sim.at("fidelity").as_string() == "event" ? Fidelity::event : Fidelity::analytic;
+    ex.simulation.trace = sim.at("trace").as_bool();
+    const ValueMap& sp = sim.at("sparsity").as_map();
+    ex.simulation.sparsity.activation = sp.at("activation").as_float();
+    ex.simulation.sparsity.activation_gradient = sp.at("activation_gradient").as_float();
+    ex.simulation.sparsity.weight_gradient = sp.at("weight_gradient").as_float();
     ex.resolved = Value{std::move(values)};
     return ex;
 }

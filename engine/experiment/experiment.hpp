@@ -10,6 +10,8 @@
 
 #include "config/node.hpp"
 #include "graph/training_graph.hpp"
+#include "hardware/accelerator.hpp"
+#include "simulator/simulator.hpp"
 #include "model/model_file.hpp"
 #include "plugin_host/plugin_host.hpp"
 #include "transcode/sdk.hpp"
@@ -30,6 +32,13 @@ struct SparsityProbeSettings {
     double gradient_std = 0;
 };
 
+/// Settings of `kind: simulate`.
+struct SimulationSettings {
+    Fidelity fidelity = Fidelity::event;
+    SparsityByRole sparsity;
+    bool trace = true;
+};
+
 struct Experiment {
     std::filesystem::path file;
     std::string name;
@@ -41,6 +50,9 @@ struct Experiment {
     SparsityProbeSettings probe;
     /// The model, when the experiment has a `model:` section (required by kind model_report).
     std::optional<LoadedModel> model;
+    /// The accelerator, when the experiment has an `accelerator:` section (required by simulate).
+    std::optional<Accelerator> accelerator;
+    SimulationSettings simulation;
     OptimizerSettings optimizer;
     /// The whole resolved config (includes, overrides and defaults applied), for results.json.
     Value resolved;

@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 const std::string source_dir = TRANSCODE_SOURCE_DIR;
 const std::string fixtures = TRANSCODE_TEST_FIXTURES;
-const std::string quickstart = source_dir + "/configs/experiments/quickstart.yaml";
+const std::string probe_experiment = source_dir + "/configs/experiments/dynaprop-probe.yaml";
 }  // namespace
 
 TEST_CASE("transcode version") {
@@ -36,7 +36,7 @@ TEST_CASE("every command has --help; a bad argument exits 2") {
     CHECK(run_cli("frobnicate").exit_code == 2);
     CHECK(run_cli("").exit_code == 2);
     CHECK(run_cli("plugins list --kind gizmo").exit_code == 2);
-    const auto r = run_cli("run " + quickstart + " --threads 0");
+    const auto r = run_cli("run " + probe_experiment + " --threads 0");
     CHECK(r.exit_code == 2);
     CHECK(r.output.find("--threads: Value 0 not in range 1 to 1024") != std::string::npos);
 }
@@ -90,9 +90,9 @@ TEST_CASE("plugins list and describe show the real plugins and their schemas") {
     CHECK(bad.output == "error: no plugin named 'dynaprp'; did you mean 'dynaprop'?\n");
 }
 
-TEST_CASE("run the quickstart: results.json holds the measured sparsity, matching the Gaussian closed form") {
+TEST_CASE("run the DynaProp probe: results.json holds the measured sparsity, matching the Gaussian closed form") {
     TempDir out;
-    const auto r = run_cli("run " + quickstart + " --quiet --out " + out.path().string());
+    const auto r = run_cli("run " + probe_experiment + " --quiet --out " + out.path().string());
     REQUIRE(r.exit_code == 0);
     const auto doc = nlohmann::json::parse(read_file(out.path() / "results.json"));
     for (const char* key : {"experiment", "engine_version", "plugins", "config", "pruning", "sparsity", "status"}) CHECK(doc.contains(key));
@@ -108,16 +108,16 @@ TEST_CASE("run the quickstart: results.json holds the measured sparsity, matchin
 
 TEST_CASE("runs are reproducible, independent of --threads, and --set changes them") {
     TempDir a, b, c;
-    REQUIRE(run_cli("run " + quickstart + " -q --threads 1 --out " + a.path().string()).exit_code == 0);
-    REQUIRE(run_cli("run " + quickstart + " -q --threads 2 --out " + b.path().string()).exit_code == 0);
-    REQUIRE(run_cli("run " + quickstart + " -q --set seed=7 --out " + c.path().string()).exit_code == 0);
+    REQUIRE(run_cli("run " + probe_experiment + " -q --threads 1 --out " + a.path().string()).exit_code == 0);
+    REQUIRE(run_cli("run " + probe_experiment + " -q --threads 2 --out " + b.path().string()).exit_code == 0);
+    REQUIRE(run_cli("run " + probe_experiment + " -q --set seed=7 --out " + c.path().string()).exit_code == 0);
     CHECK(read_file(a.path() / "results.json") == read_file(b.path() / "results.json"));
     CHECK(read_file(a.path() / "results.json") != read_file(c.path() / "results.json"));
 }
 
 TEST_CASE("inference mode leaves gradients alone") {
     TempDir out;
-    REQUIRE(run_cli("run " + quickstart + " -q --set mode=inference --out " + out.path().string()).exit_code == 0);
+    REQUIRE(run_cli("run " + probe_experiment + " -q --set mode=inference --out " + out.path().string()).exit_code == 0);
     const auto doc = nlohmann::json::parse(read_file(out.path() / "results.json"));
     CHECK(doc["sparsity"]["activation"]["pruned"] == true);
     CHECK(doc["sparsity"]["weight_gradient"]["pruned"] == false);
@@ -126,7 +126,7 @@ TEST_CASE("inference mode leaves gradients alone") {
 
 TEST_CASE("a bad --set on run exits 2 with a located message and writes nothing") {
     TempDir out;
-    const auto r = run_cli("run " + quickstart + " --set probe.rows=0 --out " + out.path().string());
+    const auto r = run_cli("run " + probe_experiment + " --set probe.rows=0 --out " + out.path().string());
     CHECK(r.exit_code == 2);
     CHECK(r.output == "--set:1:12: error: probe.rows: value 0 must be greater than 0 (range)\n");
     CHECK_FALSE(fs::exists(out.path() / "results.json"));
@@ -160,7 +160,7 @@ TEST_CASE("a plugin that misreports its zero count is caught, not trusted") {
 TEST_CASE("an output folder that cannot be created fails before the run") {
     TempDir dir;
     const auto blocker = dir.write("file", "x");
-    const auto r = run_cli("run " + quickstart + " -q --out " + (blocker / "sub").string());
+    const auto r = run_cli("run " + probe_experiment + " -q --out " + (blocker / "sub").string());
     CHECK(r.exit_code == 2);
     CHECK(r.output == "output folder '" + (blocker / "sub").string() + "': cannot create it: Not a directory\n");
 }
@@ -174,13 +174,13 @@ TEST_CASE("a missing experiment file is an argument error") {
 TEST_CASE("results that cannot be written: exit 2 for an unwritable path, exit 1 for a failed write") {
     TempDir dir;
     fs::create_directories(dir.path() / "a" / "results.json.tmp");  // a folder where the file must go
-    const auto r = run_cli("run " + quickstart + " -q --out " + (dir.path() / "a").string());
+    const auto r = run_cli("run " + probe_experiment + " -q --out " + (dir.path() / "a").string());
     CHECK(r.exit_code == 2);
     CHECK(r.output == (dir.path() / "a" / "results.json").string() + ": cannot write results (is the output folder writable?)\n");
 
     fs::create_directories(dir.path() / "b");
     fs::create_symlink("/dev/full", dir.path() / "b" / "results.json.tmp");  // every write fails: no space
-    const auto full = run_cli("run " + quickstart + " -q --out " + (dir.path() / "b").string());
+    const auto full = run_cli("run " + probe_experiment + " -q --out " + (dir.path() / "b").string());
     CHECK(full.exit_code == 1);
     CHECK(full.output == "error: " + (dir.path() / "b" / "results.json").string() + ": write failed (disk full?)\n");
     CHECK_FALSE(fs::exists(dir.path() / "b" / "results.json"));

@@ -1,0 +1,149 @@
+#include "report/simulation_report.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "report/results.hpp"
+
+namespace fs = std::filesystem;
+
+namespace transcode::engine {
+
+namespace {
+
+std::string si(double v, const char* unit) {
+    const char* prefixes[] = {"", "k", "M", "G", "T", "P"};
+    int i = 0;
+    while (std::abs(v) >= 1000.0 && i < 5) {
+        v /= 1000.0;
+        ++i;
+    }
+    return fmt::format("{:.4g} {}{}", v, prefixes[i], unit);
+}
+
+std::string seconds_text(double s) {
+    if (s >= 1) return fmt::format("{:.4g} s", s);
+    if (s >= 1e-3) return fmt::format("{:.4g} ms", s * 1e3);
+    return fmt::format("{:.4g} us", s * 1e6);
+}
+
+std::string joules_text(double j) {
+    if (j >= 1) return fmt::format("{:.4g} J", j);
+    if (j >= 1e-3) return fmt::format("{:.4g} mJ", j * 1e3);
+    return fmt::format("{:.4g} uJ", j * 1e6);
+}
+
+// Utilisation by unit kind: busy instance-cycles over instances x cycles.
+std::map<std::string, std::pair<double, double>> by_kind(const SimulationResult& r) {
+    std::map<std::string, std::pair<double, double>> k;  // kind -> (busy, capacity)
+    for (const auto& u : r.units) {
+        if (u.role != ComponentRole::compute) continue;
+        k[u.kind].first += u.busy_cycles;
+        k[u.kind].second += static_cast<double>(u.count) * static_cast<double>(r.cycles);
+    }
+    return k;
+}
+
+}  // namespace
+
+void add_simulation_results(nlohmann::json& doc, const ModelGraph& g, const Accelerator& acc, const SimulationResult& r, const SparsityByRole& sparsity) {
+    nlohmann::json breakdown = nlohmann::json::object();
+    for (const auto& u : r.units) breakdown[u.name] = {{"component", acc.units[static_cast<std::size_t>(&u - r.units.data())].info->name}, {"count", u.count}, {"area_mm2", u.area_mm2}};
+    doc["accelerator"] = {{"name", acc.name},
+                          {"area_mm2", r.area_mm2},
+                          {"clock_hz", acc.clock_hz},
+                          {"tile", {acc.tile_b, acc.tile_x, acc.tile_y}},
+                          {"power_gating", acc.power_gating},
+                          {"breakdown", breakdown}};
+    nlohmann::json phases = nlohmann::json::object();
+    for (const auto& p : r.phases)
+        phases[to_string(p.phase)] = {{"ops", p.ops}, {"tiles", p.tiles}, {"cycles", p.cycles}, {"seconds", static_cast<double>(p.cycles) / acc.clock_hz},
+                                      {"dynamic_j", p.dynamic_j}, {"leakage_j", p.leakage_j}, {"total_j", p.dynamic_j + p.leakage_j}};
+    doc["phases"] = phases;
+    doc["latency"] = {{"cycles", r.cycles}, {"seconds", r.seconds}};
+    nlohmann::json energy_breakdown = nlohmann::json::object();
+    for (const auto& u : r.units) energy_breakdown[u.name] = {{"dynamic_j", u.dynamic_j}, {"leakage_j", u.leakage_j}};
+    doc["energy"] = {{"dynamic_j", r.dynamic_j}, {"leakage_j", r.leakage_j}, {"total_j", r.total_j()}, {"breakdown", energy_breakdown}};
+    nlohmann::json util = nlohmann::json::object();
+    for (const auto& [kind, bc] : by_kind(r)) util[kind] = bc.second > 0 ? bc.first / bc.second : 0.0;
+    doc["utilisation"] = util;
+    nlohmann::json peak = nlohmann::json::object();
+    nlohmann::json buffers = nlohmann::json::object();
+    for (const auto& b : r.buffers) {
+        peak[to_string(b.buffer)] = b.peak_bytes;
+        buffers[to_string(b.buffer)] = {{"capacity_bytes", b.capacity_bytes}, {"peak_bytes", b.peak_bytes}, {"read_bytes", b.read_bytes}, {"write_bytes", b.write_bytes}};
+    }
+    doc["memory"] = {{"bytes_read", r.memory_read_bytes}, {"bytes_written", r.memory_write_bytes}, {"peak_buffer_bytes", peak}, {"buffers", buffers}};
+    doc["stalls"] = {{"memory_cycles", r.stall_memory_cycles}, {"unit_cycles", r.stall_unit_cycles}};
+    doc["sparsity"] = {{"source", "experiment"},
+                       {"activation", sparsity.activation},
+                       {"activation_gradient", sparsity.activation_gradient},
+                       {"weight_gradient", sparsity.weight_gradient}};
+    std::int64_t flops_ops = 0;
+    for (const auto& op : g.ops) flops_ops += op.phase == Phase::forward ? 1 : 0;
+    doc["simulation"] = {{"fidelity", to_string(r.fidelity)}, {"mode", r.training ? "training" : "inference"}, {"ops", r.ops.size()},
+                         {"forward_ops", flops_ops}, {"tiles", r.tiles}};
+    doc["status"] = r.status;
+    if (!r.reason.empty()) doc["reason"] = r.reason;
+}
+
+void write_ops_csv(const fs::path& file, const ModelGraph& g, const Accelerator& acc, const SimulationResult& r) {
+    const fs::path tmp = file.string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) throw ConfigError(fmt::format("{}: cannot write (is the output folder writable?)", file.string()));
+        out << "index,name,phase,kind,layer,unit,tiles,cycles_per_tile,start_cycle,end_cycle,cycles,dynamic_j,load_bytes,store_bytes,padded_fraction\n";
+        for (const auto& rec : r.ops) {
+            const OpDesc& op = g.ops[static_cast<std::size_t>(rec.op)];
+            out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.0f},{:.0f},{:.4f}\n", rec.op, op.name, to_string(op.phase), to_string(op.kind), op.layer,
+                               acc.units[rec.unit].name, rec.tiles, rec.cycles_per_tile, rec.start, rec.end, rec.end - rec.start, rec.dynamic_j, rec.load_bytes,
+                               rec.store_bytes, rec.padded_fraction);
+        }
+        if (!out.flush()) throw Error(fmt::format("{}: write failed (disk full?)", file.string()));
+    }
+    fs::rename(tmp, file);
+}
+
+void write_trace_json(const fs::path& file, const Accelerator& acc, const SimulationResult& r) {
+    nlohmann::json events = nlohmann::json::array();
+    std::map<std::string, int> tid;
+    auto track = [&](const std::string& name) {
+        auto [it, inserted] = tid.emplace(name, static_cast<int>(tid.size()) + 1);
+        if (inserted) events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", 1}, {"tid", it->second}, {"args", {{"name", name}}}});
+        return it->second;
+    };
+    for (const auto& u : acc.units)
+        if (u.role == ComponentRole::compute) track(u.name);
+    track("main_memory");
+    events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", 1}, {"args", {{"name", acc.name}}}});
+    const double us_per_cycle = 1e6 / acc.clock_hz;
+    for (const auto& e : r.trace)
+        events.push_back({{"name", e.name}, {"ph", "X"}, {"pid", 1}, {"tid", track(e.track)}, {"ts", static_cast<double>(e.start) * us_per_cycle},
+                          {"dur", static_cast<double>(e.cycles) * us_per_cycle}, {"args", {{"start_cycle", e.start}, {"cycles", e.cycles}}}});
+    write_json_file(file, {{"traceEvents", events}, {"displayTimeUnit", "ns"}});
+}
+
+void print_simulation_summary(const std::string& model, const Accelerator& acc, const SimulationResult& r) {
+    fmt::print("\n{} on {}: {} ({} fidelity), status {}{}\n", model, acc.name, r.training ? "training step" : "inference", to_string(r.fidelity), r.status,
+               r.reason.empty() ? "" : " (" + r.reason + ")");
+    fmt::print("  latency      {} cycles = {} at {} MHz ({} tiles)\n", r.cycles, seconds_text(r.seconds), acc.clock_hz / 1e6, r.tiles);
+    fmt::print("  energy       {} total = {} dynamic + {} leakage\n", joules_text(r.total_j()), joules_text(r.dynamic_j), joules_text(r.leakage_j));
+    fmt::print("  area         {:.3f} mm^2\n", r.area_mm2);
+    fmt::print("  memory       {} read, {} written (main memory)\n", si(r.memory_read_bytes, "B"), si(r.memory_write_bytes, "B"));
+    std::string peaks;
+    for (const auto& b : r.buffers)
+        peaks += fmt::format("{}{} {} of {}", peaks.empty() ? "" : ", ", to_string(b.buffer), si(b.peak_bytes, "B"), si(b.capacity_bytes, "B"));
+    fmt::print("  peak buffers {}\n", peaks);
+    fmt::print("  stalls       {} cycles waiting for main memory, {} waiting for a free unit (summed over ops)\n", r.stall_memory_cycles, r.stall_unit_cycles);
+    std::string util;
+    for (const auto& [kind, bc] : by_kind(r)) util += fmt::format("{}{} {:.1f}%", util.empty() ? "" : ", ", kind, bc.second > 0 ? 100.0 * bc.first / bc.second : 0.0);
+    fmt::print("  utilisation  {}\n", util);
+    fmt::print("  {:<10} {:>6} {:>12} {:>14} {:>12} {:>12}\n", "phase", "ops", "tiles", "cycles", "dynamic", "leakage");
+    for (const auto& p : r.phases)
+        fmt::print("  {:<10} {:>6} {:>12} {:>14} {:>12} {:>12}\n", to_string(p.phase), p.ops, p.tiles, p.cycles, joules_text(p.dynamic_j), joules_text(p.leakage_j));
+}
+
+}  // namespace transcode::engine

@@ -1,0 +1,169 @@
+#include "simulator/lowering.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "plugin_host/plugin_host.hpp"
+
+namespace transcode::engine {
+
+namespace {
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+const TensorDesc& tensor(const ModelGraph& g, TensorId t) { return g.tensors[static_cast<std::size_t>(t)]; }
+
+bool is_mac_kind(OpKind k) {
+    return k == OpKind::matmul || k == OpKind::seq_transform || k == OpKind::conv1d || k == OpKind::conv1d_backward;
+}
+
+// [batch, rows, cols] of a shape.
+struct Flat {
+    std::int64_t batch = 1, rows = 1, cols = 1;
+};
+Flat flatten(const Shape& s) {
+    Flat f;
+    if (s.empty()) return f;
+    f.cols = s.back();
+    if (s.size() >= 2) f.rows = s[s.size() - 2];
+    for (std::size_t i = 0; i + 2 < s.size(); ++i) f.batch *= s[i];
+    return f;
+}
+
+TensorId reference_tensor(const OpDesc& op) {
+    switch (op.kind) {
+        case OpKind::reduce_sum:
+        case OpKind::embedding_backward:
+        case OpKind::cross_entropy:
+        case OpKind::optimizer_update:
+        case OpKind::layer_norm_backward: return op.inputs.at(0);
+        default: return op.outputs.at(0);
+    }
+}
+
+struct Geometry {
+    Flat out;                 // the tiled output space
+    std::int64_t reduction = 1;  // MACs per output element in total
+    std::int64_t depth = 1;      // per tile
+    std::int64_t chunks = 1;     // reduction chunks
+};
+
+Geometry geometry(const ModelGraph& g, const OpDesc& op, std::int64_t tile_y) {
+    Geometry geo;
+    switch (op.kind) {
+        case OpKind::matmul: {
+            const Shape& a = tensor(g, op.inputs[0]).shape;
+            const bool ta = op.attr("transpose_a") != 0.0;
+            std::int64_t k = ta ? a[a.size() - 2] : a.back();
+            const Shape& c = tensor(g, op.outputs[0]).shape;
+            geo.out = flatten(c);
+            if (op.attr("batch_reduce") != 0.0)
+                for (std::size_t i = 0; i + 2 < a.size(); ++i) k *= a[i];
+            geo.reduction = k;
+            geo.depth = std::min(k, tile_y);
+            geo.chunks = ceil_div(k, geo.depth);
+            break;
+        }
+        case OpKind::seq_transform: {
+            geo.out = flatten(tensor(g, op.outputs[0]).shape);
+            geo.reduction = geo.out.rows;
+            geo.depth = std::min(geo.reduction, tile_y);
+            geo.chunks = ceil_div(geo.reduction, geo.depth);
+            break;
+        }
+        case OpKind::conv1d:
+        case OpKind::conv1d_backward: {
+            const Shape& w = tensor(g, op.inputs[op.kind == OpKind::conv1d ? 1 : 2]).shape;
+            const Shape& x = tensor(g, op.inputs[op.kind == OpKind::conv1d ? 0 : 1]).shape;
+            geo.out = flatten(x);
+            geo.reduction = geo.depth = w.back();
+            break;
+        }
+        default: geo.out = flatten(tensor(g, reference_tensor(op)).shape); break;
+    }
+    return geo;
+}
+
+}  // namespace
+
+std::vector<std::pair<OpKind, std::string>> unsupported_op_kinds(const ModelGraph& g, const Accelerator& acc) {
+    std::vector<std::pair<OpKind, std::string>> missing;
+    for (const auto& op : g.ops) {
+        bool ok = false;
+        for (const auto& u : acc.units)
+            if (u.role == ComponentRole::compute && std::find(u.executes.begin(), u.executes.end(), op.kind) != u.executes.end()) ok = true;
+        if (!ok && std::none_of(missing.begin(), missing.end(), [&](const auto& m) { return m.first == op.kind; })) missing.emplace_back(op.kind, op.name);
+    }
+    return missing;
+}
+
+std::vector<LoweredOp> lower(const ModelGraph& g, const Accelerator& acc, const std::vector<double>& tensor_sparsity, bool training) {
+    if (const auto missing = unsupported_op_kinds(g, acc); !missing.empty())
+        throw ConfigError(fmt::format("accelerator '{}' has no unit that executes op kind '{}' (needed by op '{}')", acc.name,
+                                      to_string(missing.front().first), missing.front().second));
+    std::vector<LoweredOp> out;
+    out.reserve(g.ops.size());
+    for (std::size_t i = 0; i < g.ops.size(); ++i) {
+        const OpDesc& op = g.ops[i];
+        const Geometry geo = geometry(g, op, acc.tile_y);
+        LoweredOp l;
+        l.op = static_cast<OpId>(i);
+        l.work.kind = op.kind;
+        // Output tiles are always full (padded) tiles; a reduction shorter than the tile's y is not
+        // padded (the accumulation just ends sooner).
+        l.work.b = acc.tile_b;
+        l.work.x = acc.tile_x;
+        l.work.y = acc.tile_y;
+        l.work.depth = geo.depth;
+        for (std::size_t k = 0; k < 2 && k < op.inputs.size(); ++k) l.work.input_sparsity[k] = tensor_sparsity[static_cast<std::size_t>(op.inputs[k])];
+        l.work.training = training;
+        l.work.clock_hz = acc.clock_hz;
+        l.work.attrs = op.attrs;
+        l.tiles = ceil_div(geo.out.batch, l.work.b) * ceil_div(geo.out.rows, l.work.x) * ceil_div(geo.out.cols, l.work.y) * geo.chunks;
+        const double useful = static_cast<double>(geo.out.batch) * static_cast<double>(geo.out.rows) * static_cast<double>(geo.out.cols) *
+                              static_cast<double>(geo.reduction);
+        const double padded = static_cast<double>(l.tiles) * static_cast<double>(l.work.elements()) * static_cast<double>(l.work.depth);
+        l.padded_fraction = padded > 0 ? 1.0 - useful / padded : 0.0;
+
+        // The fastest unit group that executes the kind.
+        bool found = false;
+        std::int64_t best = 0;
+        for (std::size_t u = 0; u < acc.units.size(); ++u) {
+            const UnitGroup& unit = acc.units[u];
+            if (unit.role != ComponentRole::compute || std::find(unit.executes.begin(), unit.executes.end(), op.kind) == unit.executes.end()) continue;
+            const TileCost cost = call_plugin(unit.info->name, "tile_cost", [&] { return (*unit.component)->tile_cost(l.work); });
+            if (cost.cycles < 1 || !(cost.energy_j >= 0) || !std::isfinite(cost.energy_j))
+                throw PluginError(fmt::format("plugin '{}' failed in tile_cost(): op '{}' ({}): {} cycles and {} J per tile (cycles must be >= 1, energy >= 0)",
+                                              unit.info->name, op.name, to_string(op.kind), cost.cycles, cost.energy_j));
+            const std::int64_t total = ceil_div(l.tiles, unit.count) * cost.cycles;
+            if (!found || total < best) {
+                found = true;
+                best = total;
+                l.unit = u;
+                l.cycles_per_tile = cost.cycles;
+                l.energy_per_tile_j = cost.energy_j;
+            }
+        }
+        // Elements each tile touches, per operand (buffer traffic).
+        const std::int64_t tile_out = l.work.elements();
+        for (std::size_t k = 0; k < op.inputs.size(); ++k) {
+            const std::int64_t whole = tensor(g, op.inputs[k]).elements();
+            std::int64_t per_tile = tile_out;
+            if (is_mac_kind(op.kind) && k < 2) per_tile = (k == 0 ? l.work.b * l.work.x : l.work.b * l.work.y) * l.work.depth;
+            l.input_tile_elements.push_back(std::min(per_tile, whole));
+        }
+        l.output_tile_elements = tile_out;
+        l.input_fetch_fraction.assign(op.inputs.size(), 1.0);
+        if (op.kind == OpKind::embedding && op.inputs.size() == 2) {
+            const double ids = static_cast<double>(tensor(g, op.inputs[0]).elements());
+            const double rows = static_cast<double>(tensor(g, op.inputs[1]).shape.front());
+            l.input_fetch_fraction[1] = std::min(1.0, ids / rows);
+        }
+        out.push_back(std::move(l));
+    }
+    return out;
+}
+
+}  // namespace transcode::engine

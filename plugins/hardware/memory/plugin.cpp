@@ -1,0 +1,16 @@
+// The descriptor of the "memory" plugin library: off-chip main memory.
+#include "main_memory.hpp"
+#include "transcode/plugin.hpp"
+
+namespace transcode::plugins::memory {
+namespace {
+
+const FactoryList* factories() {
+    static const FactoryList list{main_memory_factory()};
+    return &list;
+}
+
+}  // namespace
+}  // namespace transcode::plugins::memory
+
+TRANSCODE_PLUGIN("memory", "0.1.0", &transcode::plugins::memory::factories)

@@ -1,0 +1,428 @@
+// ELECTOR: the tile scheduler against closed forms, hand-computed figures, and a deliberately
+// naive tile-by-tile scheduler on random graphs and accelerators.
+#include <doctest/doctest.h>
+
+#include "test_support.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/random.hpp"
+#include "config/diagnostics.hpp"
+#include "config/node.hpp"
+#include "graph/training_graph.hpp"
+#include "hardware/accelerator.hpp"
+#include "model/model_file.hpp"
+#include "simulator/simulator.hpp"
+
+namespace fs = std::filesystem;
+using namespace transcode;
+using namespace transcode::engine;
+
+namespace {
+
+const fs::path source_dir = TRANSCODE_SOURCE_DIR;
+
+// An accelerator from YAML text whose includes resolve like files in configs/accelerators/.
+Accelerator accelerator_from(const std::string& yaml) {
+    config::Diagnostics diags;
+    const config::Node node = config::load_string(yaml, "<test accelerator>", diags, source_dir / "configs" / "accelerators");
+    auto a = resolve_accelerator(node, "", test::builtin_plugins(), diags);
+    diags.throw_if_any();
+    REQUIRE(a.has_value());
+    return std::move(*a);
+}
+
+struct AccSpec {
+    int pes = 1;
+    int lanes = 4;
+    int macs = 16;
+    int softmax = 1;
+    int module_tile = 16;
+    int tile_b = 1, tile_x = 16, tile_y = 16;
+    double activation_mb = 4, weight_mb = 8, mask_mb = 1;
+    std::string mode = "low_bandwidth";
+    std::string extra_memory;  // more memory params, e.g. ", high_bandwidth_gbps: 1e6"
+    bool gating = true;
+};
+
+std::string accelerator_yaml(const AccSpec& s) {
+    return fmt::format(R"(name: test-accelerator
+clock_mhz: 700
+data_bits: 20
+tile: {{b: {}, x: {}, y: {}}}
+power_gating: {}
+processing_elements:
+  count: {}
+  units:
+    - {{name: mac_lane, component: acceltran.mac_lane, count: {}, params: {{include: ../components/acceltran-mac-lane.yaml, macs: {}, activation: gelu}}}}
+    - {{name: softmax, component: acceltran.softmax, count: {}, params: {{include: ../components/acceltran-softmax.yaml, tile: {}}}}}
+    - {{name: layer_norm, component: acceltran.layer_norm, count: 1, params: {{include: ../components/acceltran-layer-norm.yaml, tile: {}}}}}
+    - {{name: pre_sparsity, component: acceltran.support, count: {}, params: {{include: ../components/acceltran-support.yaml, unit: pre_sparsity}}}}
+    - {{name: stochastic_rounding, component: acceltran.support, count: {}, params: {{include: ../components/acceltran-support.yaml, unit: stochastic_rounding}}}}
+    - {{name: dataflow_controller, component: acceltran.support, count: 1, params: {{include: ../components/acceltran-support.yaml, unit: dataflow_controller}}}}
+units:
+  - {{name: activation_buffer, component: acceltran.buffer, params: {{include: ../components/acceltran-buffers.yaml, class: activation, size_mb: {}}}}}
+  - {{name: weight_buffer, component: acceltran.buffer, params: {{include: ../components/acceltran-buffers.yaml, class: weight, size_mb: {}}}}}
+  - {{name: mask_buffer, component: acceltran.buffer, params: {{include: ../components/acceltran-buffers.yaml, class: mask, size_mb: {}}}}}
+  - {{name: main_memory, component: memory.main_memory, params: {{include: ../components/memory.yaml, type: lpddr3, banks: 32, ranks: 2, channels: 1, mode: {}{}}}}}
+)",
+                       s.tile_b, s.tile_x, s.tile_y, s.gating ? "true" : "false", s.pes, s.lanes, s.macs, s.softmax, s.module_tile, s.module_tile, s.lanes,
+                       s.lanes, s.activation_mb, s.weight_mb, s.mask_mb, s.mode, s.extra_memory);
+}
+
+// C[1, m, n] = A[1, m, k] . W[k, n], A a model input, W a weight.
+ModelGraph single_matmul(std::int64_t m, std::int64_t k, std::int64_t n) {
+    GraphBuilder b;
+    const TensorId a = b.input("a", {1, m, k}, false);
+    const TensorId w = b.weight("w", {k, n});
+    b.op1(OpKind::matmul, "c", {a, w}, {1, m, n});
+    return b.take();
+}
+
+SimulationResult run(const ModelGraph& g, const Accelerator& acc, bool training = false, std::vector<double> sparsity = {},
+                     TilePoolFactory pool = &GroupedTilePool::make, Fidelity f = Fidelity::event) {
+    SimulationOptions o;
+    o.training = training;
+    o.tensor_sparsity = std::move(sparsity);
+    o.pool_factory = pool;
+    o.fidelity = f;
+    return simulate(g, acc, o);
+}
+
+// Deliberately naive: one tile at a time, each to the instance free first (lowest index on ties).
+class NaivePool final : public TilePool {
+public:
+    explicit NaivePool(std::int64_t n) : free_(static_cast<std::size_t>(n), 0) {}
+    DispatchResult dispatch(std::int64_t ready, std::int64_t tiles, std::int64_t cycles) override {
+        DispatchResult r{std::numeric_limits<std::int64_t>::max(), 0};
+        for (std::int64_t t = 0; t < tiles; ++t) {
+            auto it = std::min_element(free_.begin(), free_.end());
+            const std::int64_t start = std::max(*it, ready);
+            *it = start + cycles;
+            r.first_start = std::min(r.first_start, start);
+            r.last_end = std::max(r.last_end, *it);
+        }
+        return r;
+    }
+    static std::unique_ptr<TilePool> make(std::int64_t n) { return std::make_unique<NaivePool>(n); }
+
+private:
+    std::vector<std::int64_t> free_;
+};
+
+}  // namespace
+
+TEST_CASE("simulator: a compute-bound matmul takes exactly ceil(tiles / units) x cycles per tile") {
+    AccSpec s;
+    s.pes = 2;
+    s.lanes = 3;  // 6 lanes: 64 tiles do not divide evenly
+    s.mode = "high_bandwidth";
+    s.extra_memory = ", high_bandwidth_gbps: 1.0e6";  // transfers take a cycle or two
+    const Accelerator acc = accelerator_from(accelerator_yaml(s));
+    const SimulationResult r = run(single_matmul(64, 64, 64), acc);
+    REQUIRE(r.ops.size() == 1);
+    const OpRecord& op = r.ops[0];
+    CHECK(op.tiles == 1 * 4 * 4 * 4);        // (64/16) x (64/16) output tiles x 4 reduction chunks
+    CHECK(op.cycles_per_tile == 16 * 16 * 16 / 16);  // 4096 MACs on 16 MACs
+    CHECK(op.end - op.start == (64 + 5) / 6 * 256);  // ceil(64 / 6) x 256 = 2816
+    CHECK(r.cycles == op.data_ready + (64 + 5) / 6 * 256);
+    CHECK(r.stall_unit_cycles == 0);
+}
+
+TEST_CASE("simulator: a pure transfer takes bytes / bandwidth") {
+    const Accelerator acc = accelerator_from(accelerator_yaml(AccSpec{}));
+    GraphBuilder b;  // one tile of compute on two [1, 16, 16] weights that come from LP-DDR3
+    const TensorId x = b.weight("x", {1, 16, 16});
+    const TensorId y = b.weight("y", {1, 16, 16});
+    b.op1(OpKind::add, "sum", {x, y}, {1, 16, 16});
+    const SimulationResult r = run(b.take(), acc);
+    const double bytes = 2 * 256 * 20 / 8.0;  // 20-bit words
+    CHECK(r.memory_read_bytes == bytes);
+    const double bytes_per_cycle = 25.6e9 / 700e6;
+    const auto transfer = static_cast<std::int64_t>(std::ceil(bytes / bytes_per_cycle));
+    CHECK(transfer == 35);
+    CHECK(r.ops[0].data_ready == transfer);
+    CHECK(r.cycles == transfer + 256 / 16);  // then one add tile: 256 elements on 16 MACs
+}
+
+TEST_CASE("simulator: overlapped load and compute take max(load, compute), not the sum") {
+    AccSpec s;
+    s.pes = 4;
+    s.lanes = 16;  // 64 lanes
+    const Accelerator acc = accelerator_from(accelerator_yaml(s));
+    const SimulationResult r = run(single_matmul(256, 256, 256), acc);
+    const OpRecord& op = r.ops[0];
+    const std::int64_t compute = (op.tiles + 63) / 64 * op.cycles_per_tile;
+    const auto load = static_cast<std::int64_t>(std::ceil(op.load_bytes / (25.6e9 / 700e6)));
+    const std::int64_t waves = (op.tiles + 63) / 64;
+    CHECK(compute == 64 * 256);
+    CHECK(load == 8960);  // 2 x 65536 words of 20 bits at 36.57 B/cycle
+    CHECK(r.cycles < load + compute);
+    CHECK(r.cycles >= std::max(load, compute));
+    CHECK(r.cycles <= std::max(load, compute) + (load + waves - 1) / waves + op.cycles_per_tile);
+}
+
+TEST_CASE("simulator: shrinking the activation buffer below the working set raises traffic and cycles") {
+    PluginHost& host = test::builtin_plugins();
+    const LoadedModel m = load_model_file(source_dir / "configs/models/bert-tiny.yaml", {}, host);
+    const ModelGraph step = make_training_graph(m.forward, OptimizerSettings{});
+    AccSpec big;
+    big.pes = 8;
+    big.lanes = 16;
+    AccSpec small = big;
+    small.activation_mb = 0.25;
+    const SimulationResult rb = run(step, accelerator_from(accelerator_yaml(big)), true);
+    const SimulationResult rs = run(step, accelerator_from(accelerator_yaml(small)), true);
+    CHECK(rs.memory_read_bytes > rb.memory_read_bytes);
+    CHECK(rs.memory_write_bytes > rb.memory_write_bytes);
+    CHECK(rs.cycles > rb.cycles);
+    CHECK(rs.buffers[0].peak_bytes <= 0.25 * 1048576);
+}
+
+TEST_CASE("simulator: sparsity 0.5 on the skipped operand halves the MAC cycles of a compute-bound matmul") {
+    AccSpec s;
+    s.mode = "high_bandwidth";
+    s.extra_memory = ", high_bandwidth_gbps: 1.0e6";
+    const Accelerator acc = accelerator_from(accelerator_yaml(s));
+    const ModelGraph g = single_matmul(64, 64, 64);
+    std::vector<double> sparsity(g.tensors.size(), 0.0);
+    const SimulationResult dense = run(g, acc, false, sparsity);
+    sparsity[0] = 0.5;  // the activation operand A
+    const SimulationResult sparse = run(g, acc, false, sparsity);
+    CHECK(dense.ops[0].cycles_per_tile == 256);
+    CHECK(sparse.ops[0].cycles_per_tile == 128);
+    CHECK(sparse.ops[0].end - sparse.ops[0].start == (dense.ops[0].end - dense.ops[0].start) / 2);
+    // Compressed: half the data bytes of A, plus one mask bit per element.
+    CHECK(sparse.memory_read_bytes == doctest::Approx(dense.memory_read_bytes - 64 * 64 * 2.5 / 2 + 64 * 64 / 8.0));
+}
+
+TEST_CASE("simulator: the area of AccelTran-Edge is the sum of its components, by hand from the figures") {
+    const Accelerator acc = load_accelerator_file(source_dir / "configs/accelerators/acceltran-edge.yaml", {}, test::builtin_plugins());
+    // Per PE (um^2): 16 GELU lanes of 16 MACs, 4 softmax (tile 16), 1 layer-norm (tile 16), per
+    // lane a pre-sparsity, post-sparsity, FIFO and stochastic-rounding unit, 1 controller, 1 DMA.
+    const double pe = 16 * 9418.667591 + 4 * 87573.326116 + 81104.126482 + 16 * (6216.896914 + 1181.201447 + 484.379110 + 79.043665) + 75946.982008 +
+                      144.636242;
+    const double buffers = 4 * 303305.83 + 8 * 294100.83 + 1 * 302565.0;  // per MB x MB
+    const double expected_mm2 = (64 * pe + buffers) * 1e-6;
+    CHECK(acc.area_mm2() == doctest::Approx(expected_mm2).epsilon(1e-12));
+    CHECK(expected_mm2 == doctest::Approx(54.145).epsilon(1e-4));
+}
+
+TEST_CASE("simulator: a training step costs more than inference, in each phase") {
+    PluginHost& host = test::builtin_plugins();
+    const LoadedModel m = load_model_file(source_dir / "configs/models/bert-tiny.yaml", {}, host);
+    const Accelerator acc = load_accelerator_file(source_dir / "configs/accelerators/acceltran-edge.yaml", {}, host);
+    const SimulationResult inf = run(m.forward, acc, false);
+    const SimulationResult tr = run(make_training_graph(m.forward, OptimizerSettings{}), acc, true);
+    REQUIRE(inf.phases.size() == 1);
+    REQUIRE(tr.phases.size() == 3);
+    // The training forward pass keeps activations for the backward pass and runs stochastic
+    // rounding: it costs at least the inference pass, and more energy.
+    CHECK(tr.phases[0].cycles >= inf.phases[0].cycles);
+    CHECK(tr.phases[0].dynamic_j > inf.phases[0].dynamic_j);
+    for (const auto& p : tr.phases) {
+        CHECK(p.cycles > 0);
+        CHECK(p.dynamic_j > 0);
+    }
+    CHECK(tr.cycles > inf.cycles);
+    CHECK(tr.total_j() > inf.total_j());
+    CHECK(tr.phases[1].tiles > tr.phases[0].tiles);  // backward: input and weight gradients
+}
+
+TEST_CASE("simulator: the batched scheduler equals a naive tile-by-tile scheduler on 100 random graphs and accelerators") {
+    SplitMix64 rng(20261129);
+    auto pick = [&](std::initializer_list<std::int64_t> v) { return *(v.begin() + static_cast<std::ptrdiff_t>(rng.next() % v.size())); };
+    for (int c = 0; c < 100; ++c) {
+        CAPTURE(c);
+        AccSpec s;
+        s.pes = static_cast<int>(pick({1, 2, 3}));
+        s.lanes = static_cast<int>(pick({1, 2, 5, 8}));
+        s.macs = static_cast<int>(pick({1, 16}));
+        s.softmax = static_cast<int>(pick({1, 2, 4}));
+        s.module_tile = static_cast<int>(pick({8, 16, 32}));
+        s.tile_b = static_cast<int>(pick({1, 2}));
+        s.tile_x = s.tile_y = static_cast<int>(pick({4, 8, 16}));
+        s.activation_mb = static_cast<double>(pick({1, 4, 64})) / 64.0;  // some far below the working set
+        s.weight_mb = static_cast<double>(pick({1, 8, 64})) / 64.0;
+        s.mask_mb = 1.0 / 64.0;
+        s.mode = pick({0, 1}) == 0 ? "low_bandwidth" : "high_bandwidth";
+        s.gating = pick({0, 1}) == 1;
+        const Accelerator acc = accelerator_from(accelerator_yaml(s));
+
+        // A random chain of layers over [B, S, D] activations, with fan-out through residuals.
+        GraphBuilder b;
+        const std::int64_t B = pick({1, 2, 3}), S = pick({8, 12, 16}), D = pick({8, 16, 24});
+        TensorId x = b.input("x", {B, S, D}, false);
+        TensorId residual = x;
+        const int layers = static_cast<int>(pick({2, 3, 5, 8}));
+        for (int l = 0; l < layers; ++l) {
+            const std::string n = fmt::format("l{}", l);
+            switch (rng.next() % 5) {
+                case 0: x = b.op1(OpKind::matmul, n, {x, b.weight(n + ".w", {D, D})}, {B, S, D}); break;
+                case 1: x = b.op1(OpKind::gelu, n, {x}, {B, S, D}); break;
+                case 2: x = b.op1(OpKind::softmax, n, {x}, {B, S, D}, {{"scale", 0.5}}); break;
+                case 3: x = b.op1(OpKind::layer_norm, n, {x, b.weight(n + ".g", {D}), b.weight(n + ".b", {D})}, {B, S, D}); break;
+                default: x = b.op1(OpKind::add, n, {x, residual}, {B, S, D}); residual = x; break;
+            }
+        }
+        ModelGraph g = b.take();
+        const bool training = rng.next() % 2 == 0;
+        if (training) g = make_training_graph(g, OptimizerSettings{});
+        std::vector<double> sparsity(g.tensors.size(), 0.0);
+        for (auto& v : sparsity) v = static_cast<double>(rng.next() % 3) * 0.25;
+
+        const SimulationResult batched = run(g, acc, training, sparsity, &GroupedTilePool::make);
+        const SimulationResult naive = run(g, acc, training, sparsity, &NaivePool::make);
+        REQUIRE(batched.ops.size() == naive.ops.size());
+        CHECK(batched.cycles == naive.cycles);
+        CHECK(batched.dynamic_j == naive.dynamic_j);
+        CHECK(batched.leakage_j == naive.leakage_j);
+        CHECK(batched.memory_read_bytes == naive.memory_read_bytes);
+        bool same_ops = true;
+        for (std::size_t i = 0; i < batched.ops.size(); ++i)
+            same_ops = same_ops && batched.ops[i].start == naive.ops[i].start && batched.ops[i].end == naive.ops[i].end;
+        CHECK(same_ops);
+    }
+}
+
+TEST_CASE("simulator: the grouped pool matches the naive pool on random dispatch sequences") {
+    SplitMix64 rng(7);
+    for (int c = 0; c < 200; ++c) {
+        const std::int64_t n = 1 + static_cast<std::int64_t>(rng.next() % 9);
+        GroupedTilePool grouped(n);
+        NaivePool naive(n);
+        for (int d = 0; d < 30; ++d) {
+            const std::int64_t ready = static_cast<std::int64_t>(rng.next() % 500);
+            const std::int64_t tiles = 1 + static_cast<std::int64_t>(rng.next() % 40);
+            const std::int64_t cycles = 1 + static_cast<std::int64_t>(rng.next() % 17);
+            const DispatchResult a = grouped.dispatch(ready, tiles, cycles);
+            const DispatchResult b = naive.dispatch(ready, tiles, cycles);
+            REQUIRE(a.first_start == b.first_start);
+            REQUIRE(a.last_end == b.last_end);
+        }
+    }
+}
+
+TEST_CASE("simulator: analytic fidelity stays within a stated factor of event fidelity on the shipped experiments") {
+    PluginHost& host = test::builtin_plugins();
+    const LoadedModel m = load_model_file(source_dir / "configs/models/bert-tiny.yaml", {}, host);
+    const Accelerator acc = load_accelerator_file(source_dir / "configs/accelerators/acceltran-edge.yaml", {}, host);
+    for (bool training : {false, true}) {
+        const ModelGraph g = training ? make_training_graph(m.forward, OptimizerSettings{}) : m.forward;
+        const SimulationResult ev = run(g, acc, training);
+        const SimulationResult an = run(g, acc, training, {}, &GroupedTilePool::make, Fidelity::analytic);
+        CAPTURE(training);
+        CAPTURE(ev.cycles);
+        CAPTURE(an.cycles);
+        // Analytic ignores eviction traffic (faster) and overlap across ops (slower); on these
+        // runs the two agree within a factor of 2 (README, "Fidelity", has the measured gaps).
+        const double ratio = static_cast<double>(ev.cycles) / static_cast<double>(an.cycles);
+        CHECK(ratio > 0.5);
+        CHECK(ratio < 2.0);
+        CHECK(an.tiles == ev.tiles);
+    }
+}
+
+namespace {
+// A scratch configs/ tree: the shipped components and models, and a test accelerator.
+struct ScratchConfigs {
+    test::TempDir dir;
+    ScratchConfigs() {
+        fs::create_directory_symlink(source_dir / "configs/components", dir.path() / "components");
+        fs::create_directory_symlink(source_dir / "configs/models", dir.path() / "models");
+    }
+    fs::path accelerator(const std::string& yaml) const { return dir.write("accelerators/chip.yaml", yaml); }
+};
+
+const std::string relu_chip = R"(name: relu-chip
+processing_elements:
+  count: 2
+  units:
+    - {name: lane, component: acceltran.mac_lane, count: 4, params: {include: ../components/acceltran-mac-lane.yaml, macs: 16, activation: relu}}
+    - {name: softmax, component: acceltran.softmax, count: 1, params: {include: ../components/acceltran-softmax.yaml, tile: 16}}
+units:
+  - {name: activation_buffer, component: acceltran.buffer, params: {include: ../components/acceltran-buffers.yaml, class: activation, size_mb: 4}}
+  - {name: weight_buffer, component: acceltran.buffer, params: {include: ../components/acceltran-buffers.yaml, class: weight, size_mb: 8}}
+  - {name: mask_buffer, component: acceltran.buffer, params: {include: ../components/acceltran-buffers.yaml, class: mask, size_mb: 1}}
+  - {name: main_memory, component: memory.main_memory, params: {include: ../components/memory.yaml, type: lpddr3, banks: 32, ranks: 2, channels: 1}}
+)";
+}  // namespace
+
+TEST_CASE("simulate: an accelerator with no unit for an op kind the model needs is an error naming the op kind") {
+    ScratchConfigs c;
+    const fs::path chip = c.accelerator(relu_chip);
+    const auto r = test::run_cli("simulate --model " + (c.dir.path() / "models/bert-tiny.yaml").string() + " --accelerator " + chip.string() +
+                                 " --out " + (c.dir.path() / "out").string());
+    CHECK(r.exit_code == 2);
+    const std::string runs =
+        "its units run: lane: matmul seq_transform conv1d conv1d_backward add reduce_sum embedding embedding_backward concat slice slice_backward "
+        "optimizer_update tanh tanh_backward relu relu_backward; softmax: softmax softmax_backward cross_entropy cross_entropy_backward (unsupported-op)\n";
+    CHECK(r.output == chip.string() + ":1:7: error: accelerator: accelerator 'relu-chip' has no unit that executes op kind 'layer_norm' (needed by op "
+                                      "'embeddings.norm' of model 'bert-tiny'); " + runs +
+                          chip.string() + ":1:7: error: accelerator: accelerator 'relu-chip' has no unit that executes op kind 'gelu' (needed by op "
+                                          "'layer0.ff.0.gelu' of model 'bert-tiny'); " + runs);
+    CHECK_FALSE(fs::exists(c.dir.path() / "out" / "results.json"));
+}
+
+TEST_CASE("accelerator files: zero or negative counts and sizes, and a missing buffer, are located config errors") {
+    ScratchConfigs c;
+    std::string yaml = relu_chip;
+    yaml.replace(yaml.find("count: 1, params: {include: ../components/acceltran-softmax"), 8, "count: 0");
+    yaml.replace(yaml.find("size_mb: 4"), 10, "size_mb: 0");
+    yaml.replace(yaml.find("  count: 2"), 10, "  count: -3");
+    fs::path chip = c.accelerator(yaml);
+    auto r = test::run_cli("validate " + chip.string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.output == chip.string() + ":3:10: error: processing_elements.count: value -3 is below the minimum 1 (range)\n" + chip.string() +
+                          ":6:60: error: processing_elements.units[1].count: value 0 is below the minimum 1 (range)\n" + chip.string() +
+                          ":8:144: error: units[0].params.size_mb: value 0 must be greater than 0 (range)\n1 of 1 file(s) invalid\n");
+
+    std::string no_mask = relu_chip;
+    no_mask.erase(no_mask.find("  - {name: mask_buffer"), no_mask.find("  - {name: main_memory") - no_mask.find("  - {name: mask_buffer"));
+    chip = c.accelerator(no_mask);
+    r = test::run_cli("validate " + chip.string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.output == chip.string() +
+                          ":8:3: error: units: an accelerator needs exactly one mask buffer, found 0 (add a unit whose component is a buffer of class mask) "
+                          "(composition)\n1 of 1 file(s) invalid\n");
+}
+
+TEST_CASE("simulate: results are identical across runs, --threads, and with tracing on and off") {
+    test::TempDir a, b, c;
+    const std::string exp = (source_dir / "configs/experiments/bert-tiny-edge-training.yaml").string();
+    REQUIRE(test::run_cli("run " + exp + " -q --threads 1 --out " + a.path().string()).exit_code == 0);
+    REQUIRE(test::run_cli("run " + exp + " -q --threads 2 --out " + b.path().string()).exit_code == 0);
+    REQUIRE(test::run_cli("run " + exp + " -q --set simulation.trace=false --out " + c.path().string()).exit_code == 0);
+    auto read = [](const fs::path& p) {
+        std::ifstream in(p);
+        std::stringstream s;
+        s << in.rdbuf();
+        return s.str();
+    };
+    CHECK(read(a.path() / "results.json") == read(b.path() / "results.json"));
+    CHECK(read(a.path() / "ops.csv") == read(b.path() / "ops.csv"));
+    CHECK(read(a.path() / "trace.json") == read(b.path() / "trace.json"));
+    CHECK(read(a.path() / "ops.csv") == read(c.path() / "ops.csv"));
+    CHECK_FALSE(fs::exists(c.path() / "trace.json"));
+    auto doc_a = nlohmann::json::parse(read(a.path() / "results.json"));
+    auto doc_c = nlohmann::json::parse(read(c.path() / "results.json"));
+    for (const char* key : {"latency", "energy", "phases", "memory", "utilisation", "accelerator", "stalls"}) CHECK(doc_a[key] == doc_c[key]);
+    // The documented keys, with units in their names.
+    for (const char* key : {"experiment", "engine_version", "plugins", "model", "accelerator", "phases", "latency", "energy", "utilisation", "memory",
+                            "sparsity", "status"})
+        CHECK(doc_a.contains(key));
+    CHECK(doc_a["status"] == "ok");
+    CHECK(doc_a["latency"]["cycles"].get<std::int64_t>() > 0);
+    CHECK(doc_a["energy"]["total_j"].get<double>() == doctest::Approx(doc_a["energy"]["dynamic_j"].get<double>() + doc_a["energy"]["leakage_j"].get<double>()));
+    auto trace = nlohmann::json::parse(read(a.path() / "trace.json"));
+    CHECK(trace["traceEvents"].size() > 237);  // every op, the transfers, and the track names
+}
