@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -269,6 +270,7 @@ private:
         const std::size_t ti = static_cast<std::size_t>(t);
         if (!resident_[ti]) return;
         resident_[ti] = false;
+        lru_[buffer_index(class_of(g_.tensors[ti]))].erase({last_use_[ti], t});
         used_[buffer_index(class_of(g_.tensors[ti]))] -= a_.footprint(t, class_of(g_.tensors[ti]));
         used_[buffer_index(BufferClass::mask)] -= a_.footprint(t, BufferClass::mask);
     }
@@ -281,15 +283,21 @@ private:
         auto room = [&](BufferClass b) { return a_.capacity_[buffer_index(b)] - used_[buffer_index(b)]; };
         while (room(c) < a_.footprint(t, c) || room(BufferClass::mask) < a_.footprint(t, BufferClass::mask)) {
             const bool need_data = room(c) < a_.footprint(t, c);
-            // The least recently used resident tensor that frees what is missing.
+            // The least recently used resident tensor that frees what is missing (earliest last
+            // use, then lowest id): the first eligible entry of the LRU order of its class.
+            auto first_eligible = [&](BufferClass cls) -> std::pair<std::int64_t, TensorId> {
+                for (const auto& entry : lru_[buffer_index(cls)]) {
+                    const TensorId v = entry.second;
+                    if (std::find(pinned.begin(), pinned.end(), v) != pinned.end()) continue;
+                    if (need_data ? a_.footprint(v, c) > 0 : a_.footprint(v, BufferClass::mask) > 0) return entry;
+                }
+                return {std::numeric_limits<std::int64_t>::max(), -1};
+            };
             TensorId victim = -1;
-            for (std::size_t v = 0; v < resident_.size(); ++v) {
-                if (!resident_[v] || std::find(pinned.begin(), pinned.end(), static_cast<TensorId>(v)) != pinned.end()) continue;
-                const bool helps = need_data ? class_of(g_.tensors[v]) == c && a_.footprint(static_cast<TensorId>(v), c) > 0
-                                             : a_.footprint(static_cast<TensorId>(v), BufferClass::mask) > 0;
-                if (!helps) continue;
-                if (victim < 0 || last_use_[v] < last_use_[static_cast<std::size_t>(victim)]) victim = static_cast<TensorId>(v);
-            }
+            if (need_data)
+                victim = first_eligible(c).second;
+            else
+                victim = std::min(first_eligible(BufferClass::activation), first_eligible(BufferClass::weight)).second;
             if (victim < 0) return false;
             const std::size_t vi = static_cast<std::size_t>(victim);
             if (dirty_[vi] && (uses_[vi] > 0 || persistent(g_.tensors[vi]))) {
@@ -303,6 +311,7 @@ private:
             release(victim);
         }
         resident_[ti] = true;
+        lru_[buffer_index(c)].insert({last_use_[ti], t});
         used_[buffer_index(c)] += a_.footprint(t, c);
         used_[buffer_index(BufferClass::mask)] += a_.footprint(t, BufferClass::mask);
         for (BufferClass b : {c, BufferClass::mask})
@@ -392,6 +401,11 @@ private:
         for (TensorId t : op.inputs) --uses_[static_cast<std::size_t>(t)];
         for (TensorId t : pinned) {
             const std::size_t ti = static_cast<std::size_t>(t);
+            if (resident_[ti]) {
+                auto& lru = lru_[buffer_index(class_of(g_.tensors[ti]))];
+                lru.erase({last_use_[ti], t});
+                lru.insert({id, t});
+            }
             last_use_[ti] = id;
             if (uses_[ti] == 0 && !persistent(g_.tensors[ti])) release(t);
         }
@@ -404,6 +418,8 @@ private:
     const Accounting& a_;
     std::vector<bool> resident_, dirty_;
     std::vector<std::int64_t> available_, uses_, last_use_;
+    /// Resident tensors of the activation and weight buffers by (last use, id): the LRU order.
+    std::set<std::pair<std::int64_t, TensorId>> lru_[2];
     double used_[3] = {0, 0, 0};
     std::int64_t channel_free_ = 0;
     std::vector<std::unique_ptr<TilePool>> pools_;
