@@ -49,15 +49,15 @@ public:
     explicit SystolicArray(const Params& p)
         : rows_(p.get_int("rows")),
           cols_(p.get_int("cols")),
-          area_mm2_(p.get_float("area_um2_per_pe") * 1e-6 * static_cast<double>(p.get_int("rows") * p.get_int("cols"))),
-          pe_dynamic_w_(p.get_float("dynamic_mw_per_pe") * 1e-3),
-          leakage_w_(p.get_float("leakage_mw_per_pe") * 1e-3 * static_cast<double>(p.get_int("rows") * p.get_int("cols"))),
+          pe_area_mm2_(p.get_float("area_um2_per_pe") * 1e-6),     // µm² -> mm²
+          pe_dynamic_w_(p.get_float("dynamic_mw_per_pe") * 1e-3),  // mW -> W
+          pe_leakage_w_(p.get_float("leakage_mw_per_pe") * 1e-3),
           fill_drain_(p.get_string("fill_drain") == "exposed" ? rows_ + cols_ - 1 : 0) {}
 
     ComponentRole role() const override { return ComponentRole::compute; }
-    std::string unit_kind() const override { return "systolic_array"; }  // ops.csv names the unit group
-    double area_mm2() const override { return area_mm2_; }
-    double leakage_w() const override { return leakage_w_; }
+    std::string unit_kind() const override { return "systolic_array"; }  // for `utilisation` in results.json
+    double area_mm2() const override { return pe_area_mm2_ * pes(); }
+    double leakage_w() const override { return pe_leakage_w_ * pes(); }
     bool power_gateable() const override { return true; }  // the whole array is gated while idle
 
     // Only the MAC kinds that are a matrix product: element-wise work, softmax and layer-norm need
@@ -83,9 +83,11 @@ public:
     }
 
 private:
+    double pes() const { return static_cast<double>(rows_ * cols_); }
+
     std::int64_t rows_, cols_;
-    double area_mm2_, pe_dynamic_w_, leakage_w_;
-    std::int64_t fill_drain_;
+    double pe_area_mm2_, pe_dynamic_w_, pe_leakage_w_;
+    std::int64_t fill_drain_;  // cycles per tile
 };
 // [/guide:component-class]
 
