@@ -73,8 +73,8 @@ public:
         if (w.b < 1 || w.x < 1 || w.y < 1 || w.depth < 1 || !(w.clock_hz > 0.0))
             throw InternalError(std::string(plugin_name) + ": tile_cost() got a malformed tile");
         const std::int64_t passes = ceil_div(w.depth, rows_) * ceil_div(w.y, cols_);
-        // The next pass's weights shift in (one array row per cycle) while this pass streams, so a
-        // pass takes b·x cycles, or `rows` when fewer input rows than that hide the weight load.
+        // A pass streams b·x input rows, one per cycle; meanwhile the next pass's weights shift in,
+        // one array row per cycle (double-buffered weight registers), so a pass takes at least rows.
         const std::int64_t cycles = passes * std::max(w.b * w.x, rows_) + fill_drain_;
         // PEs that hold a weight of the tile draw dynamic power for the whole tile; the rest are
         // clock-gated.

@@ -426,3 +426,25 @@ TEST_CASE("simulate: results are identical across runs, --threads, and with trac
     auto trace = nlohmann::json::parse(read(a.path() / "trace.json"));
     CHECK(trace["traceEvents"].size() > 237);  // every op, the transfers, and the track names
 }
+
+TEST_CASE("simulate: simulation.batch_size sets the model's batch; transcode simulate defaults to inference") {
+    test::TempDir a, b;
+    const std::string exp = (source_dir / "configs/experiments/bert-tiny-edge-inference.yaml").string();
+    REQUIRE(test::run_cli("run " + exp + " -q --out " + a.path().string()).exit_code == 0);
+    REQUIRE(test::run_cli("run " + exp + " -q --set simulation.batch_size=8 --out " + b.path().string()).exit_code == 0);
+    const auto da = nlohmann::json::parse(test::read_file(a.path() / "results.json"));
+    const auto db = nlohmann::json::parse(test::read_file(b.path() / "results.json"));
+    CHECK(da["model"]["params"]["batch_size"] == 4);
+    CHECK(db["model"]["params"]["batch_size"] == 8);
+    CHECK(db["simulation"]["tiles"].get<std::int64_t>() > da["simulation"]["tiles"].get<std::int64_t>());
+
+    test::TempDir c;
+    const auto r = test::run_cli("simulate -q --model " + (source_dir / "configs/models/bert-tiny.yaml").string() + " --accelerator " +
+                                 (source_dir / "configs/accelerators/acceltran-edge.yaml").string() + " --out " + c.path().string());
+    REQUIRE(r.exit_code == 0);
+    const auto dc = nlohmann::json::parse(test::read_file(c.path() / "results.json"));
+    CHECK(dc["simulation"]["mode"] == "inference");
+    CHECK(dc["phases"].size() == 1);
+    CHECK(dc["accelerator"]["area_mm2"].get<double>() == doctest::Approx(54.145207).epsilon(1e-6));
+    CHECK(fs::exists(c.path() / "ops.csv"));
+}
