@@ -247,14 +247,11 @@ int cmd_import_model(const Options& o) {
     return 0;
 }
 
-// `import acceltran-config --name`; kept here rather than in Options (only this command uses it).
-std::string import_config_name;
-
 int cmd_import_config(const Options& o) {
     std::vector<std::string> notes;
     std::string yaml;
     try {
-        yaml = engine::import_acceltran_config(o.experiment, import_config_name, notes);
+        yaml = engine::import_acceltran_config(o.experiment, o.import_name, notes);
     } catch (const ConfigError&) {
         for (const auto& n : notes) fmt::print(stderr, "{}\n", n);
         throw;
@@ -433,7 +430,7 @@ void add_commands(CLI::App& app, Options& o) {
     import_model->add_option("file", o.experiment, "AccelTran model dictionary (JSON)")->required()->check(CLI::ExistingFile);
     auto* import_config = import->add_subcommand("acceltran-config", "Print an AccelTran accelerator config (YAML or JSON) as transcode accelerator YAML");
     import_config->add_option("file", o.experiment, "AccelTran accelerator config (YAML or JSON)")->required()->check(CLI::ExistingFile);
-    import_config->add_option("--name", import_config_name, "The accelerator's name (default: the file's stem)");
+    import_config->add_option("--name", o.import_name, "The accelerator's name (default: the file's stem)");
 
     auto* schema = app.add_subcommand("schema", "Print the JSON Schema of experiment (or model) files, with every loaded plugin's parameters, for editors");
     schema->add_option("--file-kind", o.kind, "experiment (default) or model")->check(CLI::IsMember({"experiment", "model"}));

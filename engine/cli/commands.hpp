@@ -24,6 +24,8 @@ struct Options {
     std::string accelerator_file;
     std::string mode = "inference";
     std::string fidelity = "event";
+    // import acceltran-config
+    std::string import_name;
     // plugins
     std::string kind;
     std::string plugin_name;
