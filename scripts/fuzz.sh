@@ -17,7 +17,7 @@ seconds=${FUZZ_SECONDS:-30}
 runs=${FUZZ_RUNS:-}
 timeout_s=${FUZZ_TIMEOUT:-10}
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_experiment fuzz_override fuzz_params fuzz_import_acceltran fuzz_import_acceltran_config)
+[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_experiment fuzz_override fuzz_params fuzz_import_acceltran fuzz_import_acceltran_config fuzz_tsv)
 
 # Only the fuzz targets and what they load (engine library, built-in plugins): not the CLI.
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \

@@ -7,6 +7,8 @@
 #     and the installed engine finds its built-in plugins and runs the installed configs;
 #   * each example's plugin shows in `transcode plugins list`, and its experiment runs and writes
 #     the expected results.json (the search example has no experiment yet: `plugins describe`);
+#     the systolic-array example's accelerator builds on the installed configs, and its matmuls run
+#     on the array (ops.csv);
 #   * `transcode schema` covers the example plugins;
 #   * nm_pruning built with -DEXAMPLE_FOREIGN_ABI=ON (ABI 999) is refused with the version message;
 #   * every code snippet of docs/plugin-guide.md is verbatim in the examples.
@@ -18,7 +20,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 prefix=$work/prefix
 tc=$prefix/bin/transcode
-examples=(nm_pruning annealing_search gpt_decoder)
+examples=(nm_pruning annealing_search gpt_decoder systolic_array)
 passed=0
 failed=0
 start=$SECONDS
@@ -101,7 +103,7 @@ build_all_examples() {
   mkdir -p "$work/src" "$work/logs"
   local name pids=() status=0 i=0
   for name in "${examples[@]}"; do cp -r "$root/examples/$name" "$work/src/$name"; done
-  # Four small builds, two at a time: configure is single-threaded.
+  # Five small builds at once: configure is single-threaded.
   for name in "${examples[@]}"; do
     build_example "$name" "$work/build/$name" > "$work/logs/$name.log" 2>&1 &
     pids+=($!)
@@ -117,10 +119,11 @@ build_all_examples() {
 
 example_plugins_listed() {
   local out
-  out=$(TRANSCODE_PLUGIN_PATH="$work/build/nm_pruning:$work/build/annealing_search:$work/build/gpt_decoder" "$tc" plugins list) || { echo "$out"; return 1; }
+  out=$(TRANSCODE_PLUGIN_PATH="$work/build/nm_pruning:$work/build/annealing_search:$work/build/gpt_decoder:$work/build/systolic_array" \
+    "$tc" plugins list) || { echo "$out"; return 1; }
   echo "$out"
   grep -q '^nm_pruning\.nm  *pruning ' <<<"$out" && grep -q '^annealing_search\.annealing  *search ' <<<"$out" \
-    && grep -q '^gpt_decoder\.gpt  *model ' <<<"$out"
+    && grep -q '^gpt_decoder\.gpt  *model ' <<<"$out" && grep -q '^systolic\.array  *component ' <<<"$out"
 }
 
 nm_pruning_experiment() {
@@ -152,6 +155,27 @@ gpt2_small_parameters() {
   out=$(cd "$work" && env -u TRANSCODE_PLUGIN_PATH "$tc" run "$work/build/gpt_decoder/gpt_decoder.yaml" --out "$work/out/gpt2" \
     --set 'model.params={layers: 12, hidden: 768, heads: 12, ff: 3072, sequence_length: 64, batch_size: 1}' --quiet) || { echo "$out"; return 1; }
   json_check "$work/out/gpt2/results.json" 'd["model"]["parameters"] == 124439808'
+}
+
+# BERT-Tiny inference on systolic-edge (AccelTran-Edge's configs, installed, with a systolic array
+# per PE): the matmuls run on the array (some may go to the MAC lanes, whichever finishes first),
+# and only MAC kinds do; the element-wise ops run on the MAC lanes kept for them.
+systolic_array_experiment() {
+  local out=$work/out/systolic_array
+  (cd "$work" && env -u TRANSCODE_PLUGIN_PATH "$tc" run "$work/build/systolic_array/systolic_array.yaml" --out "$out" --quiet) || return 1
+  json_check "$out/results.json" \
+    'd["status"] == "ok" and d["plugins"]["systolic"] == "0.1.0" and d["accelerator"]["name"] == "systolic-edge"
+     and d["accelerator"]["breakdown"]["systolic_array"]["component"] == "systolic.array"
+     and d["accelerator"]["breakdown"]["systolic_array"]["count"] == 64 and d["utilisation"]["systolic_array"] > 0' || return 1
+  python3 - "$out/ops.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+on_array = {r["kind"] for r in rows if r["unit"] == "systolic_array"}
+ok = "matmul" in on_array and on_array <= {"matmul", "seq_transform"} and any(r["kind"] == "add" and r["unit"] == "mac_lane" for r in rows)
+if not ok:
+    print("op kinds on systolic_array:", sorted(on_array))
+sys.exit(0 if ok else 1)
+PY
 }
 
 annealing_described() {
@@ -198,6 +222,7 @@ check "nm_pruning in inference: activations pruned, gradients not" nm_pruning_in
 check "gpt_decoder experiment: model_report results (parameters, FLOPs per phase)" gpt_decoder_experiment
 check "gpt_decoder as GPT-2 small: 124439808 parameters" gpt2_small_parameters
 check "annealing_search: transcode plugins describe shows it" annealing_described
+check "systolic_array experiment: matmuls on the systolic array, element-wise ops on MAC lanes" systolic_array_experiment
 check "transcode schema covers the example plugins' parameters" schema_covers_examples
 check "foreign ABI (999) refused with the version message" foreign_abi_refused
 check "plugin guide snippets are verbatim in the examples" python3 "$root/scripts/check-guide-snippets.py"

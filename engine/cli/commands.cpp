@@ -14,6 +14,7 @@
 #include "config/diagnostics.hpp"
 #include "experiment/experiment.hpp"
 #include "experiment/sparsity_probe.hpp"
+#include "experiment/training_run.hpp"
 #include "graph/model_summary.hpp"
 #include "importers/acceltran_config.hpp"
 #include "importers/acceltran_model.hpp"
@@ -202,6 +203,8 @@ int run_experiment(const engine::Experiment& ex, const Options& o, std::chrono::
     }
     if (ex.kind == "simulate") {
         run_simulation(ex, out, doc, o.quiet);
+    } else if (ex.kind == "train" || ex.kind == "train_and_simulate" || ex.kind == "dynaprop_sweep") {
+        engine::run_training_kind(ex, plugins, out, o.quiet, doc);
     } else if (ex.kind == "sparsity_probe") {
         const auto strategy = plugins.create<PruningStrategy>(*ex.pruning.info, ex.pruning.params);
         const engine::SparsityProbeResult result = engine::run_sparsity_probe(ex, strategy);

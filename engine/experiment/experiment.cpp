@@ -4,6 +4,8 @@
 
 #include "config/schema_validation.hpp"
 
+#include <algorithm>
+
 namespace fs = std::filesystem;
 
 namespace transcode::engine {
@@ -13,9 +15,11 @@ const ParamSchema& experiment_schema() {
         ParamSpec::string("experiment", "name of the experiment; names the default output folder").required(),
         ParamSpec::string("description", "free text, copied into results.json").default_value(""),
         ParamSpec::enumeration("kind",
-                               "what the run does: simulate (a model on an accelerator), sparsity_probe (prune Gaussian tensors), model_report "
-                               "(build and describe a model)",
-                               {"simulate", "sparsity_probe", "model_report"})
+                               "what the run does: simulate (a model on an accelerator), train (train a model with run-time pruning), "
+                               "train_and_simulate (train, then simulate with the measured sparsity), dynaprop_sweep (train and simulate for "
+                               "every combination of pruning parameters), sparsity_probe (prune Gaussian tensors), model_report (build and "
+                               "describe a model)",
+                               {"simulate", "train", "train_and_simulate", "dynaprop_sweep", "sparsity_probe", "model_report"})
             .required(),
         ParamSpec::integer("seed", "seed of every random choice in the run").min(0).default_value(0),
         ParamSpec::enumeration("mode", "run a training step (forward, backward, update) or inference only", {"training", "inference"})
@@ -56,6 +60,33 @@ const ParamSchema& experiment_schema() {
                            ParamSpec::floating("beta2", "AdamW second-moment decay").min(0).max(0.999999999).default_value(0.999),
                            ParamSpec::floating("eps", "AdamW denominator guard").greater_than(0).default_value(1e-8),
                            ParamSpec::floating("weight_decay", "decoupled weight decay (AdamW) or L2 (SGD)").min(0).default_value(0.01),
+                       }),
+        ParamSpec::map("data", "kinds train, train_and_simulate, dynaprop_sweep: the sequence-classification data",
+                       {
+                           ParamSpec::enumeration("source", "synthetic: the built-in sentiment task; tsv: your files (label<TAB>tokens per line)",
+                                                  {"synthetic", "tsv"})
+                               .default_value("synthetic"),
+                           ParamSpec::string("train", "tsv: the training file, relative to this file").default_value(""),
+                           ParamSpec::string("validation", "tsv: the validation file, relative to this file").default_value(""),
+                           ParamSpec::map("synthetic", "the built-in task (negation and intensifier scope), generated from the experiment's seed",
+                                          {
+                                              ParamSpec::integer("train", "training examples").unit("examples").min(1).max(1 << 22).default_value(4096),
+                                              ParamSpec::integer("validation", "validation examples").unit("examples").min(1).max(1 << 22).default_value(1024),
+                                              ParamSpec::integer("sentiment_words", "words per polarity").min(1).max(10000).default_value(24),
+                                              ParamSpec::integer("filler_words", "neutral words").min(1).max(100000).default_value(64),
+                                          }),
+                       }),
+        ParamSpec::map("training", "kinds train, train_and_simulate, dynaprop_sweep: the training loop (the optimizer section sets the optimizer)",
+                       {
+                           ParamSpec::integer("epochs", "passes over the training split").min(1).max(100000).default_value(3),
+                           ParamSpec::integer("max_steps_per_epoch", "cap on steps per epoch (0: every whole batch)").min(0).default_value(0),
+                           ParamSpec::enumeration("schedule", "learning rate: linear (warm-up, then linear decay to 0) or constant", {"linear", "constant"})
+                               .default_value("linear"),
+                           ParamSpec::floating("warmup_fraction", "linear schedule: fraction of all steps spent warming up").min(0).max(1).default_value(0.1),
+                       }),
+        ParamSpec::map("sweep", "kind dynaprop_sweep: the pruning parameters to sweep",
+                       {
+                           ParamSpec::open_map("params", "pruning parameter -> list of values; every combination is trained and simulated"),
                        }),
         ParamSpec::map("probe", "kind sparsity_probe: seeded Gaussian tensors pruned by the strategy",
                        {
@@ -171,8 +202,7 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
                                              {"family", Value{ex.model->family->name}},
                                              {"description", Value{ex.model->description}},
                                              {"params", Value{ex.model->params.values()}}}};
-    } else if (values.count("kind") && (values.at("kind").as_string() == "model_report" || values.at("kind").as_string() == "simulate") &&
-               model == nullptr) {
+    } else if (values.count("kind") && values.at("kind").as_string() != "sparsity_probe" && model == nullptr) {
         diags.add(root.where, "model",
                   fmt::format("kind {} needs a model section (e.g. model: {{include: ../models/bert-tiny.yaml}})", values.at("kind").as_string()), "required");
     }
@@ -203,9 +233,89 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
         }
         if (ex.accelerator)
             values["accelerator"] = Value{ValueMap{{"name", Value{ex.accelerator->name}}, {"description", Value{ex.accelerator->description}}}};
-    } else if (values.count("kind") && values.at("kind").as_string() == "simulate" && accelerator == nullptr) {
-        diags.add(root.where, "accelerator", "kind simulate needs an accelerator section (e.g. accelerator: {include: ../accelerators/acceltran-edge.yaml})",
-                  "required");
+    } else if (values.count("kind") && accelerator == nullptr) {
+        const std::string& kind = values.at("kind").as_string();
+        if (kind == "simulate" || kind == "train_and_simulate" || kind == "dynaprop_sweep")
+            diags.add(root.where, "accelerator",
+                      fmt::format("kind {} needs an accelerator section (e.g. accelerator: {{include: ../accelerators/acceltran-edge.yaml}})", kind),
+                      "required");
+    }
+    // Data files, relative to the experiment.
+    if (values.count("data")) {
+        const ValueMap& data = values.at("data").as_map();
+        const config::Node* data_node = root.find("data");
+        if (data.count("source") && data.at("source").as_string() == "tsv")
+            for (const char* key : {"train", "validation"}) {
+                const config::Node* n = data_node != nullptr ? data_node->find(key) : nullptr;
+                if (n == nullptr || n->scalar.empty()) {
+                    diags.add(data_node != nullptr ? data_node->where : root.where, fmt::format("data.{}", key),
+                              fmt::format("data source tsv needs a {} file", key), "required");
+                    continue;
+                }
+                const fs::path base = n->where.file == "--set" || n->where.file.empty() ? fs::path() : fs::path(n->where.file).parent_path();
+                const fs::path p = base / n->scalar;
+                std::error_code ec;
+                if (!fs::is_regular_file(p, ec))
+                    diags.add(n->where, fmt::format("data.{}", key), fmt::format("data file '{}' not found (looked for {})", n->scalar, p.string()), "file");
+                else
+                    (std::string(key) == "train" ? ex.data.train_file : ex.data.validation_file) = p;
+            }
+    }
+    // The sweep: each key a pruning parameter, each value a list of values of its type.
+    if (values.count("kind") && values.at("kind").as_string() == "dynaprop_sweep" && ex.pruning.info != nullptr) {
+        const config::Node* sweep = root.find("sweep");
+        const config::Node* params = sweep != nullptr ? sweep->find("params") : nullptr;
+        if (params == nullptr || params->kind != config::Node::Kind::map || params->fields.empty()) {
+            diags.add(sweep != nullptr ? sweep->where : root.where, "sweep.params",
+                      "kind dynaprop_sweep needs sweep.params: a map from pruning parameter to a list of values (e.g. tau_t: [0, 1.0e-4])", "required");
+        } else {
+            std::vector<std::pair<std::string, std::vector<Value>>> axes;
+            std::vector<std::string> names;
+            for (const auto& spec : ex.pruning.info->schema) names.push_back(spec.name());
+            for (std::size_t f = 0; f < params->fields.size(); ++f) {
+                const auto& [key, node] = params->fields[f];
+                const std::string path = "sweep.params." + key;
+                const auto spec = std::find_if(ex.pruning.info->schema.begin(), ex.pruning.info->schema.end(), [&](const ParamSpec& p) { return p.name() == key; });
+                if (spec == ex.pruning.info->schema.end()) {
+                    const std::string near = config::closest_match(key, names);
+                    diags.add(params->key_locations[f], path,
+                              near.empty() ? fmt::format("'{}' is not a parameter of {}", key, ex.pruning.info->name)
+                                           : fmt::format("'{}' is not a parameter of {}; did you mean '{}'?", key, ex.pruning.info->name, near),
+                              "unknown-key");
+                    continue;
+                }
+                if (node.kind != config::Node::Kind::sequence || node.items.empty()) {
+                    diags.add(node.where, path, fmt::format("expected a non-empty list of values, got a {}", node.kind_name()), "type");
+                    continue;
+                }
+                std::vector<Value> axis;
+                for (std::size_t i = 0; i < node.items.size(); ++i) axis.push_back(config::validate_value(node.items[i], *spec, fmt::format("{}[{}]", path, i), diags));
+                axes.emplace_back(key, std::move(axis));
+            }
+            std::size_t combos = 1;
+            for (const auto& a : axes) combos *= a.second.size();
+            if (combos > 1000) diags.add(params->where, "sweep.params", fmt::format("{} combinations; a sweep may have at most 1000", combos), "range");
+            if (diags.empty() && !axes.empty()) {
+                for (std::size_t c = 0; c < combos; ++c) {
+                    std::size_t rest = c;
+                    SweepPoint point;
+                    ValueMap p = ex.pruning.params.values();
+                    for (auto a = axes.rbegin(); a != axes.rend(); ++a) {  // the first key varies slowest
+                        const Value& v = a->second[rest % a->second.size()];
+                        rest /= a->second.size();
+                        p[a->first] = v;
+                        point.changed[a->first] = v;
+                    }
+                    point.params = Params(std::move(p));
+                    try {
+                        host.create<PruningStrategy>(*ex.pruning.info, point.params);
+                    } catch (const ConfigError& e) {
+                        diags.add(params->where, "sweep.params", fmt::format("combination {}: {}", c + 1, e.what()), ex.pruning.info->name);
+                    }
+                    ex.sweep.push_back(std::move(point));
+                }
+            }
+        }
     }
     diags.throw_if_any();
 
@@ -226,6 +336,20 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
     ex.optimizer.beta2 = opt.at("beta2").as_float();
     ex.optimizer.eps = opt.at("eps").as_float();
     ex.optimizer.weight_decay = opt.at("weight_decay").as_float();
+    const ValueMap& data = values.at("data").as_map();
+    ex.data.source = data.at("source").as_string() == "tsv" ? DataSettings::Source::tsv : DataSettings::Source::synthetic;
+    const ValueMap& syn = data.at("synthetic").as_map();
+    ex.data.synthetic.train = syn.at("train").as_int();
+    ex.data.synthetic.validation = syn.at("validation").as_int();
+    ex.data.synthetic.sentiment_words = syn.at("sentiment_words").as_int();
+    ex.data.synthetic.filler_words = syn.at("filler_words").as_int();
+    ex.data.synthetic.seed = ex.seed;
+    const ValueMap& tr = values.at("training").as_map();
+    ex.training.epochs = tr.at("epochs").as_int();
+    ex.training.max_steps_per_epoch = tr.at("max_steps_per_epoch").as_int();
+    ex.training.schedule = tr.at("schedule").as_string() == "linear" ? TrainingSettings::Schedule::linear : TrainingSettings::Schedule::constant;
+    ex.training.warmup_fraction = tr.at("warmup_fraction").as_float();
+    ex.training.seed = ex.seed;
     const ValueMap& sim = values.at("simulation").as_map();
     ex.simulation.fidelity = sim.at("fidelity").as_string() == "event" ? Fidelity::event : Fidelity::analytic;
     ex.simulation.trace = sim.at("trace").as_bool();

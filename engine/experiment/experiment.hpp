@@ -12,6 +12,8 @@
 #include "graph/training_graph.hpp"
 #include "hardware/accelerator.hpp"
 #include "simulator/simulator.hpp"
+#include "training/dataset.hpp"
+#include "training/trainer.hpp"
 #include "model/model_file.hpp"
 #include "plugin_host/plugin_host.hpp"
 #include "transcode/sdk.hpp"
@@ -39,6 +41,20 @@ struct SimulationSettings {
     bool trace = true;
 };
 
+/// Where kinds train, train_and_simulate and dynaprop_sweep get their data.
+struct DataSettings {
+    enum class Source { synthetic, tsv } source = Source::synthetic;
+    std::filesystem::path train_file;       ///< tsv: resolved relative to the experiment file
+    std::filesystem::path validation_file;
+    SyntheticTask synthetic;
+};
+
+/// One point of a sweep: the pruning parameters it sets (validated) and the strategy's Params.
+struct SweepPoint {
+    ValueMap changed;
+    Params params;
+};
+
 struct Experiment {
     std::filesystem::path file;
     std::string name;
@@ -53,6 +69,10 @@ struct Experiment {
     /// The accelerator, when the experiment has an `accelerator:` section (required by simulate).
     std::optional<Accelerator> accelerator;
     SimulationSettings simulation;
+    DataSettings data;
+    TrainingSettings training;
+    /// kind dynaprop_sweep: every combination of the swept pruning parameters, in order.
+    std::vector<SweepPoint> sweep;
     OptimizerSettings optimizer;
     /// The whole resolved config (includes, overrides and defaults applied), for results.json.
     Value resolved;

@@ -91,12 +91,11 @@ private:
 };
 // [/guide:component-class]
 
-// [guide:component-factory]
 const FactoryList* factories() {
     static const FactoryList list{Factory{
         PluginKind::component,
         plugin_name,
-        "weight-stationary systolic array of rows x cols PEs for matmul and seq_transform (compute, dense)\n"
+        "Systolic array: a weight-stationary grid of rows x cols PEs for matmul and seq_transform, dense (compute)\n"
         "Per tile (b, x, y) of reduction depth d: passes = ceil(d / rows) · ceil(y / cols);\n"
         "cycles = passes · max(b·x, rows) + F, with F = rows + cols - 1 (fill_drain: exposed) or 0 (overlapped).\n"
         "Zeros are not skipped (input_sparsity is ignored). Energy = dynamic_mw_per_pe · min(d, rows) · min(y, cols)\n"
@@ -111,4 +110,3 @@ const FactoryList* factories() {
 }  // namespace example_systolic
 
 TRANSCODE_PLUGIN("systolic", "0.1.0", &example_systolic::factories)
-// [/guide:component-factory]

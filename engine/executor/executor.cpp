@@ -1,0 +1,691 @@
+#include "executor/executor.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <numbers>
+#include <thread>
+
+#include <Eigen/Core>
+#include <fmt/format.h>
+
+#include "common/random.hpp"
+#include "graph/graph_check.hpp"
+
+namespace transcode::engine {
+
+namespace {
+
+using MatR = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MapR = Eigen::Map<MatR>;
+using CMapR = Eigen::Map<const MatR>;
+
+/// Below this much work (multiply-adds, or element operations) per thread, one thread is faster.
+constexpr double min_parallel_work = 1 << 18;
+/// Products are cut into blocks of this many output rows. The cut depends only on the shapes, so a
+/// result never depends on which thread computed which block, or on how many threads there are.
+constexpr std::int64_t gemm_block_rows = 64;
+/// Row-wise kernels that also reduce over rows (layer-norm's dgamma, dbeta) sum partial results
+/// of fixed chunks of this many rows, in chunk order.
+constexpr std::int64_t reduce_chunk_rows = 256;
+
+std::int64_t product(const Shape& s, std::size_t first, std::size_t last) {
+    std::int64_t n = 1;
+    for (std::size_t i = first; i < last; ++i) n *= s[i];
+    return n;
+}
+
+/// Calls body(first, last) on contiguous ranges covering [0, n), one range per thread. Used only
+/// where the result for each index does not depend on the range it falls in.
+template <class Body>
+void parallel_for(std::int64_t n, double work, unsigned threads, const Body& body) {
+    const double by_work = std::floor(work / min_parallel_work);
+    const auto t = static_cast<std::int64_t>(std::min({static_cast<double>(threads), static_cast<double>(n), by_work}));
+    if (t <= 1) {
+        if (n > 0) body(std::int64_t{0}, n);
+        return;
+    }
+    std::vector<std::exception_ptr> errors(static_cast<std::size_t>(t));
+    {
+        std::vector<std::jthread> workers;
+        workers.reserve(static_cast<std::size_t>(t - 1));
+        for (std::int64_t i = 1; i < t; ++i)
+            workers.emplace_back([&, i] {
+                try {
+                    body(n * i / t, n * (i + 1) / t);
+                } catch (...) {
+                    errors[static_cast<std::size_t>(i)] = std::current_exception();
+                }
+            });
+        try {
+            body(std::int64_t{0}, n / t);
+        } catch (...) {
+            errors[0] = std::current_exception();
+        }
+    }  // joins
+    for (const auto& e : errors)
+        if (e) std::rethrow_exception(e);
+}
+
+/// C[r0 .. r0+len, :] = (or +=) op(A)[r0 .. r0+len, :] · op(B); A [ar, ac] and B [br, bc] row-major,
+/// C row-major with op(B)'s column count.
+template <bool TA, bool TB>
+void gemm_block(const float* a, std::int64_t ar, std::int64_t ac, const float* b, std::int64_t br, std::int64_t bc, float* c, std::int64_t r0,
+                std::int64_t len, bool accumulate) {
+    const CMapR A(a, ar, ac);
+    const CMapR B(b, br, bc);
+    MapR C(c + r0 * (TB ? br : bc), len, TB ? br : bc);
+    const auto run = [&](const auto& x, const auto& y) {
+        if (accumulate)
+            C.noalias() += x * y;
+        else
+            C.noalias() = x * y;
+    };
+    if constexpr (TA && TB)
+        run(A.transpose().middleRows(r0, len), B.transpose());
+    else if constexpr (TA)
+        run(A.transpose().middleRows(r0, len), B);
+    else if constexpr (TB)
+        run(A.middleRows(r0, len), B.transpose());
+    else
+        run(A.middleRows(r0, len), B);
+}
+
+void gemm(bool ta, bool tb, const float* a, std::int64_t ar, std::int64_t ac, const float* b, std::int64_t br, std::int64_t bc, float* c,
+          std::int64_t r0, std::int64_t len, bool accumulate) {
+    if (ta && tb)
+        gemm_block<true, true>(a, ar, ac, b, br, bc, c, r0, len, accumulate);
+    else if (ta)
+        gemm_block<true, false>(a, ar, ac, b, br, bc, c, r0, len, accumulate);
+    else if (tb)
+        gemm_block<false, true>(a, ar, ac, b, br, bc, c, r0, len, accumulate);
+    else
+        gemm_block<false, false>(a, ar, ac, b, br, bc, c, r0, len, accumulate);
+}
+
+/// The seq_transform matrix T [S, S] of `variant` (0: real DFT, 1: orthonormal DCT-II), row-major.
+std::vector<float> transform_matrix(int variant, std::int64_t S) {
+    std::vector<float> t(static_cast<std::size_t>(S * S));
+    const double pi = std::numbers::pi;
+    for (std::int64_t j = 0; j < S; ++j)
+        for (std::int64_t k = 0; k < S; ++k) {
+            double v = 0.0;
+            if (variant == 0) {
+                v = std::cos(2.0 * pi * static_cast<double>((j * k) % S) / static_cast<double>(S));
+            } else {
+                // T[j, k] = alpha_j cos(pi (2k + 1) j / (2S)); the angle reduced mod 2 pi first.
+                const double alpha = std::sqrt((j == 0 ? 1.0 : 2.0) / static_cast<double>(S));
+                v = alpha * std::cos(pi * static_cast<double>(((2 * k + 1) * j) % (4 * S)) / (2.0 * static_cast<double>(S)));
+            }
+            t[static_cast<std::size_t>(j * S + k)] = static_cast<float>(v);
+        }
+    return t;
+}
+
+constexpr float gelu_k0 = 0.7978845608028654f;  // sqrt(2 / pi)
+constexpr float gelu_k1 = 0.044715f;
+
+/// FNV-1a of a tensor name: the stream its initial values come from.
+std::uint64_t name_stream(const std::string& s) {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char ch : s) {
+        h ^= ch;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/// Mean and 1/sqrt(var + eps) of one row, in double.
+std::pair<double, double> row_stats(const float* x, std::int64_t n, double eps) {
+    double mean = 0.0;
+    for (std::int64_t i = 0; i < n; ++i) mean += x[i];
+    mean /= static_cast<double>(n);
+    double var = 0.0;
+    for (std::int64_t i = 0; i < n; ++i) var += (x[i] - mean) * (x[i] - mean);
+    var /= static_cast<double>(n);
+    return {mean, 1.0 / std::sqrt(var + eps)};
+}
+
+}  // namespace
+
+Executor::Executor(const ModelGraph& g) : g_(g) {
+    check_graph(g_, "executor");
+    Eigen::initParallel();
+    threads_ = std::max(1u, std::thread::hardware_concurrency());
+    floats_.resize(g_.tensors.size());
+    ints_.resize(g_.tensors.size());
+    for (std::size_t t = 0; t < g_.tensors.size(); ++t) {
+        const TensorDesc& d = g_.tensors[t];
+        const auto n = static_cast<std::size_t>(d.elements());
+        if (d.is_integer)
+            ints_[t].assign(n, 0);
+        else
+            floats_[t].assign(n, d.is_input && d.role == TensorRole::activation_gradient ? 1.0f : 0.0f);
+    }
+    for (const OpDesc& op : g_.ops)
+        if (op.kind == OpKind::seq_transform) {
+            const auto key = std::make_pair(static_cast<int>(op.attr("variant")), shape(op.inputs[0])[1]);
+            if (!transforms_.contains(key)) transforms_[key] = transform_matrix(key.first, key.second);
+        }
+}
+
+void Executor::init_weights(std::uint64_t seed) {
+    std::vector<bool> produced(g_.tensors.size(), false), gamma(g_.tensors.size(), false);
+    for (const OpDesc& op : g_.ops) {
+        for (TensorId t : op.outputs) produced[static_cast<std::size_t>(t)] = true;
+        if (op.kind == OpKind::layer_norm) gamma[static_cast<std::size_t>(op.inputs[1])] = true;
+    }
+    for (std::size_t t = 0; t < g_.tensors.size(); ++t) {
+        const TensorDesc& d = g_.tensors[t];
+        if (d.is_integer) continue;
+        auto& v = floats_[t];
+        if (d.role == TensorRole::optimizer_state) {
+            std::fill(v.begin(), v.end(), 0.0f);
+        } else if (d.role == TensorRole::weight && !produced[t]) {
+            if (d.shape.size() >= 2) {
+                SplitMix64 rng(derive_seed(seed, name_stream(d.name)));
+                for (float& x : v) x = static_cast<float>(0.02 * rng.normal());
+            } else {
+                std::fill(v.begin(), v.end(), gamma[t] ? 1.0f : 0.0f);
+            }
+        }
+    }
+}
+
+std::vector<float>& Executor::values(TensorId t) {
+    return const_cast<std::vector<float>&>(std::as_const(*this).values(t));
+}
+
+const std::vector<float>& Executor::values(TensorId t) const {
+    if (t < 0 || static_cast<std::size_t>(t) >= g_.tensors.size()) throw InternalError(fmt::format("executor: no tensor id {}", t));
+    const TensorDesc& d = g_.tensors[static_cast<std::size_t>(t)];
+    if (d.is_integer) throw InternalError(fmt::format("executor: tensor '{}' holds integers; use ids()", d.name));
+    return floats_[static_cast<std::size_t>(t)];
+}
+
+std::vector<std::int32_t>& Executor::ids(TensorId t) {
+    return const_cast<std::vector<std::int32_t>&>(std::as_const(*this).ids(t));
+}
+
+const std::vector<std::int32_t>& Executor::ids(TensorId t) const {
+    if (t < 0 || static_cast<std::size_t>(t) >= g_.tensors.size()) throw InternalError(fmt::format("executor: no tensor id {}", t));
+    const TensorDesc& d = g_.tensors[static_cast<std::size_t>(t)];
+    if (!d.is_integer) throw InternalError(fmt::format("executor: tensor '{}' holds floats; use values()", d.name));
+    return ints_[static_cast<std::size_t>(t)];
+}
+
+TensorId Executor::find(const std::string& name) const {
+    for (std::size_t t = 0; t < g_.tensors.size(); ++t)
+        if (g_.tensors[t].name == name) return static_cast<TensorId>(t);
+    return -1;
+}
+
+void Executor::run(std::size_t first, std::size_t last, const Hook& after_op) {
+    if (first > last || last > g_.ops.size())
+        throw InternalError(fmt::format("executor: op range [{}, {}) is outside the graph's {} ops", first, last, g_.ops.size()));
+    for (std::size_t i = first; i < last; ++i) {
+        run_op(g_.ops[i]);
+        if (after_op) after_op(i);
+    }
+}
+
+void Executor::run_all(const Hook& after_op) { run(0, g_.ops.size(), after_op); }
+
+void Executor::commit_update() {
+    for (const OpDesc& op : g_.ops) {
+        if (op.kind != OpKind::optimizer_update) continue;
+        // outputs (w', m', v') go back to inputs (w, m, v): input 1 is the gradient.
+        for (std::size_t i = 0; i < op.outputs.size(); ++i) {
+            const auto& src = values(op.outputs[i]);
+            auto& dst = values(op.inputs[i == 0 ? 0 : i + 1]);
+            std::copy(src.begin(), src.end(), dst.begin());
+        }
+    }
+    ++step_;
+}
+
+void Executor::set_step(std::int64_t t) {
+    if (t < 1) throw InternalError(fmt::format("executor: the optimizer step count starts at 1, got {}", t));
+    step_ = t;
+}
+
+float* Executor::out(const OpDesc& op, std::size_t i) { return values(op.outputs[i]).data(); }
+const float* Executor::in(const OpDesc& op, std::size_t i) const { return values(op.inputs[i]).data(); }
+const std::int32_t* Executor::in_ids(const OpDesc& op, std::size_t i) const { return ids(op.inputs[i]).data(); }
+
+// C = op(A)·op(B). Without batch_reduce, the work is cut into (batch, block of 64 output rows)
+// pieces; a shared B with an untransposed A folds A's batch dims into its rows first. With
+// batch_reduce, the pieces are blocks of 64 output rows, each summing over the batch in order.
+void Executor::matmul(const OpDesc& op) {
+    const Shape& sa = shape(op.inputs[0]);
+    const Shape& sb = shape(op.inputs[1]);
+    const bool ta = op.attr("transpose_a") != 0.0, tb = op.attr("transpose_b") != 0.0, reduce = op.attr("batch_reduce") != 0.0;
+    const std::size_t ra = sa.size(), rb = sb.size();
+    std::int64_t ar = sa[ra - 2];
+    const std::int64_t ac = sa[ra - 1], br = sb[rb - 2], bc = sb[rb - 1];
+    const std::int64_t m = ta ? ac : ar, k = ta ? ar : ac, n = tb ? br : bc;
+    const std::int64_t batch = product(sa, 0, ra - 2);
+    const bool b_batched = rb > 2;
+    const float* a = in(op, 0);
+    const float* b = in(op, 1);
+    float* c = out(op, 0);
+    const double work = static_cast<double>(batch) * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n);
+    const auto b_of = [&](std::int64_t i) { return b_batched ? b + i * br * bc : b; };
+    if (!reduce) {
+        std::int64_t batches = batch, rows = m;
+        if (!b_batched && !ta) {
+            rows = batch * m;
+            ar = rows;
+            batches = 1;
+        }
+        const std::int64_t blocks = (rows + gemm_block_rows - 1) / gemm_block_rows;
+        parallel_for(batches * blocks, work, threads_, [&](std::int64_t first, std::int64_t last) {
+            for (std::int64_t u = first; u < last; ++u) {
+                const std::int64_t i = u / blocks, r0 = (u % blocks) * gemm_block_rows;
+                gemm(ta, tb, a + i * ar * ac, ar, ac, b_of(i), br, bc, c + i * rows * n, r0, std::min(gemm_block_rows, rows - r0), false);
+            }
+        });
+        return;
+    }
+    // Σ_i A_iᵀ·B_i over the batch is one product A_flatᵀ·B_flat whose reduction runs over batch·k.
+    const bool fold = ta && !tb && b_batched;
+    const std::int64_t blocks = (m + gemm_block_rows - 1) / gemm_block_rows;
+    parallel_for(blocks, work, threads_, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t u = first; u < last; ++u) {
+            const std::int64_t r0 = u * gemm_block_rows, len = std::min(gemm_block_rows, m - r0);
+            if (fold) {
+                gemm(true, false, a, batch * ar, ac, b, batch * br, bc, c, r0, len, false);
+            } else {
+                for (std::int64_t i = 0; i < batch; ++i) gemm(ta, tb, a + i * ar * ac, ar, ac, b_of(i), br, bc, c, r0, len, i > 0);
+            }
+        }
+    });
+}
+
+// y_b = T·x_b (or Tᵀ·x_b) for each batch element b, x_b [S, C].
+void Executor::seq_transform(const OpDesc& op) {
+    const Shape& s = shape(op.inputs[0]);
+    const std::int64_t B = s[0], S = s[1], C = s[2];
+    const auto& t = transforms_.at({static_cast<int>(op.attr("variant")), S});
+    const bool transpose = op.attr("transpose") != 0.0;
+    const float* x = in(op, 0);
+    float* y = out(op, 0);
+    parallel_for(B, static_cast<double>(B * S * S * C), threads_, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t i = first; i < last; ++i) gemm(transpose, false, t.data(), S, S, x + i * S * C, S, C, y + i * S * C, 0, S, false);
+    });
+}
+
+void Executor::optimizer_update(const OpDesc& op) {
+    const bool adamw = op.attr("optimizer", 0.0) == 0.0;
+    const auto n = static_cast<std::int64_t>(values(op.inputs[0]).size());
+    const float lr = static_cast<float>(lr_override_ >= 0.0 ? lr_override_ : op.attr("lr"));
+    const float wd = static_cast<float>(op.attr("weight_decay"));
+    const float* w = in(op, 0);
+    const float* g = in(op, 1);
+    float* w_next = out(op, 0);
+    if (!adamw) {
+        parallel_for(n, static_cast<double>(n), threads_, [&](std::int64_t first, std::int64_t last) {
+            for (std::int64_t i = first; i < last; ++i) w_next[i] = w[i] - lr * (g[i] + wd * w[i]);
+        });
+        return;
+    }
+    const double beta1 = op.attr("beta1", 0.9), beta2 = op.attr("beta2", 0.999);
+    const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
+    const float c1 = static_cast<float>(1.0 - beta1), c2 = static_cast<float>(1.0 - beta2);
+    const float eps = static_cast<float>(op.attr("eps", 1e-8));
+    const auto t = static_cast<double>(step_);
+    const float bc1 = static_cast<float>(1.0 - std::pow(beta1, t)), bc2 = static_cast<float>(1.0 - std::pow(beta2, t));
+    const float* m = in(op, 2);
+    const float* v = in(op, 3);
+    float* m_next = out(op, 1);
+    float* v_next = out(op, 2);
+    parallel_for(n, 4.0 * static_cast<double>(n), threads_, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t i = first; i < last; ++i) {
+            const float mi = b1 * m[i] + c1 * g[i];
+            const float vi = b2 * v[i] + c2 * g[i] * g[i];
+            const float mhat = mi / bc1, vhat = vi / bc2;
+            m_next[i] = mi;
+            v_next[i] = vi;
+            w_next[i] = w[i] - lr * (mhat / (std::sqrt(vhat) + eps) + wd * w[i]);
+        }
+    });
+}
+
+void Executor::run_op(const OpDesc& op) {
+    const auto fail = [&](const std::string& what) { return ConfigError(fmt::format("op '{}' ({}): {}", op.name, to_string(op.kind), what)); };
+    // Row-wise ops: L = the last dim, rows = everything else.
+    const Shape& s0 = shape(op.inputs[0]);
+    const std::int64_t n0 = product(s0, 0, s0.size());
+    const std::int64_t L = s0.empty() ? 1 : s0.back();
+    const std::int64_t rows = L > 0 ? n0 / L : 0;
+    const unsigned T = threads_;
+    switch (op.kind) {
+        case OpKind::matmul: matmul(op); return;
+        case OpKind::seq_transform: seq_transform(op); return;
+        case OpKind::optimizer_update: optimizer_update(op); return;
+        case OpKind::add: {
+            const float* a = in(op, 0);
+            const float* b = in(op, 1);
+            float* c = out(op, 0);
+            const bool bias = shape(op.inputs[1]) != s0;
+            parallel_for(rows, static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
+                for (std::int64_t r = first; r < last; ++r)
+                    for (std::int64_t j = 0; j < L; ++j) c[r * L + j] = a[r * L + j] + (bias ? b[j] : b[r * L + j]);
+            });
+            return;
+        }
+        case OpKind::layer_norm: {
+            const float* x = in(op, 0);
+            const float* gamma = in(op, 1);
+            const float* beta = in(op, 2);
+            float* y = out(op, 0);
+            const double eps = op.attr("eps", 1e-12);
+            parallel_for(rows, 8.0 * static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
+                for (std::int64_t r = first; r < last; ++r) {
+                    const float* xr = x + r * L;
+                    const auto [mean, rstd] = row_stats(xr, L, eps);
+                    for (std::int64_t j = 0; j < L; ++j) y[r * L + j] = static_cast<float>((xr[j] - mean) * rstd) * gamma[j] + beta[j];
+                }
+            });
+            return;
+        }
+        case OpKind::layer_norm_backward: {
+            // (dy, x, gamma) -> (dx, dgamma, dbeta). dgamma and dbeta sum fixed chunks of rows in order.
+            const float* dy = in(op, 0);
+            const float* x = in(op, 1);
+            const float* gamma = in(op, 2);
+            float* dx = out(op, 0);
+            float* dgamma = out(op, 1);
+            float* dbeta = out(op, 2);
+            const double eps = op.attr("eps", 1e-12);
+            const std::int64_t chunks = (rows + reduce_chunk_rows - 1) / reduce_chunk_rows;
+            std::vector<double> partial(static_cast<std::size_t>(chunks * 2 * L), 0.0);
+            parallel_for(chunks, 12.0 * static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
+                std::vector<double> xhat(static_cast<std::size_t>(L)), g(static_cast<std::size_t>(L));
+                for (std::int64_t ch = first; ch < last; ++ch) {
+                    double* pg = partial.data() + ch * 2 * L;
+                    double* pb = pg + L;
+                    for (std::int64_t r = ch * reduce_chunk_rows; r < std::min(rows, (ch + 1) * reduce_chunk_rows); ++r) {
+                        const float* xr = x + r * L;
+                        const float* dyr = dy + r * L;
+                        const auto [mean, rstd] = row_stats(xr, L, eps);
+                        double sum_g = 0.0, sum_gx = 0.0;
+                        for (std::int64_t j = 0; j < L; ++j) {
+                            const auto jj = static_cast<std::size_t>(j);
+                            xhat[jj] = (xr[j] - mean) * rstd;
+                            g[jj] = static_cast<double>(dyr[j]) * gamma[j];
+                            sum_g += g[jj];
+                            sum_gx += g[jj] * xhat[jj];
+                            pg[j] += static_cast<double>(dyr[j]) * xhat[jj];
+                            pb[j] += dyr[j];
+                        }
+                        const double mean_g = sum_g / static_cast<double>(L), mean_gx = sum_gx / static_cast<double>(L);
+                        for (std::int64_t j = 0; j < L; ++j) {
+                            const auto jj = static_cast<std::size_t>(j);
+                            dx[r * L + j] = static_cast<float>(rstd * (g[jj] - mean_g - xhat[jj] * mean_gx));
+                        }
+                    }
+                }
+            });
+            for (std::int64_t j = 0; j < L; ++j) {
+                double sg = 0.0, sb = 0.0;
+                for (std::int64_t ch = 0; ch < chunks; ++ch) {
+                    sg += partial[static_cast<std::size_t>(ch * 2 * L + j)];
+                    sb += partial[static_cast<std::size_t>(ch * 2 * L + L + j)];
+                }
+                dgamma[j] = static_cast<float>(sg);
+                dbeta[j] = static_cast<float>(sb);
+            }
+            return;
+        }
+        case OpKind::softmax: {
+            const float* x = in(op, 0);
+            float* y = out(op, 0);
+            const auto scale = static_cast<float>(op.attr("scale", 1.0));
+            const bool causal = op.attr("causal") != 0.0;
+            // Causal: row r is query position r mod (second-to-last dim); keys after it are masked.
+            const std::int64_t q = s0.size() >= 2 ? s0[s0.size() - 2] : 1;
+            parallel_for(rows, 20.0 * static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
+                for (std::int64_t r = first; r < last; ++r) {
+                    const float* xr = x + r * L;
+                    float* yr = y + r * L;
+                    const std::int64_t valid = causal ? std::min(L, r % q + 1) : L;
+                    float mx = -std::numeric_limits<float>::infinity();
+                    for (std::int64_t j = 0; j < valid; ++j) mx = std::max(mx, scale * xr[j]);
+                    double sum = 0.0;
+                    for (std::int64_t j = 0; j < valid; ++j) {
+                        yr[j] = std::exp(scale * xr[j] - mx);
+                        sum += yr[j];
+                    }
+                    const auto inv = static_cast<float>(1.0 / sum);
+                    for (std::int64_t j = 0; j < valid; ++j) yr[j] *= inv;
+                    for (std::int64_t j = valid; j < L; ++j) yr[j] = 0.0f;
+                }
+            });
+            return;
+        }
+        case OpKind::softmax_backward: {
+            // dx = scale · y ⊙ (dy − Σ dy ⊙ y); masked (y = 0) entries get 0.
+            const float* dy = in(op, 0);
+            const float* y = in(op, 1);
+            float* dx = out(op, 0);
+            const auto scale = static_cast<float>(op.attr("scale", 1.0));
+            parallel_for(rows, 4.0 * static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
+                for (std::int64_t r = first; r < last; ++r) {
+                    double dot = 0.0;
+                    for (std::int64_t j = 0; j < L; ++j) dot += static_cast<double>(dy[r * L + j]) * y[r * L + j];
+                    const auto d = static_cast<float>(dot);
+                    for (std::int64_t j = 0; j < L; ++j) dx[r * L + j] = scale * y[r * L + j] * (dy[r * L + j] - d);
+                }
+            });
+            return;
+        }
+        case OpKind::gelu:
+        case OpKind::relu:
+        case OpKind::tanh: {
+            const float* x = in(op, 0);
+            float* y = out(op, 0);
+            const OpKind kind = op.kind;
+            parallel_for(n0, 20.0 * static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
+                for (std::int64_t i = first; i < last; ++i) {
+                    const float v = x[i];
+                    if (kind == OpKind::gelu)
+                        y[i] = 0.5f * v * (1.0f + std::tanh(gelu_k0 * (v + gelu_k1 * v * v * v)));
+                    else if (kind == OpKind::relu)
+                        y[i] = v > 0.0f ? v : 0.0f;
+                    else
+                        y[i] = std::tanh(v);
+                }
+            });
+            return;
+        }
+        case OpKind::gelu_backward:
+        case OpKind::relu_backward:
+        case OpKind::tanh_backward: {
+            // (dy, x) for gelu and relu; (dy, y) for tanh.
+            const float* dy = in(op, 0);
+            const float* x = in(op, 1);
+            float* dx = out(op, 0);
+            const OpKind kind = op.kind;
+            parallel_for(n0, 20.0 * static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
+                for (std::int64_t i = first; i < last; ++i) {
+                    const float v = x[i];
+                    if (kind == OpKind::gelu_backward) {
+                        const float t = std::tanh(gelu_k0 * (v + gelu_k1 * v * v * v));
+                        const float d = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * gelu_k0 * (1.0f + 3.0f * gelu_k1 * v * v);
+                        dx[i] = dy[i] * d;
+                    } else if (kind == OpKind::relu_backward) {
+                        dx[i] = v > 0.0f ? dy[i] : 0.0f;
+                    } else {
+                        dx[i] = dy[i] * (1.0f - v * v);
+                    }
+                }
+            });
+            return;
+        }
+        case OpKind::embedding: {
+            const std::int32_t* ids = in_ids(op, 0);
+            const float* table = in(op, 1);
+            float* y = out(op, 0);
+            const Shape& st = shape(op.inputs[1]);
+            const std::int64_t vocab = st[0], d = st[1];
+            for (std::int64_t i = 0; i < n0; ++i) {
+                if (ids[i] < 0 || ids[i] >= vocab)
+                    throw fail(fmt::format("id {} at position {} of '{}' is outside the table's {} rows", ids[i], i,
+                                           g_.tensors[static_cast<std::size_t>(op.inputs[0])].name, vocab));
+                std::memcpy(y + i * d, table + ids[i] * d, static_cast<std::size_t>(d) * sizeof(float));
+            }
+            return;
+        }
+        case OpKind::embedding_backward: {
+            // (dout, ids) -> dtable: scatter-add in position order.
+            const float* dout = in(op, 0);
+            const std::int32_t* ids = in_ids(op, 1);
+            auto& dtable = values(op.outputs[0]);
+            const std::int64_t d = shape(op.outputs[0])[1], vocab = shape(op.outputs[0])[0];
+            const std::int64_t n_ids = n0 / d;
+            std::fill(dtable.begin(), dtable.end(), 0.0f);
+            for (std::int64_t i = 0; i < n_ids; ++i) {
+                if (ids[i] < 0 || ids[i] >= vocab) throw fail(fmt::format("id {} at position {} is outside the table's {} rows", ids[i], i, vocab));
+                float* row = dtable.data() + ids[i] * d;
+                for (std::int64_t j = 0; j < d; ++j) row[j] += dout[i * d + j];
+            }
+            return;
+        }
+        case OpKind::conv1d:
+        case OpKind::conv1d_backward: {
+            // y[b, s, c] = Σ_j w[b, s, j] · x[b, s + j − (k−1)/2, c], zero padded.
+            const bool fwd = op.kind == OpKind::conv1d;
+            const Shape& sx = shape(op.inputs[fwd ? 0 : 1]);
+            const std::int64_t B = sx[0], S = sx[1], C = sx[2];
+            const std::int64_t K = shape(op.inputs[fwd ? 1 : 2])[2], pad = (K - 1) / 2;
+            if (fwd) {
+                const float* x = in(op, 0);
+                const float* w = in(op, 1);
+                float* y = out(op, 0);
+                parallel_for(B * S, 2.0 * static_cast<double>(B * S * K * C), T, [&](std::int64_t first, std::int64_t last) {
+                    for (std::int64_t bs = first; bs < last; ++bs) {
+                        const std::int64_t s = bs % S;
+                        float* yr = y + bs * C;
+                        std::fill(yr, yr + C, 0.0f);
+                        for (std::int64_t j = 0; j < K; ++j) {
+                            const std::int64_t src = s + j - pad;
+                            if (src < 0 || src >= S) continue;
+                            const float wv = w[bs * K + j];
+                            const float* xr = x + (bs - s + src) * C;
+                            for (std::int64_t c = 0; c < C; ++c) yr[c] += wv * xr[c];
+                        }
+                    }
+                });
+            } else {
+                // (dy, x, w) -> (dx, dw). dw is row-local; dx gathers from the positions that read it.
+                const float* dy = in(op, 0);
+                const float* x = in(op, 1);
+                const float* w = in(op, 2);
+                float* dx = out(op, 0);
+                float* dw = out(op, 1);
+                parallel_for(B * S, 4.0 * static_cast<double>(B * S * K * C), T, [&](std::int64_t first, std::int64_t last) {
+                    for (std::int64_t bs = first; bs < last; ++bs) {
+                        const std::int64_t s = bs % S, base = bs - s;
+                        // dw[b, s, j] = Σ_c dy[b, s, c] · x[b, s + j − pad, c]
+                        for (std::int64_t j = 0; j < K; ++j) {
+                            const std::int64_t src = s + j - pad;
+                            float acc = 0.0f;
+                            if (src >= 0 && src < S)
+                                for (std::int64_t c = 0; c < C; ++c) acc += dy[bs * C + c] * x[(base + src) * C + c];
+                            dw[bs * K + j] = acc;
+                        }
+                        // dx[b, s, c] = Σ_j w[b, t, j] · dy[b, t, c] over the t with t + j − pad = s.
+                        float* dxr = dx + bs * C;
+                        std::fill(dxr, dxr + C, 0.0f);
+                        for (std::int64_t j = 0; j < K; ++j) {
+                            const std::int64_t t = s - j + pad;
+                            if (t < 0 || t >= S) continue;
+                            const float wv = w[(base + t) * K + j];
+                            for (std::int64_t c = 0; c < C; ++c) dxr[c] += wv * dy[(base + t) * C + c];
+                        }
+                    }
+                });
+            }
+            return;
+        }
+        case OpKind::concat: {
+            float* y = out(op, 0);
+            const std::int64_t width = shape(op.outputs[0]).back();
+            std::int64_t offset = 0;
+            for (std::size_t i = 0; i < op.inputs.size(); ++i) {
+                const float* x = in(op, i);
+                const std::int64_t w = shape(op.inputs[i]).back();
+                for (std::int64_t r = 0; r < rows; ++r) std::memcpy(y + r * width + offset, x + r * w, static_cast<std::size_t>(w) * sizeof(float));
+                offset += w;
+            }
+            return;
+        }
+        case OpKind::slice:
+        case OpKind::slice_backward: {
+            // The full tensor is the slice's input (slice) or output (slice_backward); the slice
+            // holds `length` entries of axis `axis` (dropped when squeezed), with the same layout.
+            const bool fwd = op.kind == OpKind::slice;
+            const Shape& full = shape(fwd ? op.inputs[0] : op.outputs[0]);
+            auto axis = static_cast<std::int64_t>(op.attr("axis", -1.0));
+            if (axis < 0) axis += static_cast<std::int64_t>(full.size());
+            const auto ax = static_cast<std::size_t>(axis);
+            const std::int64_t outer = product(full, 0, ax), dim = full[ax], inner = product(full, ax + 1, full.size());
+            const auto start = static_cast<std::int64_t>(op.attr("start")), length = static_cast<std::int64_t>(op.attr("length"));
+            const float* x = in(op, 0);
+            float* y = out(op, 0);
+            const auto bytes = static_cast<std::size_t>(length * inner) * sizeof(float);
+            if (fwd) {
+                for (std::int64_t o = 0; o < outer; ++o) std::memcpy(y + o * length * inner, x + (o * dim + start) * inner, bytes);
+            } else {
+                auto& dx = values(op.outputs[0]);
+                std::fill(dx.begin(), dx.end(), 0.0f);
+                for (std::int64_t o = 0; o < outer; ++o) std::memcpy(y + (o * dim + start) * inner, x + o * length * inner, bytes);
+            }
+            return;
+        }
+        case OpKind::reduce_sum: {
+            const float* x = in(op, 0);
+            float* y = out(op, 0);
+            std::fill(y, y + L, 0.0f);
+            for (std::int64_t r = 0; r < rows; ++r)
+                for (std::int64_t j = 0; j < L; ++j) y[j] += x[r * L + j];
+            return;
+        }
+        case OpKind::cross_entropy:
+        case OpKind::cross_entropy_backward: {
+            // loss = mean_b(logsumexp(logits[b]) − logits[b, label]); dlogits = dloss (p − onehot) / B.
+            const bool fwd = op.kind == OpKind::cross_entropy;
+            const float* logits = in(op, fwd ? 0 : 1);
+            const std::int32_t* labels = in_ids(op, fwd ? 1 : 2);
+            const Shape& sl = shape(op.inputs[fwd ? 0 : 1]);
+            const std::int64_t B = sl[0], K = sl[1];
+            const double dloss = fwd ? 0.0 : in(op, 0)[0];
+            float* y = out(op, 0);
+            double loss = 0.0;
+            for (std::int64_t b = 0; b < B; ++b) {
+                if (labels[b] < 0 || labels[b] >= K)
+                    throw fail(fmt::format("label {} of example {} is outside the {} classes", labels[b], b, K));
+                const float* lr = logits + b * K;
+                double mx = lr[0];
+                for (std::int64_t j = 1; j < K; ++j) mx = std::max(mx, static_cast<double>(lr[j]));
+                double sum = 0.0;
+                for (std::int64_t j = 0; j < K; ++j) sum += std::exp(lr[j] - mx);
+                const double lse = mx + std::log(sum);
+                if (fwd) {
+                    loss += lse - lr[labels[b]];
+                } else {
+                    for (std::int64_t j = 0; j < K; ++j)
+                        y[b * K + j] = static_cast<float>(dloss * (std::exp(lr[j] - lse) - (j == labels[b] ? 1.0 : 0.0)) / static_cast<double>(B));
+                }
+            }
+            if (fwd) y[0] = static_cast<float>(loss / static_cast<double>(B));
+            return;
+        }
+    }
+    throw InternalError(fmt::format("executor: op '{}' has an unhandled kind", op.name));
+}
+
+}  // namespace transcode::engine

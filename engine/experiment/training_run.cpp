@@ -1,0 +1,214 @@
+#include "experiment/training_run.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "report/results.hpp"
+#include "report/simulation_report.hpp"
+
+namespace fs = std::filesystem;
+
+namespace transcode::engine {
+
+namespace {
+
+std::string clock_text(double seconds) {
+    const auto s = static_cast<long long>(std::max(0.0, seconds) + 0.5);
+    return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
+}
+
+// A live progress line on a terminal, one log line per epoch otherwise.
+class Progress {
+public:
+    Progress(bool quiet, std::int64_t epochs, std::string label) : quiet_(quiet), tty_(isatty(fileno(stderr)) != 0), epochs_(epochs), label_(std::move(label)) {}
+    void operator()(std::int64_t epoch, std::int64_t step, std::int64_t steps, double loss, double accuracy) {
+        if (quiet_) return;
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        const double done = static_cast<double>((epoch - 1) * steps + step);
+        const double total = static_cast<double>(epochs_ * steps);
+        const double left = done > 0 ? elapsed / done * (total - done) : 0.0;
+        if (tty_) {
+            fmt::print(stderr, "\r  {}epoch {}/{}  step {}/{}  loss {:.4f}  accuracy {:.1f}%  elapsed {}  left ~{}   ", label_, epoch, epochs_, step, steps,
+                       loss, 100.0 * accuracy, clock_text(elapsed), clock_text(left));
+            if (step == steps) fmt::print(stderr, "\n");
+        } else if (step == steps) {
+            spdlog::info("{}epoch {}/{}: training loss {:.4f}, accuracy {:.1f}% ({} elapsed, ~{} left)", label_, epoch, epochs_, loss, 100.0 * accuracy,
+                         clock_text(elapsed), clock_text(left));
+        }
+    }
+
+private:
+    bool quiet_;
+    bool tty_;
+    std::int64_t epochs_;
+    std::string label_;
+    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+nlohmann::json sparsity_json(const TrainingReport& r) {
+    nlohmann::json j = {{"source", "measured"}};
+    for (TensorRole role : {TensorRole::activation, TensorRole::activation_gradient, TensorRole::weight_gradient}) {
+        const auto it = r.sparsity.find(role);
+        const RoleCount c = it != r.sparsity.end() ? it->second : RoleCount{};
+        j[to_string(role)] = {{"zeros", c.zeros}, {"elements", c.elements}, {"sparsity", c.sparsity()}};
+    }
+    return j;
+}
+
+nlohmann::json accuracy_json(const TrainingReport& r) {
+    nlohmann::json epochs = nlohmann::json::array();
+    for (const auto& e : r.epochs)
+        epochs.push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"train_accuracy", e.train_accuracy}, {"validation_loss", e.validation_loss},
+                          {"validation_accuracy", e.validation_accuracy}, {"seconds", e.seconds}});
+    const EpochReport& last = r.epochs.back();
+    return {{"source", "trained"}, {"validation", last.validation_accuracy}, {"train", last.train_accuracy}, {"validation_loss", last.validation_loss},
+            {"validation_examples", r.validation_examples}, {"steps", r.steps}, {"epochs", epochs}};
+}
+
+double role(const TrainingReport& r, TensorRole t) {
+    const auto it = r.sparsity.find(t);
+    return it != r.sparsity.end() ? it->second.sparsity() : 0.0;
+}
+
+void print_epochs(const TrainingReport& r) {
+    fmt::print("  {:>5} {:>11} {:>10} {:>11} {:>10} {:>9}\n", "epoch", "train loss", "train acc", "valid loss", "valid acc", "seconds");
+    for (const auto& e : r.epochs)
+        fmt::print("  {:>5} {:>11.4f} {:>9.2f}% {:>11.4f} {:>9.2f}% {:>9.1f}\n", e.epoch, e.train_loss, 100 * e.train_accuracy, e.validation_loss,
+                   100 * e.validation_accuracy, e.seconds);
+    fmt::print("  measured sparsity (last epoch): activations {:.2f}%, activation gradients {:.2f}%, weight gradients {:.2f}%\n",
+               100 * role(r, TensorRole::activation), 100 * role(r, TensorRole::activation_gradient), 100 * role(r, TensorRole::weight_gradient));
+}
+
+std::string value_text(const Value& v) { return to_json(v).dump(); }
+
+// sparsity_profile.yaml: pruning setting -> measured sparsity per role (what the simulator takes).
+void write_profile(const fs::path& file, const Experiment& ex, const std::vector<std::pair<ValueMap, TrainingReport>>& points) {
+    std::ofstream out(file);
+    out << fmt::format("# Sparsity profile measured by transcode {} (experiment '{}'): the fraction of zeros per tensor role\n", engine_version(), ex.name);
+    out << "# that the pruning strategy left in the last training epoch, at each pruning setting.\n";
+    out << fmt::format("model: {}\npruning: {}\npoints:\n", nlohmann::json(ex.model->name).dump(), ex.pruning.info->name);
+    for (const auto& [params, r] : points) {
+        std::string p;
+        for (const auto& [k, v] : params) p += fmt::format("{}{}: {}", p.empty() ? "" : ", ", k, value_text(v));
+        out << fmt::format("  - params: {{{}}}\n    sparsity: {{activation: {}, activation_gradient: {}, weight_gradient: {}}}\n    validation_accuracy: {}\n", p,
+                           role(r, TensorRole::activation), role(r, TensorRole::activation_gradient), role(r, TensorRole::weight_gradient),
+                           r.epochs.back().validation_accuracy);
+    }
+    if (!out.flush()) throw Error(fmt::format("{}: write failed (disk full?)", file.string()));
+}
+
+}  // namespace
+
+Dataset load_data(const Experiment& ex, std::int64_t S) {
+    if (ex.data.source == DataSettings::Source::tsv) {
+        std::int64_t classes = 2;
+        for (const auto& op : ex.model->forward.ops)
+            if (op.kind == OpKind::cross_entropy) classes = ex.model->forward.tensors[static_cast<std::size_t>(op.inputs[0])].shape.back();
+        return read_tsv(ex.data.train_file, ex.data.validation_file, S, classes);
+    }
+    return make_synthetic_sentiment(ex.data.synthetic, S);
+}
+
+void run_training_kind(const Experiment& ex, PluginHost& host, const fs::path& out, bool quiet, nlohmann::json& doc) {
+    const ModelGraph step = make_training_graph(ex.model->forward, ex.optimizer);
+    std::int64_t S = 0;
+    for (const auto& t : step.tensors)
+        if (t.name == "input_ids" && t.is_input && t.shape.size() == 2) S = t.shape[1];
+    const Dataset data = load_data(ex, S);
+    spdlog::info("data: {}", data.description);
+    doc["data"] = {{"description", data.description}, {"train_examples", data.train.size()}, {"validation_examples", data.validation.size()},
+                   {"vocab_size", data.vocab_size}, {"classes", data.num_classes}};
+    doc["pruning"] = {{"plugin", ex.pruning.info->name}, {"params", to_json(Value{ex.pruning.params.values()})}};
+
+    auto simulate_step = [&](const std::vector<double>& tensor_sparsity, bool training) {
+        SimulationOptions so;
+        so.fidelity = ex.simulation.fidelity;
+        so.training = training;
+        so.trace = false;
+        const ModelGraph& g = training ? step : ex.model->forward;
+        so.tensor_sparsity.assign(tensor_sparsity.begin(), tensor_sparsity.begin() + static_cast<std::ptrdiff_t>(g.tensors.size()));
+        return simulate(g, *ex.accelerator, so);
+    };
+
+    if (ex.kind == "dynaprop_sweep") {
+        std::vector<std::string> keys;
+        for (const auto& [k, v] : ex.sweep.front().changed) keys.push_back(k);
+        std::ofstream csv(out / "sweep.csv");
+        std::string header;
+        for (const auto& k : keys) header += k + ",";
+        csv << header << "activation_sparsity,activation_gradient_sparsity,weight_gradient_sparsity,validation_accuracy,training_latency_s,training_energy_j\n";
+        if (!quiet) {
+            fmt::print("\n{} — {} on {} ({} settings); training step simulated on {}\n", ex.name, ex.model->name, data.description, ex.sweep.size(),
+                       ex.accelerator->name);
+            std::string h;
+            for (const auto& k : keys) h += fmt::format("{:>12} ", k);
+            fmt::print("  {}{:>9} {:>9} {:>9} {:>9} {:>12} {:>12}\n", h, "act sp", "agrad sp", "wgrad sp", "val acc", "latency", "energy");
+        }
+        nlohmann::json rows = nlohmann::json::array();
+        std::vector<std::pair<ValueMap, TrainingReport>> profile;
+        for (std::size_t i = 0; i < ex.sweep.size(); ++i) {
+            const SweepPoint& p = ex.sweep[i];
+            const auto strategy = host.create<PruningStrategy>(*ex.pruning.info, p.params);
+            Progress progress(quiet, ex.training.epochs, fmt::format("[{}/{}] ", i + 1, ex.sweep.size()));
+            const TrainingReport r = train(step, data, *strategy, ex.training, std::ref(progress));
+            const SimulationResult sim = simulate_step(r.tensor_sparsity, true);
+            std::string line, values;
+            nlohmann::json row = nlohmann::json::object();
+            for (const auto& k : keys) {
+                line += fmt::format("{},", value_text(p.changed.at(k)));
+                values += fmt::format("{:>12} ", value_text(p.changed.at(k)));
+                row[k] = to_json(p.changed.at(k));
+            }
+            const double a = role(r, TensorRole::activation), ag = role(r, TensorRole::activation_gradient), wg = role(r, TensorRole::weight_gradient);
+            const double acc = r.epochs.back().validation_accuracy;
+            csv << line << fmt::format("{:.6f},{:.6f},{:.6f},{:.6f},{:.6e},{:.6e}\n", a, ag, wg, acc, sim.seconds, sim.total_j());
+            if (!quiet)
+                fmt::print("  {}{:>8.2f}% {:>8.2f}% {:>8.2f}% {:>8.2f}% {:>9.4g} ms {:>9.4g} mJ\n", values, 100 * a, 100 * ag, 100 * wg, 100 * acc, sim.seconds * 1e3,
+                           sim.total_j() * 1e3);
+            row["sparsity"] = sparsity_json(r);
+            row["validation_accuracy"] = acc;
+            row["training_latency_s"] = sim.seconds;
+            row["training_latency_cycles"] = sim.cycles;
+            row["training_energy_j"] = sim.total_j();
+            rows.push_back(row);
+            profile.emplace_back(p.changed, r);
+        }
+        if (!csv.flush()) throw Error("sweep.csv: write failed (disk full?)");
+        doc["sweep"] = rows;
+        write_profile(out / "sparsity_profile.yaml", ex, profile);
+        return;
+    }
+
+    const auto strategy = host.create<PruningStrategy>(*ex.pruning.info, ex.pruning.params);
+    Progress progress(quiet, ex.training.epochs, "");
+    const TrainingReport r = train(step, data, *strategy, ex.training, std::ref(progress));
+    doc["accuracy"] = accuracy_json(r);
+    doc["sparsity"] = sparsity_json(r);
+    write_profile(out / "sparsity_profile.yaml", ex, {{ex.pruning.params.values(), r}});
+    if (!quiet) {
+        fmt::print("\n{} — {} trained on {} with {}\n", ex.name, ex.model->name, data.description, ex.pruning.info->name);
+        print_epochs(r);
+    }
+    if (ex.kind == "train_and_simulate") {
+        const SimulationResult training = simulate_step(r.tensor_sparsity, true);
+        const SimulationResult inference = simulate_step(r.tensor_sparsity, false);
+        add_simulation_results(doc, step, *ex.accelerator, training, SparsityByRole{role(r, TensorRole::activation), role(r, TensorRole::activation_gradient),
+                                                                                    role(r, TensorRole::weight_gradient)});
+        doc["sparsity"] = sparsity_json(r);  // measured, per tensor underneath
+        doc["inference"] = {{"latency", {{"cycles", inference.cycles}, {"seconds", inference.seconds}}},
+                            {"energy", {{"dynamic_j", inference.dynamic_j}, {"leakage_j", inference.leakage_j}, {"total_j", inference.total_j()}}}};
+        write_ops_csv(out / "ops.csv", step, *ex.accelerator, training);
+        if (!quiet) {
+            print_simulation_summary(ex.model->name, *ex.accelerator, training);
+            fmt::print("  inference pass: {} cycles = {:.4g} ms, {:.4g} mJ\n", inference.cycles, inference.seconds * 1e3, inference.total_j() * 1e3);
+        }
+    }
+}
+
+}  // namespace transcode::engine
