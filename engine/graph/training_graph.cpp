@@ -157,7 +157,8 @@ private:
                 if (needs(in[1])) contribute(in[1], shape(in[1]) == shape(in[0]) ? dy[0] : emit(OpKind::reduce_sum, n + "_bias", {dy[0]}, {in[1]}).front());
                 break;
             case OpKind::layer_norm: {
-                const auto r = emit(OpKind::layer_norm_backward, n, {dy[0], in[0], in[1]}, {in[0], in[1], in[2]});
+                // The backward op recomputes the normalisation, so it needs the forward op's eps.
+                const auto r = emit(OpKind::layer_norm_backward, n, {dy[0], in[0], in[1]}, {in[0], in[1], in[2]}, {{"eps", op.attr("eps", 1e-12)}});
                 for (int i = 0; i < 3; ++i) contribute(in[static_cast<std::size_t>(i)], r[static_cast<std::size_t>(i)]);
                 break;
             }

@@ -8,15 +8,19 @@
 // a loss gets its terminal tensors y seeded with fixed N(0, 1) gradients R (the derivation's
 // `<name>.grad` inputs), so the objective is L = Σ R ⊙ y, summed in double from the float32
 // forward pass; a graph that ends in cross_entropy uses its loss. The numerical gradient is the
-// central difference (L(w + h) − L(w − h)) / (2h) with h = 1e-2, in float32 (h is taken as the
+// central difference (L(w + h) − L(w − h)) / (2h) with h = 1e-2, in float32 (h taken as the
 // perturbation actually representable). For each weight the error is
 //
-//     err = max_i |g_analytic_i − g_fd_i| / max_i max(|g_analytic_i|, |g_fd_i|)
+//     err = max_i |g_analytic_i − g_fd_i| / max(max_i max(|g_analytic_i|, |g_fd_i|), 1e-3)
 //
-// i.e. relative to the tensor's largest gradient, and the tests require
+// i.e. relative to the tensor's largest gradient, but never to less than 1e-3: float32 central
+// differences of an O(1) objective carry rounding noise of about u·|L|/h ≈ 1e-5 (u = 2^-24, grown
+// by every op between the weight and L), so gradients far below 1e-3 (the attention Q/K weights of
+// a freshly initialised BERT, or a key bias, whose true gradient is 0 because softmax ignores a
+// constant per row) cannot be resolved and are checked in absolute terms. The tests require
 //
-//     err < 5e-3 for each op kind (every entry of every operand),
-//     err < 2e-2 for the FlexiBERT encoder (the 4 largest and 4 random entries of every weight).
+//     err < 1e-3 for each op kind (every entry of every operand; measured <= 4e-5),
+//     err < 2e-2 for the FlexiBERT encoder layer (the 4 largest and 4 random entries of every weight).
 //
 // Set TRANSCODE_FD_REPORT=1 to print the measured errors.
 #include <doctest/doctest.h>
@@ -57,9 +61,10 @@ using transcode::engine::make_training_graph;
 using transcode::engine::OptimizerSettings;
 using transcode::engine::SplitMix64;
 
-constexpr double op_tolerance = 5e-3;
+constexpr double op_tolerance = 1e-3;
 constexpr double encoder_tolerance = 2e-2;
 constexpr double fd_step = 1e-2;
+constexpr double gradient_floor = 1e-3;
 
 void report(const std::string& what, double err) {
     if (std::getenv("TRANSCODE_FD_REPORT") != nullptr) MESSAGE("finite differences: " << what << ": max error " << err);
@@ -156,7 +161,9 @@ public:
                 diff = std::max(diff, std::abs(fd - ga[i]));
                 scale = std::max({scale, std::abs(fd), static_cast<double>(std::abs(ga[i]))});
             }
-            const double err = scale > 0.0 ? diff / scale : 0.0;
+            const double err = diff / std::max(scale, gradient_floor);
+            if (std::getenv("TRANSCODE_FD_DEBUG") != nullptr)
+                MESSAGE(label << ": " << train_.tensors[static_cast<std::size_t>(w)].name << " err " << err << " scale " << scale);
             CAPTURE(label);
             CAPTURE(train_.tensors[static_cast<std::size_t>(w)].name);
             CAPTURE(err);

@@ -1,0 +1,119 @@
+// Training with run-time pruning (engine/training): DynaProp at tau = 0 is exactly no pruning,
+// sparsity grows with tau, divergence is caught, and the data must fit the model.
+#include <doctest/doctest.h>
+
+#include "test_support.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "config/schema_validation.hpp"
+#include "graph/training_graph.hpp"
+#include "training/trainer.hpp"
+#include "transcode/model.hpp"
+
+using namespace transcode;
+using namespace transcode::engine;
+
+namespace {
+
+// A small FlexiBERT (one layer, hidden 32, an attention and a DFT head) on 8-token sequences.
+ModelGraph small_step(double learning_rate = 2e-3, std::int64_t vocab = 128) {
+    PluginHost& host = test::builtin_plugins();
+    const PluginInfo& info = *host.find("flexibert", PluginKind::model);
+    const std::string yaml = "layers: 1\nhidden: [32]\nheads: [[sa-sdp, l-dft]]\nff: [[64]]\nsequence_length: 8\nbatch_size: 8\nmax_position: 8\nvocab_size: " +
+                             std::to_string(vocab);
+    const auto family = host.create<ModelFamily>(info, config::parse_params(info.schema, yaml));
+    OptimizerSettings opt;
+    opt.learning_rate = learning_rate;
+    return make_training_graph(family->build_forward(), opt);
+}
+
+PluginPtr<PruningStrategy> strategy(const std::string& name, const std::string& yaml) {
+    PluginHost& host = test::builtin_plugins();
+    const PluginInfo& info = *host.find(name, PluginKind::pruning);
+    return host.create<PruningStrategy>(info, config::parse_params(info.schema, yaml));
+}
+
+Dataset small_data() {
+    SyntheticTask task;
+    task.train = 64;
+    task.validation = 16;
+    task.seed = 5;
+    return make_synthetic_sentiment(task, 8);
+}
+
+TrainingSettings settings(std::int64_t epochs = 1) {
+    TrainingSettings s;
+    s.epochs = epochs;
+    s.seed = 9;
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("training: dynaprop with thresholds 0 gives bit for bit the loss trajectory of none") {
+    const Dataset data = small_data();
+    const auto none = train(small_step(), data, *strategy("none", ""), settings(2));
+    const auto zero = train(small_step(), data, *strategy("dynaprop", "tau_i_train: 0\ntau_i_infer: 0\ntau_t: 0"), settings(2));
+    REQUIRE(none.step_losses.size() == 16);
+    CHECK(none.step_losses == zero.step_losses);
+    CHECK(none.epochs.back().validation_accuracy == zero.epochs.back().validation_accuracy);
+    // The run is reproducible.
+    CHECK(train(small_step(), data, *strategy("none", ""), settings(2)).step_losses == none.step_losses);
+}
+
+TEST_CASE("training: measured sparsity does not decrease as the thresholds grow") {
+    const Dataset data = small_data();
+    double last_act = -1, last_grad = -1;
+    for (double tau : {0.0, 0.01, 0.05, 0.2}) {
+        CAPTURE(tau);
+        const auto r = train(small_step(), data, *strategy("dynaprop", "tau_i_train: " + std::to_string(tau) + "\ntau_t: " + std::to_string(tau / 100)), settings());
+        const double act = r.sparsity.at(TensorRole::activation).sparsity();
+        const double grad = r.sparsity.at(TensorRole::weight_gradient).sparsity();
+        CHECK(act >= last_act);
+        CHECK(grad >= last_grad);
+        last_act = act;
+        last_grad = grad;
+    }
+    CHECK(last_act > 0.1);
+}
+
+TEST_CASE("training: per-tensor sparsity for the simulator covers the pruned activations and gradients") {
+    const ModelGraph step = small_step();
+    const auto r = train(step, small_data(), *strategy("dynaprop", "tau_i_train: 0.05\ntau_t: 0.0001"), settings());
+    REQUIRE(r.tensor_sparsity.size() == step.tensors.size());
+    int measured = 0;
+    for (std::size_t t = 0; t < step.tensors.size(); ++t) {
+        CHECK(r.tensor_sparsity[t] >= 0.0);
+        CHECK(r.tensor_sparsity[t] <= 1.0);
+        measured += r.tensor_sparsity[t] > 0 ? 1 : 0;
+        if (step.tensors[t].role == TensorRole::weight) CHECK(r.tensor_sparsity[t] == 0.0);
+    }
+    CHECK(measured > 10);
+}
+
+TEST_CASE("training: a loss that becomes NaN stops the run with a message naming the step") {
+    try {
+        train(small_step(1e30), small_data(), *strategy("none", ""), settings(3));
+        FAIL("no error");
+    } catch (const Error& e) {
+        const std::string m = e.what();
+        CHECK(m.rfind("training diverged: the loss is ", 0) == 0);
+        CHECK(m.find(" at epoch 1, step ") != std::string::npos);
+        CHECK(m.find("lower the learning rate or the pruning thresholds. No results were written.") != std::string::npos);
+    }
+}
+
+TEST_CASE("training: data that does not fit the model is a clear error") {
+    CHECK_THROWS_WITH_AS(train(small_step(2e-3, 64), small_data(), *strategy("none", ""), settings()),
+                         "the data has a vocabulary of 122 ids but the model's token embedding has 64 rows: set the model's vocab_size to at least 122",
+                         ConfigError);
+    SyntheticTask task;
+    task.train = 4;
+    task.validation = 16;
+    CHECK_THROWS_WITH_AS(train(small_step(), make_synthetic_sentiment(task, 8), *strategy("none", ""), settings()),
+                         "the data has 4 training and 16 validation examples: each split needs at least one batch of 8", ConfigError);
+    CHECK_THROWS_WITH_AS(train(small_step(), make_synthetic_sentiment(SyntheticTask{}, 16), *strategy("none", ""), settings()),
+                         "the data's sequences have 16 tokens but the model's sequence_length is 8", ConfigError);
+}
