@@ -115,7 +115,23 @@ Dataset load_data(const Experiment& ex, std::int64_t S) {
     return make_synthetic_sentiment(ex.data.synthetic, S);
 }
 
+namespace {
+void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::path& out, bool quiet, nlohmann::json& doc);
+}
+
 void run_training_kind(const Experiment& ex, PluginHost& host, const fs::path& out, bool quiet, nlohmann::json& doc) {
+    try {
+        run_training_kind_impl(ex, host, out, quiet, doc);
+    } catch (const ConfigError& e) {
+        // Data that does not fit the model is found when training starts: name the experiment.
+        const std::string m = e.what();
+        if (m.find(": error: ") != std::string::npos) throw;
+        throw ConfigError(fmt::format("{}: error: {}", ex.file.string(), m));
+    }
+}
+
+namespace {
+void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::path& out, bool quiet, nlohmann::json& doc) {
     const ModelGraph step = make_training_graph(ex.model->forward, ex.optimizer);
     std::int64_t S = 0;
     for (const auto& t : step.tensors)
@@ -210,5 +226,6 @@ void run_training_kind(const Experiment& ex, PluginHost& host, const fs::path& o
         }
     }
 }
+}  // namespace
 
 }  // namespace transcode::engine
