@@ -152,7 +152,7 @@ void run_simulation(const engine::Experiment& ex, const fs::path& out, nlohmann:
     const engine::SimulationResult r = engine::simulate(step, *ex.accelerator, so);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     spdlog::info("simulated {} tiles in {:.3f} s ({:.3g} tiles/s)", r.tiles, secs, secs > 0 ? static_cast<double>(r.tiles) / secs : 0.0);
-    engine::add_simulation_results(doc, step, *ex.accelerator, r, ex.simulation.sparsity);
+    engine::add_simulation_results(doc, step, *ex.accelerator, r, ex.simulation.sparsity, ex.simulation.sparsity_source);
     engine::write_ops_csv(out / "ops.csv", step, *ex.accelerator, r);
     if (so.trace) engine::write_trace_json(out / "trace.json", *ex.accelerator, r);
     if (!quiet) engine::print_simulation_summary(ex.model->name, *ex.accelerator, r);

@@ -10,6 +10,49 @@ namespace fs = std::filesystem;
 
 namespace transcode::engine {
 
+namespace {
+
+// A sparsity_profile.yaml (experiment/training_run.cpp writes them), validated like any config.
+SparsityByRole load_sparsity_profile(const fs::path& file, std::int64_t point, const config::Location& where, config::Diagnostics& diags) {
+    static const ParamSchema schema{
+        ParamSpec::string("model", "the model the profile was measured on").default_value(""),
+        ParamSpec::string("pruning", "the pruning plugin").default_value(""),
+        ParamSpec::list("points", "one entry per pruning setting",
+                        ParamSpec::map("point", "a pruning setting and what it measured",
+                                       {
+                                           ParamSpec::open_map("params", "the pruning parameters"),
+                                           ParamSpec::map("sparsity", "fraction of zeros per tensor role",
+                                                          {
+                                                              ParamSpec::floating("activation", "").min(0).max(1).required(),
+                                                              ParamSpec::floating("activation_gradient", "").min(0).max(1).required(),
+                                                              ParamSpec::floating("weight_gradient", "").min(0).max(1).required(),
+                                                          }),
+                                           ParamSpec::floating("validation_accuracy", "").min(0).max(1).default_value(0.0),
+                                       }))
+            .min(1)
+            .required(),
+    };
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) {
+        diags.add(where, "simulation.sparsity_profile", fmt::format("sparsity profile '{}' not found", file.string()), "file");
+        return {};
+    }
+    const std::size_t before = diags.size();
+    const config::Node root = config::load_file(file, diags);
+    if (diags.size() != before) return {};
+    const ValueMap v = config::validate_map(root, schema, "", diags);
+    if (diags.size() != before || !v.count("points")) return {};
+    const ValueList& points = v.at("points").as_list();
+    if (point >= static_cast<std::int64_t>(points.size())) {
+        diags.add(where, "simulation.profile_point", fmt::format("the profile has {} point(s); profile_point {} does not exist", points.size(), point), "range");
+        return {};
+    }
+    const ValueMap& sp = points[static_cast<std::size_t>(point)].as_map().at("sparsity").as_map();
+    return {sp.at("activation").as_float(), sp.at("activation_gradient").as_float(), sp.at("weight_gradient").as_float()};
+}
+
+}  // namespace
+
 const ParamSchema& experiment_schema() {
     static const ParamSchema schema{
         ParamSpec::string("experiment", "name of the experiment; names the default output folder").required(),
@@ -51,6 +94,11 @@ const ParamSchema& experiment_schema() {
                                               ParamSpec::floating("weight_gradient", "weight gradients (training)").min(0).max(0.999).default_value(0.0),
                                           }),
                            ParamSpec::boolean("trace", "write trace.json (Chrome trace-event format: Perfetto, chrome://tracing)").default_value(true),
+                           ParamSpec::string("sparsity_profile",
+                                             "a sparsity_profile.yaml written by a training run, relative to this file; its point `profile_point` "
+                                             "sets the sparsity (instead of `sparsity`)")
+                               .default_value(""),
+                           ParamSpec::integer("profile_point", "which point of the profile (0 = the first)").min(0).default_value(0),
                        }),
         ParamSpec::map("optimizer", "the optimizer of the training step's update phase",
                        {
@@ -357,6 +405,17 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
     ex.simulation.sparsity.activation = sp.at("activation").as_float();
     ex.simulation.sparsity.activation_gradient = sp.at("activation_gradient").as_float();
     ex.simulation.sparsity.weight_gradient = sp.at("weight_gradient").as_float();
+    if (const std::string& profile = sim.at("sparsity_profile").as_string(); !profile.empty()) {
+        const config::Node* sim_node = root.find("simulation");
+        const config::Node* at = sim_node != nullptr ? sim_node->find("sparsity_profile") : nullptr;
+        const config::Location where = at != nullptr ? at->where : root.where;
+        if (sim_node != nullptr && sim_node->find("sparsity") != nullptr)
+            diags.add(where, "simulation.sparsity_profile", "give either simulation.sparsity or simulation.sparsity_profile, not both", "conflict");
+        const fs::path base = where.file == "--set" || where.file.empty() ? fs::path() : fs::path(where.file).parent_path();
+        ex.simulation.sparsity = load_sparsity_profile(base / profile, sim.at("profile_point").as_int(), where, diags);
+        ex.simulation.sparsity_source = fmt::format("profile {} point {}", (base / profile).string(), sim.at("profile_point").as_int());
+        diags.throw_if_any();
+    }
     ex.resolved = Value{std::move(values)};
     return ex;
 }

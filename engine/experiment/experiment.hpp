@@ -38,6 +38,8 @@ struct SparsityProbeSettings {
 struct SimulationSettings {
     Fidelity fidelity = Fidelity::event;
     SparsityByRole sparsity;
+    /// "experiment", or "profile FILE point N".
+    std::string sparsity_source = "experiment";
     bool trace = true;
 };
 

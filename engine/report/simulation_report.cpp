@@ -49,7 +49,8 @@ std::map<std::string, std::pair<double, double>> by_kind(const SimulationResult&
 
 }  // namespace
 
-void add_simulation_results(nlohmann::json& doc, const ModelGraph& g, const Accelerator& acc, const SimulationResult& r, const SparsityByRole& sparsity) {
+void add_simulation_results(nlohmann::json& doc, const ModelGraph& g, const Accelerator& acc, const SimulationResult& r, const SparsityByRole& sparsity,
+                            const std::string& sparsity_source) {
     nlohmann::json breakdown = nlohmann::json::object();
     for (const auto& u : r.units) breakdown[u.name] = {{"component", acc.units[static_cast<std::size_t>(&u - r.units.data())].info->name}, {"count", u.count}, {"area_mm2", u.area_mm2}};
     doc["accelerator"] = {{"name", acc.name},
@@ -78,7 +79,7 @@ void add_simulation_results(nlohmann::json& doc, const ModelGraph& g, const Acce
     }
     doc["memory"] = {{"bytes_read", r.memory_read_bytes}, {"bytes_written", r.memory_write_bytes}, {"peak_buffer_bytes", peak}, {"buffers", buffers}};
     doc["stalls"] = {{"memory_cycles", r.stall_memory_cycles}, {"unit_cycles", r.stall_unit_cycles}};
-    doc["sparsity"] = {{"source", "experiment"},
+    doc["sparsity"] = {{"source", sparsity_source},
                        {"activation", sparsity.activation},
                        {"activation_gradient", sparsity.activation_gradient},
                        {"weight_gradient", sparsity.weight_gradient}};

@@ -14,7 +14,8 @@ namespace transcode::engine {
 
 /// Adds accelerator, phases, latency, energy, utilisation, memory, stalls, sparsity, simulation
 /// and status to `doc`.
-void add_simulation_results(nlohmann::json& doc, const ModelGraph& g, const Accelerator& acc, const SimulationResult& r, const SparsityByRole& sparsity);
+void add_simulation_results(nlohmann::json& doc, const ModelGraph& g, const Accelerator& acc, const SimulationResult& r, const SparsityByRole& sparsity,
+                            const std::string& sparsity_source = "experiment");
 
 /// ops.csv: one row per op: index, name, phase, kind, layer, unit, tiles, cycles_per_tile, start,
 /// end, cycles, dynamic_j, load_bytes, store_bytes, padded_fraction.

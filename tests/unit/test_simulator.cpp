@@ -448,3 +448,33 @@ TEST_CASE("simulate: simulation.batch_size sets the model's batch; transcode sim
     CHECK(dc["accelerator"]["area_mm2"].get<double>() == doctest::Approx(54.145207).epsilon(1e-6));
     CHECK(fs::exists(c.path() / "ops.csv"));
 }
+
+TEST_CASE("simulate: a saved sparsity profile sets the sparsity; a missing point is a located error") {
+    test::TempDir d;
+    const fs::path profile = d.write("profile.yaml", R"(model: bert-tiny-task
+pruning: pruning.dynaprop
+points:
+  - params: {tau_t: 0.0}
+    sparsity: {activation: 0.0, activation_gradient: 0.0, weight_gradient: 0.0}
+  - params: {tau_t: 0.001}
+    sparsity: {activation: 0.5, activation_gradient: 0.9, weight_gradient: 0.8}
+    validation_accuracy: 0.9
+)");
+    const std::string base = "simulate -q --model " + (source_dir / "configs/models/bert-tiny.yaml").string() + " --accelerator " +
+                             (source_dir / "configs/accelerators/acceltran-edge.yaml").string() + " --mode training --set simulation.sparsity_profile=" +
+                             profile.string();
+    const auto r = test::run_cli(base + " --set simulation.profile_point=1 --out " + (d.path() / "a").string());
+    REQUIRE(r.exit_code == 0);
+    const auto doc = nlohmann::json::parse(test::read_file(d.path() / "a" / "results.json"));
+    CHECK(doc["sparsity"]["activation"] == 0.5);
+    CHECK(doc["sparsity"]["weight_gradient"] == 0.8);
+    CHECK(doc["sparsity"]["source"] == "profile " + profile.string() + " point 1");
+    const auto dense = test::run_cli(base + " --out " + (d.path() / "b").string());
+    REQUIRE(dense.exit_code == 0);
+    const auto doc_dense = nlohmann::json::parse(test::read_file(d.path() / "b" / "results.json"));
+    CHECK(doc_dense["latency"]["cycles"].get<std::int64_t>() > doc["latency"]["cycles"].get<std::int64_t>());
+
+    const auto bad = test::run_cli(base + " --set simulation.profile_point=2 --out " + (d.path() / "c").string());
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.output == "--set:1:29: error: simulation.profile_point: the profile has 2 point(s); profile_point 2 does not exist (range)\n");
+}
