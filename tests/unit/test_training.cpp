@@ -4,8 +4,11 @@
 
 #include "test_support.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "config/schema_validation.hpp"
 #include "graph/training_graph.hpp"
@@ -116,4 +119,49 @@ TEST_CASE("training: data that does not fit the model is a clear error") {
                          "the data has 4 training and 16 validation examples: each split needs at least one batch of 8", ConfigError);
     CHECK_THROWS_WITH_AS(train(small_step(), make_synthetic_sentiment(SyntheticTask{}, 16), *strategy("none", ""), settings()),
                          "the data's sequences have 16 tokens but the model's sequence_length is 8", ConfigError);
+}
+
+TEST_CASE("train_and_simulate and dynaprop_sweep: results, sparsity profile and sweep.csv") {
+    const std::string configs = TRANSCODE_SOURCE_DIR "/configs/experiments/";
+    const std::string small = " -q --set training.epochs=1 --set training.max_steps_per_epoch=2 --set data.synthetic.train=64 --set data.synthetic.validation=32";
+    test::TempDir a;
+    REQUIRE(test::run_cli("run " + configs + "bert-tiny-train.yaml" + small + " --out " + a.path().string()).exit_code == 0);
+    const auto doc = nlohmann::json::parse(test::read_file(a.path() / "results.json"));
+    CHECK(doc["status"] == "ok");
+    CHECK(doc["accuracy"]["source"] == "trained");
+    CHECK(doc["accuracy"]["validation_examples"] == 32);
+    CHECK(doc["sparsity"]["source"] == "measured");
+    CHECK(doc["sparsity"]["activation"]["elements"].get<std::int64_t>() > 0);
+    CHECK(doc["latency"]["cycles"].get<std::int64_t>() > doc["inference"]["latency"]["cycles"].get<std::int64_t>());
+    CHECK(doc["phases"].size() == 3);
+    CHECK(test::read_file(a.path() / "sparsity_profile.yaml").find("points:\n  - params: {") != std::string::npos);
+
+    test::TempDir b;
+    const auto r = test::run_cli("run " + configs + "dynaprop-sweep.yaml" + small + " --set \"sweep.params={tau_i_train: [0.0, 0.2], tau_t: [0.0, 0.01]}\" --out " +
+                                 b.path().string());
+    REQUIRE(r.exit_code == 0);
+    const std::string csv = test::read_file(b.path() / "sweep.csv");
+    CHECK(csv.rfind("tau_i_train,tau_t,activation_sparsity,activation_gradient_sparsity,weight_gradient_sparsity,validation_accuracy,training_latency_s,"
+                    "training_energy_j\n",
+                    0) == 0);
+    CHECK(std::count(csv.begin(), csv.end(), '\n') == 5);
+    const auto sweep = nlohmann::json::parse(test::read_file(b.path() / "results.json"))["sweep"];
+    REQUIRE(sweep.size() == 4);  // (0, 0), (0, 0.01), (0.2, 0), (0.2, 0.01): the first key varies slowest
+    auto at = [&](int i, const char* key) { return sweep[i][key].get<double>(); };
+    auto sparsity = [&](int i, const char* role) { return sweep[i]["sparsity"][role]["sparsity"].get<double>(); };
+    // Gradient pruning raises gradient sparsity and saves energy; activation pruning also shrinks the
+    // activations the backward pass re-reads from main memory, so latency falls too.
+    CHECK(sparsity(1, "weight_gradient") > sparsity(0, "weight_gradient"));
+    CHECK(at(1, "training_energy_j") < at(0, "training_energy_j"));
+    CHECK(sparsity(2, "activation") > sparsity(0, "activation"));
+    CHECK(at(2, "training_latency_s") < at(0, "training_latency_s"));
+    CHECK(at(2, "training_energy_j") < at(0, "training_energy_j"));
+    CHECK(at(3, "training_energy_j") < at(2, "training_energy_j"));
+
+    const auto bad = test::run_cli("run " + configs + "dynaprop-sweep.yaml --set \"sweep.params={tau_tt: [0.1]}\" --out " + b.path().string());
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.output == "--set:1:15: error: sweep.params.tau_tt: 'tau_tt' is not a parameter of pruning.dynaprop; did you mean 'tau_t'? (unknown-key)\n");
+    const auto nan = test::run_cli("run " + configs + "dynaprop-sweep.yaml --set \"sweep.params={tau_t: [.nan]}\" --out " + b.path().string());
+    CHECK(nan.exit_code == 2);
+    CHECK(nan.output.find("sweep.params.tau_t[0]") != std::string::npos);
 }
