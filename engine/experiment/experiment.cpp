@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "config/schema_validation.hpp"
+#include "plugin_host/plugin_config.hpp"
 
 #include <algorithm>
 
@@ -211,16 +212,8 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
         const std::string& name = pruning_values->at("plugin").as_string();
         const config::Node* name_node = pruning != nullptr ? pruning->find("plugin") : nullptr;
         const config::Location where = name_node != nullptr ? name_node->where : (pruning != nullptr ? pruning->where : root.where);
-        ex.pruning.info = host.find(name, PluginKind::pruning);
-        if (ex.pruning.info == nullptr) {
-            const std::string near = config::closest_match(name, host.names(PluginKind::pruning));
-            std::string available;
-            for (const auto* p : host.list(PluginKind::pruning)) available += (available.empty() ? "" : ", ") + p->name;
-            diags.add(where, "pruning.plugin",
-                      near.empty() ? fmt::format("unknown pruning plugin '{}'; available: {}", name, available.empty() ? "none" : available)
-                                   : fmt::format("unknown pruning plugin '{}'; did you mean '{}'?", name, near),
-                      "unknown-plugin");
-        } else {
+        ex.pruning.info = find_plugin(host, name, PluginKind::pruning, "pruning plugin", where, "pruning.plugin", diags);
+        if (ex.pruning.info != nullptr) {
             const config::Node* params = pruning != nullptr ? pruning->find("params") : nullptr;
             config::Node empty;
             empty.where = pruning != nullptr ? pruning->where : root.where;
@@ -235,9 +228,7 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
                 try {
                     host.create<PruningStrategy>(*ex.pruning.info, ex.pruning.params);
                 } catch (const ConfigError& e) {
-                    const config::Node* at = e.path().empty() ? nullptr : config::find_path(pn, e.path());
-                    diags.add(at != nullptr ? at->where : pn.where, e.path().empty() ? "pruning.params" : "pruning.params." + e.path(), e.what(),
-                              ex.pruning.info->name);
+                    report_plugin_config_error(e, pn, "pruning.params", ex.pruning.info->name, diags);
                 }
             }
         }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "config/schema_validation.hpp"
+#include "plugin_host/plugin_config.hpp"
 
 namespace transcode::engine {
 
@@ -30,17 +31,9 @@ std::optional<UnitGroup> resolve_unit(const config::Node& node, const ValueMap& 
     u.count = values.at("count").as_int() * multiplier;
     const std::string& plugin = values.at("component").as_string();
     const config::Node* plugin_node = node.find("component");
-    u.info = host.find(plugin, PluginKind::component);
-    if (u.info == nullptr) {
-        const std::string near = config::closest_match(plugin, host.names(PluginKind::component));
-        std::string available;
-        for (const auto* p : host.list(PluginKind::component)) available += (available.empty() ? "" : ", ") + p->name;
-        diags.add(plugin_node != nullptr ? plugin_node->where : node.where, join(path, "component"),
-                  near.empty() ? fmt::format("unknown component '{}'; available: {}", plugin, available.empty() ? "none" : available)
-                               : fmt::format("unknown component '{}'; did you mean '{}'?", plugin, near),
-                  "unknown-plugin");
-        return std::nullopt;
-    }
+    u.info = find_plugin(host, plugin, PluginKind::component, "component", plugin_node != nullptr ? plugin_node->where : node.where,
+                         join(path, "component"), diags);
+    if (u.info == nullptr) return std::nullopt;
     const config::Node* params_node = node.find("params");
     config::Node empty;
     empty.where = node.where;
@@ -67,8 +60,7 @@ std::optional<UnitGroup> resolve_unit(const config::Node& node, const ValueMap& 
             u.training_only = c.training_only();
         });
     } catch (const ConfigError& e) {
-        const config::Node* at = e.path().empty() ? nullptr : config::find_path(pn, e.path());
-        diags.add(at != nullptr ? at->where : pn.where, e.path().empty() ? params_path : join(params_path, e.path()), e.what(), u.info->name);
+        report_plugin_config_error(e, pn, params_path, u.info->name, diags);
         return std::nullopt;
     }
     if (!(u.area_mm2 >= 0) || !(u.leakage_w >= 0) || !(u.dynamic_w >= 0))

@@ -4,6 +4,7 @@
 
 #include "config/schema_validation.hpp"
 #include "graph/graph_check.hpp"
+#include "plugin_host/plugin_config.hpp"
 
 namespace transcode::engine {
 
@@ -30,17 +31,9 @@ std::optional<LoadedModel> resolve_model(const config::Node& node, const std::st
     m.description = values.at("description").as_string();
     const std::string& family = values.at("family").as_string();
     const config::Node* family_node = node.find("family");
-    m.family = host.find(family, PluginKind::model);
-    if (m.family == nullptr) {
-        const std::string near = config::closest_match(family, host.names(PluginKind::model));
-        std::string available;
-        for (const auto* p : host.list(PluginKind::model)) available += (available.empty() ? "" : ", ") + p->name;
-        diags.add(family_node != nullptr ? family_node->where : node.where, join(path, "family"),
-                  near.empty() ? fmt::format("unknown model family '{}'; available: {}", family, available.empty() ? "none" : available)
-                               : fmt::format("unknown model family '{}'; did you mean '{}'?", family, near),
-                  "unknown-plugin");
-        return std::nullopt;
-    }
+    m.family = find_plugin(host, family, PluginKind::model, "model family", family_node != nullptr ? family_node->where : node.where, join(path, "family"),
+                           diags);
+    if (m.family == nullptr) return std::nullopt;
     const config::Node* params_node = node.find("params");
     config::Node empty;
     empty.where = node.where;
@@ -53,8 +46,7 @@ std::optional<LoadedModel> resolve_model(const config::Node& node, const std::st
         const auto family_obj = host.create<ModelFamily>(*m.family, m.params);
         m.forward = call_plugin(m.family->name, "build_forward", [&] { return family_obj->build_forward(); });
     } catch (const ConfigError& e) {
-        const config::Node* at = e.path().empty() ? nullptr : config::find_path(pn, e.path());
-        diags.add(at != nullptr ? at->where : pn.where, e.path().empty() ? params_path : join(params_path, e.path()), e.what(), m.family->name);
+        report_plugin_config_error(e, pn, params_path, m.family->name, diags);
         return std::nullopt;
     }
     check_graph(m.forward, fmt::format("model family '{}'", m.family->name));
