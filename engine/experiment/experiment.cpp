@@ -312,7 +312,9 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
             std::vector<std::string> names;
             for (const auto& spec : ex.pruning.info->schema) names.push_back(spec.name());
             for (std::size_t f = 0; f < params->fields.size(); ++f) {
-                const auto& [key, node] = params->fields[f];
+                // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+                const std::string& key = params->fields[f].first;
+                const config::Node& node = params->fields[f].second;
                 const std::string path = "sweep.params." + key;
                 const auto spec = std::find_if(ex.pruning.info->schema.begin(), ex.pruning.info->schema.end(), [&](const ParamSpec& p) { return p.name() == key; });
                 if (spec == ex.pruning.info->schema.end()) {

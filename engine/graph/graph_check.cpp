@@ -133,7 +133,7 @@ std::vector<Shape> infer_output_shapes(const ModelGraph& g, const OpDesc& op) {
             c.arity(1, 1);
             const bool squeeze = c.flag("squeeze");
             // slice: the input is the full tensor. slice_backward: the input is the sliced gradient,
-            // and the output takes the full shape from attribute `full` (set by the engine).
+            // and the output keeps the full shape it was declared with (the sliced tensor's shape).
             if (op.kind == OpKind::slice_backward) return {g.tensors[static_cast<std::size_t>(op.outputs[0])].shape};
             const Shape& x = c.in(0);
             std::int64_t axis = c.attr_int("axis", -1);

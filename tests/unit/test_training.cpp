@@ -123,7 +123,12 @@ TEST_CASE("training: data that does not fit the model is a clear error") {
 
 TEST_CASE("train_and_simulate and dynaprop_sweep: results, sparsity profile and sweep.csv") {
     const std::string configs = TRANSCODE_SOURCE_DIR "/configs/experiments/";
-    const std::string small = " -q --set training.epochs=1 --set training.max_steps_per_epoch=2 --set data.synthetic.train=64 --set data.synthetic.validation=32";
+    // A small model (the task model's vocabulary and sequence, one narrow layer), so that the case
+    // stays fast under AddressSanitizer too.
+    const std::string small =
+        " -q --set training.epochs=1 --set training.max_steps_per_epoch=2 --set data.synthetic.train=64 --set data.synthetic.validation=32"
+        " --set \"model.params={layers: 1, hidden: [32], heads: [[sa-sdp]], ff: [[64]], sequence_length: 16, max_position: 16, batch_size: 8, "
+        "vocab_size: 128}\"";
     test::TempDir a;
     REQUIRE(test::run_cli("run " + configs + "bert-tiny-train.yaml" + small + " --out " + a.path().string()).exit_code == 0);
     const auto doc = nlohmann::json::parse(test::read_file(a.path() / "results.json"));

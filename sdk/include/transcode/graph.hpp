@@ -49,7 +49,7 @@ enum class OpKind {
     cross_entropy,   ///< loss = mean_b(-log softmax(logits[b])[labels[b]]); logits [B, classes],
                      ///< labels [B] (integer ids) -> loss [1]
     // --- backward -------------------------------------------------------------------------------
-    layer_norm_backward,     ///< (dy, x, gamma) -> (dx, dgamma, dbeta)
+    layer_norm_backward,     ///< (dy, x, gamma) -> (dx, dgamma, dbeta); attr eps as in the forward op
     softmax_backward,        ///< (dy, y) -> dx; attr scale as in the forward op
     gelu_backward,           ///< (dy, x) -> dx
     relu_backward,           ///< (dy, x) -> dx
