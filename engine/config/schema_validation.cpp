@@ -12,6 +12,17 @@
 
 namespace transcode::config {
 
+std::optional<double> parse_decimal(const std::string& s) {
+    if (s.empty() || std::isspace(static_cast<unsigned char>(s.front()))) return std::nullopt;
+    // Only decimal notation: reject hex floats, "nan", "inf" spelled the C way, and trailing junk.
+    for (char c : s)
+        if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')) return std::nullopt;
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (end != s.c_str() + s.size()) return std::nullopt;
+    return v;
+}
+
 namespace {
 
 std::string join_path(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
@@ -92,14 +103,7 @@ std::optional<double> parse_float(const std::string& s) {
     if (s == ".nan" || s == ".NaN" || s == ".NAN") return std::numeric_limits<double>::quiet_NaN();
     if (s == ".inf" || s == ".Inf" || s == ".INF" || s == "+.inf" || s == "+.Inf" || s == "+.INF") return std::numeric_limits<double>::infinity();
     if (s == "-.inf" || s == "-.Inf" || s == "-.INF") return -std::numeric_limits<double>::infinity();
-    if (s.empty() || std::isspace(static_cast<unsigned char>(s.front()))) return std::nullopt;
-    // Only decimal notation: reject hex floats, "nan", "inf" spelled the C way, and trailing junk.
-    for (char c : s)
-        if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')) return std::nullopt;
-    char* end = nullptr;
-    const double v = std::strtod(s.c_str(), &end);
-    if (end != s.c_str() + s.size()) return std::nullopt;
-    return v;
+    return parse_decimal(s);
 }
 
 // Converts a node without a schema (inside open maps), keeping scalars as strings.

@@ -2,6 +2,7 @@
 // ranges, choices and required keys. Produces typed Values with defaults applied.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,10 @@
 #include "transcode/params.hpp"
 
 namespace transcode::config {
+
+/// A number in decimal notation (digits, '.', exponent, sign; no hex, "nan" or "inf"); nullopt
+/// for anything else. The float rule of every config file, and of the importers.
+std::optional<double> parse_decimal(const std::string& s);
 
 /// Validates a map node against `schema`. `path` is the dotted prefix of the node ("" at the
 /// root). Every problem is added to `diags`; the result holds what was valid plus defaults.

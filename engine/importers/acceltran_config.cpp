@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/node.hpp"
+#include "config/schema_validation.hpp"
 
 namespace transcode::engine {
 
@@ -99,17 +100,6 @@ std::optional<std::int64_t> parse_int(std::string_view s) {
     return v;
 }
 
-// Decimal notation only, like the rest of the config code (no hex floats, no "nan" or "inf").
-std::optional<double> parse_number(const std::string& s) {
-    if (s.empty() || std::isspace(static_cast<unsigned char>(s.front()))) return std::nullopt;
-    for (char c : s)
-        if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')) return std::nullopt;
-    char* end = nullptr;
-    const double v = std::strtod(s.c_str(), &end);
-    if (end != s.c_str() + s.size()) return std::nullopt;
-    return v;
-}
-
 struct Importer {
     config::Diagnostics& diags;
     std::vector<std::pair<config::Location, std::string>> notes;
@@ -178,9 +168,9 @@ struct Importer {
     std::optional<std::string> megabytes(const Node* n, const std::string& path, const char* what) {
         if (n == nullptr) return std::nullopt;
         if (n->kind == Node::Kind::scalar && !is_null(*n) && !n->quoted)
-            if (auto v = parse_number(n->scalar); v && std::isfinite(*v) && *v > 0) return fmt::format("{}", *v);
+            if (auto v = config::parse_decimal(n->scalar); v && std::isfinite(*v) && *v > 0) return fmt::format("{}", *v);
         std::string msg = fmt::format("expected a positive number of MB ({}), got {}", what, got(*n));
-        if (n->kind == Node::Kind::scalar && n->quoted && parse_number(n->scalar)) msg += " (quoted, so a string: write numbers unquoted)";
+        if (n->kind == Node::Kind::scalar && n->quoted && config::parse_decimal(n->scalar)) msg += " (quoted, so a string: write numbers unquoted)";
         error(*n, path, msg);
         return std::nullopt;
     }
