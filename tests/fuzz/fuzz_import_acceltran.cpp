@@ -21,21 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A private scratch folder, removed at exit.
-struct ScratchDir {
-    fs::path dir = fs::temp_directory_path() / ("transcode-fuzz-import-" + std::to_string(::getpid()));
-    ScratchDir() { fs::create_directories(dir); }
-    ~ScratchDir() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-};
-
-const fs::path& scratch_file() {
-    static const ScratchDir scratch;
-    static const fs::path file = scratch.dir / "model.json";
-    return file;
-}
+const fs::path& scratch_file() { return fuzz::scratch_file("fuzz-import", "model.json"); }
 
 }  // namespace
 

@@ -25,21 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A private scratch folder, removed at exit.
-struct ScratchDir {
-    fs::path dir = fs::temp_directory_path() / ("transcode-fuzz-import-config-" + std::to_string(::getpid()));
-    ScratchDir() { fs::create_directories(dir); }
-    ~ScratchDir() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-};
-
-const fs::path& scratch_file() {
-    static const ScratchDir scratch;
-    static const fs::path file = scratch.dir / "config.yaml";
-    return file;
-}
+const fs::path& scratch_file() { return fuzz::scratch_file("fuzz-import-config", "config.yaml"); }
 
 // The integer a scalar node holds (the importer accepts a leading '+'); -1 when it holds none.
 std::int64_t int_of(const config::Node* n) {

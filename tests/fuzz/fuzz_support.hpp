@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include <unistd.h>
+
 #include "plugin_host/plugin_host.hpp"
 #include "transcode/sdk.hpp"
 
@@ -43,6 +45,22 @@ inline engine::PluginHost& host() {
 }
 
 /// A failed invariant: prints it and aborts, which libFuzzer reports as a crash.
+/// A private scratch folder for targets whose parser reads a file, removed at exit; returns the
+/// path of `name` inside it (one folder per process and target).
+inline const std::filesystem::path& scratch_file(const std::string& target, const std::string& name) {
+    struct ScratchDir {
+        std::filesystem::path dir;
+        explicit ScratchDir(std::filesystem::path d) : dir(std::move(d)) { std::filesystem::create_directories(dir); }
+        ~ScratchDir() {
+            std::error_code ec;
+            std::filesystem::remove_all(dir, ec);
+        }
+    };
+    static const ScratchDir scratch(std::filesystem::temp_directory_path() / ("transcode-" + target + "-" + std::to_string(::getpid())));
+    static const std::filesystem::path file = scratch.dir / name;
+    return file;
+}
+
 [[noreturn]] inline void fail(std::string_view what) {
     std::fprintf(stderr, "fuzz invariant violated: %.*s\n", static_cast<int>(what.size()), what.data());
     std::abort();
