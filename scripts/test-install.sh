@@ -6,7 +6,8 @@
 #   * the install has the CLI, the built-in plugins, the SDK, the configs and the CMake package,
 #     and the installed engine finds its built-in plugins and runs the installed configs;
 #   * each example's plugin shows in `transcode plugins list`, and its experiment runs and writes
-#     the expected results.json (the search example has no experiment yet: `plugins describe`);
+#     the expected results.json (the search example drives a co-design search of the installed
+#     AccelTran space);
 #     the systolic-array example's accelerator builds on the installed configs, and its matmuls run
 #     on the array (ops.csv);
 #   * `transcode schema` covers the example plugins;
@@ -141,6 +142,15 @@ nm_pruning_inference() {
      and d["sparsity"]["weight_gradient"]["sparsity"] < 0.01'
 }
 
+# The annealing plugin as a co-design optimizer over the installed AccelTran space.
+annealing_search_experiment() {
+  (cd "$work" && env -u TRANSCODE_PLUGIN_PATH "$tc" run "$work/build/annealing_search/annealing_search.yaml" --out "$work/out/annealing" --quiet) || return 1
+  json_check "$work/out/annealing/results.json" \
+    'd["status"] == "ok" and d["plugins"]["annealing_search"] == "0.1.0" and d["codesign"]["search"]["plugin"] == "annealing_search.annealing"
+     and d["codesign"]["evaluations"]["total"] == 48 and d["codesign"]["best"]["status"] == "ok" and d["codesign"]["pareto"]["size"] >= 1'
+  [[ -s $work/out/annealing/search.db && -s $work/out/annealing/best_accelerator.yaml ]]
+}
+
 gpt_decoder_experiment() {
   (cd "$work" && env -u TRANSCODE_PLUGIN_PATH "$tc" run "$work/build/gpt_decoder/gpt_decoder.yaml" --out "$work/out/gpt_decoder" --quiet) || return 1
   json_check "$work/out/gpt_decoder/results.json" \
@@ -219,6 +229,7 @@ check "examples build out of tree against the prefix only (and nm_pruning with A
 check "transcode plugins list shows every example plugin" example_plugins_listed
 check "nm_pruning experiment: 2:4 gives 50% sparsity per pruned role" nm_pruning_experiment
 check "nm_pruning in inference: activations pruned, gradients not" nm_pruning_inference
+check "annealing_search experiment: the plugin drives a co-design search of the AccelTran space" annealing_search_experiment
 check "gpt_decoder experiment: model_report results (parameters, FLOPs per phase)" gpt_decoder_experiment
 check "gpt_decoder as GPT-2 small: 124439808 parameters" gpt2_small_parameters
 check "annealing_search: transcode plugins describe shows it" annealing_described

@@ -11,6 +11,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "codesign/codesign_run.hpp"
+#include "codesign/design_space_file.hpp"
 #include "config/diagnostics.hpp"
 #include "experiment/experiment.hpp"
 #include "experiment/sparsity_probe.hpp"
@@ -188,6 +190,8 @@ int cmd_simulate(const Options& o) {
 int run_experiment(const engine::Experiment& ex, const Options& o, std::chrono::steady_clock::time_point start) {
     engine::PluginHost& plugins = host();
     const fs::path out = o.out_dir.empty() ? fs::path("out") / ex.name : fs::path(o.out_dir);
+    if (o.resume && ex.kind != "codesign")
+        throw ConfigError(fmt::format("--resume carries on a co-design search; experiment '{}' is of kind {}", ex.name, ex.kind));
     engine::prepare_output_dir(out);
     spdlog::info("experiment '{}' ({}), seed {}, {} thread(s), output in {}", ex.name, ex.kind, ex.seed, o.threads, out.string());
 
@@ -205,6 +209,8 @@ int run_experiment(const engine::Experiment& ex, const Options& o, std::chrono::
         run_simulation(ex, out, doc, o.quiet);
     } else if (ex.kind == "train" || ex.kind == "train_and_simulate" || ex.kind == "dynaprop_sweep") {
         engine::run_training_kind(ex, plugins, out, o.quiet, doc);
+    } else if (ex.kind == "codesign") {
+        engine::run_codesign(ex, plugins, out, {static_cast<unsigned>(std::max(1, o.threads)), o.resume, o.quiet}, doc);
     } else if (ex.kind == "sparsity_probe") {
         const auto strategy = plugins.create<PruningStrategy>(*ex.pruning.info, ex.pruning.params);
         const engine::SparsityProbeResult result = engine::run_sparsity_probe(ex, strategy);
@@ -266,11 +272,12 @@ int cmd_import_config(const Options& o) {
 
 // What a YAML file is, from its top-level keys: an experiment has `experiment:`, a model `family:`
 // or `params:` beside `name:`.
-enum class FileKind { experiment, model, accelerator, unknown };
+enum class FileKind { experiment, model, accelerator, design_space, unknown };
 FileKind detect_kind(const std::string& file) {
     config::Diagnostics ignored;
     const config::Node root = config::load_file(file, ignored);
     if (root.find("experiment") != nullptr || root.find("kind") != nullptr) return FileKind::experiment;
+    if (root.find("knobs") != nullptr && root.find("target") != nullptr) return FileKind::design_space;
     if (root.find("family") != nullptr || root.find("params") != nullptr) return FileKind::model;
     if (root.find("processing_elements") != nullptr || root.find("units") != nullptr) return FileKind::accelerator;
     return ignored.empty() && root.kind == config::Node::Kind::map ? FileKind::unknown : FileKind::experiment;
@@ -297,9 +304,22 @@ int cmd_validate(const Options& o) {
                     fmt::print("{}: ok (accelerator '{}', {} unit groups, {:.3f} mm^2)\n", f, a.name, a.units.size(), a.area_mm2());
                     break;
                 }
+                case FileKind::design_space: {
+                    config::Diagnostics diags;
+                    config::Node root = config::load_file(f, diags);
+                    for (const auto& ov : o.overrides) config::apply_override(root, ov, diags);
+                    const config::Node* target = root.find("target");
+                    const auto t = target != nullptr && target->scalar == "accelerator" ? engine::SpaceSide::Target::accelerator : engine::SpaceSide::Target::model;
+                    const engine::SpaceSide side = engine::load_space_side(root, "", t, plugins, diags);
+                    diags.throw_if_any();
+                    fmt::print("{}: ok (design space '{}', target {}, {} knobs, 10^{:.1f} candidates)\n", f, side.name,
+                               t == engine::SpaceSide::Target::model ? "model" : "accelerator", side.space.size(), side.space.log10_count());
+                    break;
+                }
                 case FileKind::unknown:
                     throw ConfigError(fmt::format("{}:1:1: error: (document): cannot tell what this file is: an experiment has an `experiment:` key, "
-                                                  "a model a `family:` key, an accelerator `processing_elements:` or `units:` (kind)",
+                                                  "a model a `family:` key, an accelerator `processing_elements:` or `units:`, a design space `target:` "
+                                                  "and `knobs:` (kind)",
                                                   f));
             }
         } catch (const ConfigError& e) {
@@ -391,6 +411,7 @@ void add_commands(CLI::App& app, Options& o) {
         ->check(CLI::Range(1, 1024))
         ->default_val(std::max(1u, std::thread::hardware_concurrency()));
     run->add_flag("--quiet,-q", o.quiet, "Print only warnings and errors");
+    run->add_flag("--resume", o.resume, "kind codesign: carry on the search stored in the output folder's search.db (after a crash or kill)");
 
     auto* simulate = app.add_subcommand("simulate", "Simulate a model on an accelerator (no experiment file needed) and write results.json, ops.csv, trace.json");
     simulate->add_option("--model", o.model_file, "Model YAML file (configs/models/)")->required()->check(CLI::ExistingFile);

@@ -18,6 +18,7 @@ struct Options {
     std::vector<std::string> overrides;
     int threads = 0;
     bool quiet = false;
+    bool resume = false;
     bool training = false;
     // simulate
     std::string model_file;

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+
 namespace transcode::config {
 
 std::optional<double> parse_decimal(const std::string& s) {
@@ -170,6 +172,9 @@ Value validate_value(const Node& n, const ParamSpec& spec, const std::string& pa
                 type_error(n, spec, path, diags);
                 return Value{};
             }
+            if (spec.is_file_path() && !n.scalar.empty() && !n.where.file.empty() && std::filesystem::path(n.scalar).is_relative() &&
+                n.where.file != "--set")
+                return Value{(std::filesystem::path(n.where.file).parent_path() / n.scalar).lexically_normal().string()};
             return Value{n.scalar};
         case ParamType::enumeration: {
             if (!scalar) {

@@ -62,8 +62,8 @@ const ParamSchema& experiment_schema() {
                                "what the run does: simulate (a model on an accelerator), train (train a model with run-time pruning), "
                                "train_and_simulate (train, then simulate with the measured sparsity), dynaprop_sweep (train and simulate for "
                                "every combination of pruning parameters), sparsity_probe (prune Gaussian tensors), model_report (build and "
-                               "describe a model)",
-                               {"simulate", "train", "train_and_simulate", "dynaprop_sweep", "sparsity_probe", "model_report"})
+                               "describe a model), codesign (search models and accelerators together)",
+                               {"simulate", "train", "train_and_simulate", "dynaprop_sweep", "sparsity_probe", "model_report", "codesign"})
             .required(),
         ParamSpec::integer("seed", "seed of every random choice in the run").min(0).default_value(0),
         ParamSpec::enumeration("mode", "run a training step (forward, backward, update) or inference only", {"training", "inference"})
@@ -145,7 +145,12 @@ const ParamSchema& experiment_schema() {
                            ParamSpec::floating("gradient_std", "standard deviation of the gradient tensors").greater_than(0).default_value(1e-3),
                        }),
     };
-    return schema;
+    static const ParamSchema with_codesign = [] {
+        ParamSchema all = schema;
+        for (auto& f : codesign_schema_fields()) all.push_back(std::move(f));
+        return all;
+    }();
+    return with_codesign;
 }
 
 Experiment load_experiment(const fs::path& file, const std::vector<std::string>& overrides, PluginHost& host) {
@@ -241,7 +246,7 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
                                              {"family", Value{ex.model->family->name}},
                                              {"description", Value{ex.model->description}},
                                              {"params", Value{ex.model->params.values()}}}};
-    } else if (values.count("kind") && values.at("kind").as_string() != "sparsity_probe" && model == nullptr) {
+    } else if (values.count("kind") && values.at("kind").as_string() != "sparsity_probe" && values.at("kind").as_string() != "codesign" && model == nullptr) {
         diags.add(root.where, "model",
                   fmt::format("kind {} needs a model section (e.g. model: {{include: ../models/bert-tiny.yaml}})", values.at("kind").as_string()), "required");
     }
@@ -357,6 +362,10 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
                 }
             }
         }
+    }
+    if (values.count("kind") && values.at("kind").as_string() == "codesign" && diags.empty()) {
+        const auto seed = values.count("seed") ? static_cast<std::uint64_t>(values.at("seed").as_int()) : 0;
+        ex.codesign = load_codesign(root, values, seed, host, diags);
     }
     diags.throw_if_any();
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "codesign/codesign_config.hpp"
 #include "config/node.hpp"
 #include "graph/training_graph.hpp"
 #include "hardware/accelerator.hpp"
@@ -15,16 +16,11 @@
 #include "training/dataset.hpp"
 #include "training/trainer.hpp"
 #include "model/model_file.hpp"
+#include "plugin_host/plugin_config.hpp"
 #include "plugin_host/plugin_host.hpp"
 #include "transcode/sdk.hpp"
 
 namespace transcode::engine {
-
-/// A chosen plugin with its validated parameters.
-struct PluginChoice {
-    const PluginInfo* info = nullptr;
-    Params params;
-};
 
 /// Settings of `kind: sparsity_probe`.
 struct SparsityProbeSettings {
@@ -76,6 +72,8 @@ struct Experiment {
     /// kind dynaprop_sweep: every combination of the swept pruning parameters, in order.
     std::vector<SweepPoint> sweep;
     OptimizerSettings optimizer;
+    /// kind codesign: the space, search, accuracy estimator, objective and baseline.
+    std::optional<CodesignSettings> codesign;
     /// The whole resolved config (includes, overrides and defaults applied), for results.json.
     Value resolved;
 };

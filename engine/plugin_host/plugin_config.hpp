@@ -2,6 +2,7 @@
 // the same messages wherever a plugin is named.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "config/diagnostics.hpp"
@@ -9,6 +10,20 @@
 #include "plugin_host/plugin_host.hpp"
 
 namespace transcode::engine {
+
+/// A chosen plugin with its validated parameters.
+struct PluginChoice {
+    const PluginInfo* info = nullptr;
+    Params params;
+};
+
+/// Resolves a `{plugin: NAME, params: {...}}` section at `path` of an experiment (`section` may be
+/// null: then `default_name` with default params). Finds the plugin, validates its params, and lets
+/// the plugin check them through `check` (which usually creates one object); a ConfigError it
+/// throws is located at the parameter it names. Problems go to `diags`; info is null after any.
+PluginChoice resolve_plugin_section(const config::Node* section, const std::string& path, const std::string& default_name, PluginKind kind,
+                                    const std::string& what, const config::Location& fallback, PluginHost& host, config::Diagnostics& diags,
+                                    const std::function<void(const PluginInfo&, const Params&)>& check);
 
 /// The plugin of `kind` called `name` (qualified or short), named at `where` (YAML path `path`).
 /// When there is none, reports "unknown WHAT 'NAME'; did you mean 'X'?" (or "...; available: A, B")

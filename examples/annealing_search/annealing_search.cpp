@@ -1,6 +1,6 @@
 // annealing_search.annealing: simulated annealing as a transcode search plugin, built out of tree
-// against the installed SDK. It sees the design space only through the SearchSpace/SearchAlgorithm
-// interface (discrete knobs, ask/tell) and never evaluates anything itself.
+// against the installed SDK. It sees the design space only through the DesignSpace/SearchAlgorithm
+// interface (discrete knobs, some conditional; ask/tell) and never evaluates anything itself.
 //
 // Regions between `[guide:NAME]` markers are copied verbatim into docs/plugin-guide.md
 // (scripts/test-install.sh checks that they match).
@@ -33,27 +33,15 @@ ParamSchema annealing_schema() {
             .greater_than(0.0)
             .max(1.0)
             .default_value(0.95),
-        ParamSpec::integer("mutations", "knobs changed to make a neighbour of the current candidate").min(1).default_value(1),
+        ParamSpec::integer("mutations", "single-knob moves (DesignSpace::mutate) that make a neighbour of the current candidate")
+            .min(1)
+            .default_value(1),
         ParamSpec::integer("budget", "candidates asked in total; ask() returns none after that").unit("candidates").min(1).default_value(1000),
         ParamSpec::list("weights", "weight of each objective in the scalar energy (objectives are minimised); empty: all 1",
                         ParamSpec::floating("weight", "an objective's weight").min(0.0))
             .default_value(ValueList{}),
     };
 }
-
-// A uniform integer in [0, bound), bound >= 1, by bitmask rejection: the same numbers on every
-// platform (std::uniform_int_distribution is implementation-defined).
-std::uint64_t draw_below(std::mt19937_64& rng, std::uint64_t bound) {
-    std::uint64_t mask = bound - 1;
-    for (int shift = 1; shift < 64; shift *= 2) mask |= mask >> shift;
-    for (;;) {
-        const std::uint64_t x = rng() & mask;
-        if (x < bound) return x;
-    }
-}
-
-// A uniform double in [0, 1) from the top 53 bits of one draw.
-double draw_unit(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
 
 // [guide:search-class]
 class Annealing final : public SearchAlgorithm {
@@ -66,24 +54,24 @@ public:
         for (const Value& w : p.get_list("weights")) weights_.push_back(w.as_float());
     }
 
-    void start(const SearchSpace& space, std::uint64_t seed) override {
-        for (const Knob& knob : space.knobs)
-            if (knob.choices == 0) throw ConfigError(std::string(plugin_name) + ": knob '" + knob.name + "' has 0 choices");
-        space_ = space;
+    // The DesignSpace checked its knobs already (every knob has choices, parents come first).
+    void start(const DesignSpace& space, std::uint64_t seed) override {
+        space_ = &space;
         rng_.seed(seed);
         temperature_ = t0_;
         asked_ = 0;
         current_.reset();
-        started_ = true;
     }
 
     std::vector<Candidate> ask(std::size_t n) override {
-        if (!started_) throw InternalError(std::string(plugin_name) + ": ask() called before start()");
+        if (space_ == nullptr) throw InternalError(std::string(plugin_name) + ": ask() called before start()");
         std::vector<Candidate> out;
         // A space of one candidate is exhausted after asking it once.
-        const std::uint64_t limit = mutable_knobs().empty() ? std::min<std::uint64_t>(budget_, 1) : budget_;
+        const std::uint64_t limit = space_->count() == 1u ? std::min<std::uint64_t>(budget_, 1) : budget_;
         while (out.size() < n && asked_ < limit) {
-            out.push_back(current_ ? neighbour(current_->candidate) : random_candidate());
+            // The SDK's sample() and mutate() draw through draw_below/draw_unit: a seed gives the
+            // same candidates with every standard library.
+            out.push_back(current_ ? neighbour(current_->candidate) : space_->sample(rng_));
             ++asked_;
         }
         return out;
@@ -117,29 +105,9 @@ private:
         return e;
     }
 
-    std::vector<std::size_t> mutable_knobs() const {
-        std::vector<std::size_t> out;
-        for (std::size_t i = 0; i < space_.knobs.size(); ++i)
-            if (space_.knobs[i].choices > 1) out.push_back(i);
-        return out;
-    }
-
-    Candidate random_candidate() {
-        Candidate c(space_.knobs.size());
-        for (std::size_t i = 0; i < c.size(); ++i) c[i] = static_cast<std::size_t>(draw_below(rng_, space_.knobs[i].choices));
-        return c;
-    }
-
-    // Changes `mutations` distinct knobs (fewer if fewer can change) to another of their choices.
+    // `mutations` single-knob moves; a move that switches knobs on draws their choices.
     Candidate neighbour(Candidate c) {
-        std::vector<std::size_t> knobs = mutable_knobs();
-        for (std::size_t m = 0; m < mutations_ && !knobs.empty(); ++m) {
-            const std::size_t pick = static_cast<std::size_t>(draw_below(rng_, knobs.size()));
-            const std::size_t k = knobs[pick];
-            knobs.erase(knobs.begin() + static_cast<std::ptrdiff_t>(pick));
-            const std::size_t shift = 1 + static_cast<std::size_t>(draw_below(rng_, space_.knobs[k].choices - 1));
-            c[k] = (c[k] + shift) % space_.knobs[k].choices;
-        }
+        for (std::size_t m = 0; m < mutations_; ++m) c = space_->mutate(c, 0.0, rng_);
         return c;
     }
 
@@ -148,12 +116,11 @@ private:
     std::size_t mutations_;
     std::uint64_t budget_;
     std::vector<double> weights_;
-    SearchSpace space_;
+    const DesignSpace* space_ = nullptr;  // set by start(); the engine keeps the space alive
     std::mt19937_64 rng_;
     double temperature_ = 0.0;
     std::uint64_t asked_ = 0;
     std::optional<State> current_;
-    bool started_ = false;
 };
 
 const FactoryList* factories() {
@@ -161,11 +128,12 @@ const FactoryList* factories() {
         PluginKind::search,
         plugin_name,
         "Simulated annealing over a discrete design space, on the ask/tell interface alone\n"
-        "The first candidate is uniformly random; every later one is a neighbour of the current state (`mutations`\n"
-        "knobs changed to another choice). Observations are taken in the order told: a better or equal energy (the\n"
-        "weighted sum of the objectives) is accepted, a worse one with probability exp(-delta / T); T starts at\n"
-        "initial_temperature and is multiplied by `cooling` after each observation. Infeasible observations are\n"
-        "rejected. Reproducible for a seed on every platform. ask() returns none once `budget` candidates were asked.",
+        "The first candidate is random (DesignSpace::sample); every later one is a neighbour of the current state\n"
+        "(`mutations` single-knob moves with DesignSpace::mutate). Observations are taken in the order told: a better\n"
+        "or equal energy (the weighted sum of the objectives, which are minimised) is accepted, a worse one with\n"
+        "probability exp(-delta / T); T starts at initial_temperature and is multiplied by `cooling` after each\n"
+        "observation. Infeasible observations are rejected. Reproducible for a seed on every platform. ask() returns\n"
+        "none once `budget` candidates were asked.",
         annealing_schema(),
         [](const Params& params) -> std::unique_ptr<PluginObject> { return std::make_unique<Annealing>(params); },
     }};

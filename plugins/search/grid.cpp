@@ -27,37 +27,31 @@ ParamSchema grid_schema() {
 
 GridSearch::GridSearch(const Params& params) {
     const std::int64_t max = params.get_int("max_candidates");
-    if (max < 1) throw ConfigError(std::string(algorithm) + ": max_candidates must be >= 1, got " + std::to_string(max));
+    if (max < 1) throw ConfigError("max_candidates", std::string(algorithm) + ": max_candidates must be >= 1, got " + std::to_string(max));
     max_candidates_ = static_cast<std::uint64_t>(max);
 }
 
-void GridSearch::start(const SearchSpace& space, std::uint64_t /*seed*/) {
-    check_space(space, algorithm);
-    const std::optional<std::uint64_t> count = candidate_count(space);
+void GridSearch::start(const DesignSpace& space, std::uint64_t /*seed*/) {
+    const std::optional<std::uint64_t> count = space.count();
     if (!count || *count > max_candidates_)
-        throw ConfigError(std::string(algorithm) + ": the space has " + candidate_count_decimal(space) +
-                          " candidates, more than max_candidates " + std::to_string(max_candidates_));
-    choices_.clear();
-    for (const Knob& knob : space.knobs) choices_.push_back(knob.choices);
-    next_.assign(choices_.size(), 0);
+        throw ConfigError(std::string(algorithm) + ": the space has " + count_text(space) + " candidates, more than max_candidates " +
+                          std::to_string(max_candidates_));
+    space_ = &space;
+    next_.assign(space.size(), 0);  // all zeros is canonical: the first candidate
     remaining_ = *count;
     observations_ = 0;
-    started_ = true;
 }
 
 std::vector<Candidate> GridSearch::ask(std::size_t n) {
-    if (!started_) throw InternalError(std::string(algorithm) + ": ask() called before start()");
+    if (space_ == nullptr) throw InternalError(std::string(algorithm) + ": ask() called before start()");
     std::vector<Candidate> out;
     out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(n, remaining_)));
     while (out.size() < n && remaining_ > 0) {
         out.push_back(next_);
         --remaining_;
-        // Add one in mixed radix, last knob fastest. After the last candidate this wraps to all
-        // zeros, which is never asked since remaining_ is then 0.
-        for (std::size_t i = next_.size(); i-- > 0;) {
-            if (++next_[i] < choices_[i]) break;
-            next_[i] = 0;
-        }
+        // After the last candidate next_canonical() returns false; remaining_ is then 0.
+        if (!next_canonical(*space_, next_) && remaining_ != 0)
+            throw InternalError(std::string(algorithm) + ": enumeration ended " + std::to_string(remaining_) + " candidates before count()");
     }
     return out;
 }
@@ -68,11 +62,12 @@ Factory grid_factory() {
     return Factory{
         PluginKind::search,
         "search.grid",
-        "Grid: ask every candidate of the space exactly once, in mixed-radix order (last knob fastest)\n"
+        "Grid: ask every distinct candidate of the space exactly once, in lexicographic order (last knob fastest)\n"
         "For knobs of 2 and 3 choices the order is [0,0] [0,1] [0,2] [1,0] [1,1] [1,2]; then ask() returns nothing.\n"
-        "A space without knobs has one candidate, the empty one. The seed is not used; observations are accepted\n"
-        "and counted but do not change the order. start() refuses a knob with 0 choices, and a space of more than\n"
-        "max_candidates candidates. Calling start() again starts over.",
+        "Candidates are canonical: a knob that another knob switches off stays 0, so designs that differ only in\n"
+        "inactive knobs are asked once. A space without knobs has one candidate, the empty one. The seed is not used;\n"
+        "observations are accepted and counted but do not change the order. start() refuses a space of more than\n"
+        "max_candidates candidates, naming its size. Calling start() again starts over.",
         grid_schema(),
         [](const Params& params) -> std::unique_ptr<PluginObject> { return std::make_unique<GridSearch>(params); },
     };

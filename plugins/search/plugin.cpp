@@ -1,5 +1,7 @@
 // The descriptor of the "search" plugin library: its name, version and factories.
+#include "boshcode.hpp"
 #include "grid.hpp"
+#include "nsga2.hpp"
 #include "random.hpp"
 #include "transcode/plugin.hpp"
 
@@ -7,7 +9,7 @@ namespace transcode::plugins::search {
 namespace {
 
 const FactoryList* factories() {
-    static const FactoryList list{random_factory(), grid_factory()};
+    static const FactoryList list{random_factory(), grid_factory(), nsga2_factory(), boshcode_factory()};
     return &list;
 }
 

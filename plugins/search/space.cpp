@@ -1,72 +1,90 @@
 #include "space.hpp"
 
-#include <algorithm>
-#include <limits>
-#include <vector>
-
-#include "transcode/errors.hpp"
+#include <cmath>
+#include <cstdio>
+#include <utility>
 
 namespace transcode::plugins::search {
 
-void check_space(const SearchSpace& space, std::string_view algorithm) {
-    for (const Knob& knob : space.knobs) {
-        if (knob.choices == 0)
-            throw ConfigError(std::string(algorithm) + ": knob '" + knob.name + "' has 0 choices; every knob needs at least one");
+std::size_t CandidateHash::operator()(const Candidate& c) const noexcept {
+    // FNV-1a over the indices, then a final mix (splitmix64) so that nearby candidates spread.
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (std::size_t v : c) {
+        h ^= static_cast<std::uint64_t>(v);
+        h *= 0x100000001b3ULL;
     }
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    return static_cast<std::size_t>(h);
 }
 
-std::optional<std::uint64_t> candidate_count(const SearchSpace& space) {
-    std::uint64_t count = 1;
-    for (const Knob& knob : space.knobs) {
-        const auto choices = static_cast<std::uint64_t>(knob.choices);
-        if (choices == 0) return 0;
-        if (count > std::numeric_limits<std::uint64_t>::max() / choices) return std::nullopt;
-        count *= choices;
-    }
-    return count;
-}
-
-std::string candidate_count_decimal(const SearchSpace& space) {
-    // Little-endian limbs of base 10^9: a limb times a limb plus carries stays below 2^64.
-    constexpr std::uint64_t base = 1'000'000'000;
-    std::vector<std::uint64_t> product{1};
-    for (const Knob& knob : space.knobs) {
-        std::vector<std::uint64_t> factor;
-        for (auto c = static_cast<std::uint64_t>(knob.choices); c != 0; c /= base) factor.push_back(c % base);
-        if (factor.empty()) return "0";
-        std::vector<std::uint64_t> next(product.size() + factor.size(), 0);
-        for (std::size_t i = 0; i < product.size(); ++i) {
-            std::uint64_t carry = 0;
-            for (std::size_t j = 0; j < factor.size(); ++j) {
-                const std::uint64_t t = next[i + j] + product[i] * factor[j] + carry;
-                next[i + j] = t % base;
-                carry = t / base;
-            }
-            for (std::size_t k = i + factor.size(); carry != 0; ++k) {
-                const std::uint64_t t = next[k] + carry;
-                next[k] = t % base;
-                carry = t / base;
-            }
+bool next_canonical(const DesignSpace& space, Candidate& c) {
+    const std::vector<Knob>& knobs = space.knobs();
+    // Activity of a knob depends only on earlier knobs, so the activity seen here stays valid while
+    // the knobs before k keep their values: the last active knob below its top choice is the one to
+    // grow, and zeros after it are canonical (inactive knobs must be 0, active ones may be).
+    for (std::size_t k = knobs.size(); k-- > 0;) {
+        if (c[k] + 1 < knobs[k].values.size() && space.active(c, k)) {
+            ++c[k];
+            for (std::size_t j = k + 1; j < c.size(); ++j) c[j] = 0;
+            return true;
         }
-        while (next.size() > 1 && next.back() == 0) next.pop_back();
-        product = std::move(next);
     }
-    std::string text = std::to_string(product.back());
-    for (std::size_t i = product.size() - 1; i-- > 0;) {
-        const std::string limb = std::to_string(product[i]);
-        text += std::string(9 - limb.size(), '0') + limb;
-    }
+    return false;
+}
+
+std::string count_text(const DesignSpace& space) {
+    if (const auto n = space.count()) return std::to_string(*n);
+    char text[64];
+    std::snprintf(text, sizeof text, "about 10^%.1f", space.log10_count());
     return text;
 }
 
-Candidate candidate_at(const SearchSpace& space, std::uint64_t index) {
-    Candidate candidate(space.knobs.size());
-    for (std::size_t i = space.knobs.size(); i-- > 0;) {
-        const auto choices = static_cast<std::uint64_t>(space.knobs[i].choices);
-        candidate[i] = static_cast<std::size_t>(index % choices);
-        index /= choices;
+void ClaimedCandidates::reset(const DesignSpace& space) {
+    space_ = &space;
+    count_ = space.count();
+    claimed_.clear();
+    enumerated_ = false;
+    unclaimed_.clear();
+}
+
+bool ClaimedCandidates::claim(const Candidate& c) { return claimed_.insert(c).second; }
+
+void ClaimedCandidates::release(const Candidate& c) {
+    if (claimed_.erase(c) != 0 && enumerated_) unclaimed_.push_back(c);
+}
+
+std::optional<Candidate> ClaimedCandidates::draw(std::mt19937_64& rng) {
+    if (exhausted()) return std::nullopt;
+    if (!enumerated_) {
+        for (int attempt = 0; attempt < rejections_before_enumerating; ++attempt) {
+            Candidate c = space_->sample(rng);
+            if (claimed_.insert(c).second) return c;
+        }
+        if (!count_ || *count_ > enumerate_limit) {
+            for (;;) {
+                Candidate c = space_->sample(rng);
+                if (claimed_.insert(c).second) return c;
+            }
+        }
+        Candidate c(space_->size(), 0);
+        do {
+            if (!claimed_.count(c)) unclaimed_.push_back(c);
+        } while (next_canonical(*space_, c));
+        enumerated_ = true;
     }
-    return candidate;
+    // Uniform among the listed ones; entries claimed by other routes since are dropped on the way.
+    while (!unclaimed_.empty()) {
+        const auto pick = static_cast<std::size_t>(draw_below(rng, unclaimed_.size()));
+        std::swap(unclaimed_[pick], unclaimed_.back());
+        Candidate c = std::move(unclaimed_.back());
+        unclaimed_.pop_back();
+        if (claimed_.insert(c).second) return c;
+    }
+    return std::nullopt;
 }
 
 }  // namespace transcode::plugins::search

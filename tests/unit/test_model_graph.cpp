@@ -289,6 +289,6 @@ TEST_CASE("model files: an unknown family, and a file validate cannot classify")
     const auto r = test::run_cli("validate " + u.string());
     CHECK(r.exit_code == 2);
     CHECK(r.output == u.string() +
-                          ":1:1: error: (document): cannot tell what this file is: an experiment has an `experiment:` key, a model a `family:` key, an accelerator `processing_elements:` or `units:` (kind)\n"
+                          ":1:1: error: (document): cannot tell what this file is: an experiment has an `experiment:` key, a model a `family:` key, an accelerator `processing_elements:` or `units:`, a design space `target:` and `knobs:` (kind)\n"
                           "1 of 1 file(s) invalid\n");
 }

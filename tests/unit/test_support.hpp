@@ -54,10 +54,10 @@ struct CliResult {
     std::string output;  ///< stdout and stderr, interleaved
 };
 
-/// Runs the built `transcode` executable with `args` (shell syntax) and captures its output.
-inline CliResult run_cli(const std::string& args) {
+/// Runs a shell command and captures its output (stdout and stderr).
+inline CliResult run_shell(const std::string& command) {
     CliResult r;
-    const std::string cmd = std::string("'") + TRANSCODE_CLI + "' " + args + " 2>&1";
+    const std::string cmd = "{ " + command + "; } 2>&1";
     FILE* pipe = ::popen(cmd.c_str(), "r");
     if (pipe == nullptr) return r;
     char buf[4096];
@@ -66,6 +66,12 @@ inline CliResult run_cli(const std::string& args) {
     const int status = ::pclose(pipe);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return r;
+}
+
+/// Runs the built `transcode` executable with `args` (shell syntax) and captures its output.
+/// `env` (e.g. "NAME=value") is set for that one run.
+inline CliResult run_cli(const std::string& args, const std::string& env = "") {
+    return run_shell(env + (env.empty() ? "" : " ") + "'" + TRANSCODE_CLI + "' " + args);
 }
 
 inline std::string read_file(const std::filesystem::path& p) {

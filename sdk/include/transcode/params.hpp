@@ -82,6 +82,9 @@ public:
     ParamSpec&& max(double hi) && { max_ = hi; return std::move(*this); }
     /// Exclusive lower bound, e.g. "must be > 0" for a size.
     ParamSpec&& greater_than(double lo) && { min_ = lo; min_exclusive_ = true; return std::move(*this); }
+    /// A string that names a file: the engine resolves a relative value against the directory of
+    /// the YAML file it was written in, so the plugin receives a path that works from anywhere.
+    ParamSpec&& file_path() && { file_path_ = true; return std::move(*this); }
 
     const std::string& name() const { return name_; }
     const std::string& doc() const { return doc_; }
@@ -98,6 +101,7 @@ public:
     /// The fields of a closed map (null for open maps and non-maps).
     const ParamSchema* fields() const { return fields_.get(); }
     bool is_open_map() const { return open_; }
+    bool is_file_path() const { return file_path_; }
 
 private:
     ParamSpec(ParamType t, std::string name, std::string doc) : type_(t), name_(std::move(name)), doc_(std::move(doc)) {}
@@ -108,6 +112,7 @@ private:
     std::string unit_;
     bool required_ = false;
     bool open_ = false;
+    bool file_path_ = false;
     bool min_exclusive_ = false;
     std::optional<Value> default_;
     std::optional<double> min_;

@@ -3,6 +3,7 @@
 
 #include "transcode/accuracy.hpp"
 #include "transcode/component.hpp"
+#include "transcode/design_space.hpp"
 #include "transcode/errors.hpp"
 #include "transcode/graph.hpp"
 #include "transcode/model.hpp"

@@ -1,6 +1,7 @@
 // Value: the typed, validated data that configuration parameters resolve to.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -61,5 +62,36 @@ private:
     }
     Storage v_;
 };
+
+/// Compact YAML flow text of a value: 12, 0.5, gelu, [1, 2], {a: 1}; null is "null". Doubles use
+/// the shortest text that reads back exactly.
+inline std::string to_text(const Value& v) {
+    struct Visit {
+        std::string operator()(std::monostate) const { return "null"; }
+        std::string operator()(bool b) const { return b ? "true" : "false"; }
+        std::string operator()(std::int64_t i) const { return std::to_string(i); }
+        std::string operator()(double d) const {
+            char buf[64];
+            const auto r = std::to_chars(buf, buf + sizeof buf, d);
+            return std::string(buf, r.ptr);
+        }
+        std::string operator()(const std::string& s) const { return s; }
+        std::string operator()(const ValueList& l) const {
+            std::string out = "[";
+            for (std::size_t i = 0; i < l.size(); ++i) out += (i ? ", " : "") + to_text(l[i]);
+            return out + "]";
+        }
+        std::string operator()(const ValueMap& m) const {
+            std::string out = "{";
+            bool first = true;
+            for (const auto& [k, x] : m) {
+                out += (first ? "" : ", ") + k + ": " + to_text(x);
+                first = false;
+            }
+            return out + "}";
+        }
+    };
+    return std::visit(Visit{}, v.storage());
+}
 
 }  // namespace transcode

@@ -1,0 +1,80 @@
+// Co-design evaluation throughput: candidates evaluated per minute at analytic fidelity, the cost a
+// search pays per candidate. Each iteration evaluates 16 candidates: the BERT preset of the case
+// paired with 16 accelerators drawn (seeded) from the published AccelTran design space, each a full
+// Evaluator::evaluate(): decode the candidate, validate and build the model and the accelerator
+// through their plugins, derive the training step, simulate it (analytic) and estimate accuracy
+// (surrogate), on `threads` worker threads as `transcode run --threads` does.
+#include <atomic>
+#include <exception>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include "bench_common.hpp"
+#include "codesign/evaluator.hpp"
+#include "experiment/experiment.hpp"
+
+namespace transcode::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* presets[] = {"bert-tiny", "bert-mini", "bert-small", "bert-medium", "bert-base"};
+
+// args: preset 0..4 (BERT-Tiny .. BERT-Base), threads 1 or 2.
+void BM_CodesignEvaluate(benchmark::State& state) {
+    auto host = load_host(state);
+    if (!host) return;
+    const char* preset = presets[state.range(0)];
+    const auto threads = static_cast<unsigned>(state.range(1));
+    const fs::path experiments = fs::path(TRANSCODE_SOURCE_DIR) / "configs" / "experiments";
+    const std::string text = fmt::format(
+        "experiment: bench-codesign\nkind: codesign\nmode: training\nmodel: {{include: ../models/{}.yaml}}\n"
+        "space: {{accelerator: {{include: ../design_spaces/acceltran.yaml}}}}\n"
+        "accuracy: {{plugin: surrogate, params: {{csv: \"{}\"}}}}\n"
+        "objective: {{normalisers: {{latency_s: 1.0e-3, energy_j: 1.0e-2, area_mm2: 50}}}}\n"
+        "simulation: {{fidelity: analytic, sparsity: {{activation: 0.5, activation_gradient: 0.9, weight_gradient: 0.9}}}}\n",
+        preset, (experiments.parent_path() / "accuracy" / "flexibert2-sentiment.csv").string());
+    std::optional<engine::Experiment> ex;
+    try {
+        config::Diagnostics diags;
+        config::Node root = config::load_string(text, "<bench>", diags, experiments);
+        ex = engine::load_experiment(std::move(root), std::move(diags), experiments / "bench-codesign.yaml", *host);
+    } catch (const std::exception& e) {
+        state.SkipWithError(e.what());
+        return;
+    }
+    const engine::Evaluator evaluator(*ex, *host);
+    std::mt19937_64 rng(7);
+    std::vector<Candidate> candidates;
+    for (int i = 0; i < 16; ++i) candidates.push_back(ex->codesign->joint.sample(rng));
+    std::int64_t infeasible = 0;
+    for (auto _ : state) {
+        std::atomic<std::size_t> next{0};
+        std::atomic<std::int64_t> bad{0};
+        auto worker = [&] {
+            for (std::size_t i = next++; i < candidates.size(); i = next++)
+                if (!evaluator.evaluate(candidates[i]).ok) ++bad;
+        };
+        std::vector<std::thread> pool;
+        for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+        worker();
+        for (auto& t : pool) t.join();
+        infeasible = bad;
+    }
+    state.counters["evals_per_min"] = benchmark::Counter(60.0 * static_cast<double>(candidates.size()) * static_cast<double>(state.iterations()),
+                                                         benchmark::Counter::kIsRate);
+    state.counters["infeasible"] = static_cast<double>(infeasible);
+    state.SetLabel(fmt::format("{} training step x 16 AccelTran accelerators, analytic, {} thread(s)", preset, threads));
+}
+BENCHMARK(BM_CodesignEvaluate)
+    ->ArgNames({"preset", "threads"})
+    ->ArgsProduct({{0, 1, 2, 3, 4}, {1, 2}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace transcode::bench

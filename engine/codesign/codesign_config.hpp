@@ -1,0 +1,52 @@
+// The co-design sections of an experiment (kind codesign): the design space (model side,
+// accelerator side, or both), the search plugin, the accuracy estimator, the objective, and the
+// baseline pair the result is compared with.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "codesign/design_space_file.hpp"
+#include "config/diagnostics.hpp"
+#include "config/node.hpp"
+#include "plugin_host/plugin_config.hpp"
+
+namespace transcode::engine {
+
+/// The weighted score and the normalised objectives (see objective.hpp).
+struct ObjectiveSettings {
+    double w_accuracy = 0.5, w_latency = 0.2, w_energy = 0.2, w_area = 0.1;
+    /// Normalisers; 0 means "the baseline pair's value".
+    double latency_s = 0, energy_j = 0, area_mm2 = 0;
+    /// Budgets (0: none): a candidate over any of them is infeasible.
+    double max_latency_s = 0, max_energy_j = 0, max_area_mm2 = 0;
+    /// The score of an infeasible candidate.
+    double penalty = -1;
+    /// The hypervolume's reference point in normalised objective space:
+    /// (1 - accuracy, latency, energy, area).
+    std::array<double, 4> reference{1.0, 2.0, 2.0, 2.0};
+};
+
+struct CodesignSettings {
+    SpaceSide model;
+    SpaceSide accelerator;
+    DesignSpace joint;  ///< model knobs, then accelerator knobs
+    PluginChoice search;
+    PluginChoice accuracy;
+    ObjectiveSettings objective;
+    std::int64_t evaluations = 100;  ///< the budget: candidates asked and evaluated
+    std::int64_t batch = 8;          ///< candidates per ask
+    std::optional<config::Node> baseline_model, baseline_accelerator;
+};
+
+/// The experiment-schema fields of kind codesign: space, search, accuracy, objective, baseline.
+std::vector<ParamSpec> codesign_schema_fields();
+
+/// Resolves the co-design sections of a validated experiment (`values` from the schema).
+/// `seed` seeds the search's trial start. Problems go to `diags`.
+std::optional<CodesignSettings> load_codesign(const config::Node& root, const ValueMap& values, std::uint64_t seed, PluginHost& host,
+                                              config::Diagnostics& diags);
+
+}  // namespace transcode::engine

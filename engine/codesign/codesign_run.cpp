@@ -1,0 +1,341 @@
+#include "codesign/codesign_run.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "codesign/evaluator.hpp"
+#include "codesign/result_store.hpp"
+#include "report/results.hpp"
+
+namespace fs = std::filesystem;
+
+namespace transcode::engine {
+
+namespace {
+
+nlohmann::json record_json(const EvaluationRecord& r) {
+    nlohmann::json j{{"design", r.design},
+                     {"model_params", r.model.empty() ? nlohmann::json() : nlohmann::json::parse(r.model, nullptr, false)},
+                     {"accelerator", r.accelerator},
+                     {"status", r.ok ? "ok" : "infeasible"}};
+    if (!r.ok) j["reason"] = r.reason;
+    if (!r.candidate.empty() || r.round >= 0) j["candidate"] = r.candidate;
+    j["accuracy"] = r.accuracy;
+    j["accuracy_source"] = r.accuracy_source;
+    j["latency_s"] = r.metrics.latency_s;
+    j["cycles"] = r.cycles;
+    j["energy_j"] = r.metrics.energy_j;
+    j["dynamic_j"] = r.dynamic_j;
+    j["leakage_j"] = r.leakage_j;
+    j["area_mm2"] = r.metrics.area_mm2;
+    j["score"] = r.score;
+    j["objectives"] = {{"accuracy_loss", r.objectives[0]}, {"latency", r.objectives[1]}, {"energy", r.objectives[2]}, {"area", r.objectives[3]}};
+    return j;
+}
+
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+// A live line on a terminal; a log line every tenth of the budget otherwise.
+class SearchProgress {
+public:
+    SearchProgress(bool quiet, std::int64_t budget) : quiet_(quiet), tty_(isatty(fileno(stderr)) != 0), budget_(budget) {}
+    void update(std::int64_t round, std::int64_t done, std::int64_t evaluated_now, double best, double seconds) {
+        if (quiet_) return;
+        const double rate = evaluated_now > 0 && seconds > 0 ? static_cast<double>(evaluated_now) / seconds : 0;
+        const std::string left = rate > 0 ? fmt::format("~{:.0f} s left", static_cast<double>(budget_ - done) / rate) : "";
+        const std::string line = fmt::format("round {}, {}/{} evaluations, best score {:.4f}, {:.3g} eval/s, {}", round, done, budget_, best, rate, left);
+        if (tty_) {
+            fmt::print(stderr, "\r{:<100}", line);
+            std::fflush(stderr);
+        } else if (done * 10 / std::max<std::int64_t>(budget_, 1) != last_tenth_) {
+            last_tenth_ = done * 10 / std::max<std::int64_t>(budget_, 1);
+            spdlog::info("{}", line);
+        }
+    }
+    void finish() {
+        if (!quiet_ && tty_) fmt::print(stderr, "\n");
+    }
+
+private:
+    bool quiet_, tty_;
+    std::int64_t budget_;
+    std::int64_t last_tenth_ = -1;
+};
+
+void write_text(const fs::path& file, const std::string& text) {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    if (!out) throw ConfigError(fmt::format("{}: cannot write (is the output folder writable?)", file.string()));
+    out << text;
+    if (!out.flush()) throw Error(fmt::format("{}: write failed (disk full?)", file.string()));
+}
+
+}  // namespace
+
+void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, const CodesignRunOptions& options, nlohmann::json& doc) {
+    const CodesignSettings& cs = *ex.codesign;
+    const auto t_start = std::chrono::steady_clock::now();
+    Evaluator evaluator(ex, host);
+
+    // The baseline first: it is the default normaliser of latency, energy and area.
+    std::optional<EvaluationRecord> baseline;
+    if (cs.baseline_model && cs.baseline_accelerator) {
+        const config::Node* name = cs.baseline_accelerator->find("name");
+        baseline = evaluator.evaluate_pair(*cs.baseline_model, *cs.baseline_accelerator, name != nullptr ? name->scalar : "baseline", false);
+        if (!baseline->ok) throw ConfigError(fmt::format("{}: error: baseline: the baseline pair is infeasible: {}", ex.file.string(), baseline->reason));
+        evaluator.resolve_normalisers(*baseline);
+        evaluator.score(*baseline);
+    }
+    const ObjectiveSettings& objective = evaluator.objective();
+
+    // What a resumed database must agree on.
+    std::string signature;
+    for (const auto& k : cs.joint.knobs()) signature += fmt::format("{}:{};", k.name, k.values.size());
+    const nlohmann::json objective_json{
+        {"weights", {{"accuracy", objective.w_accuracy}, {"latency", objective.w_latency}, {"energy", objective.w_energy}, {"area", objective.w_area}}},
+        {"normalisers", {{"latency_s", objective.latency_s}, {"energy_j", objective.energy_j}, {"area_mm2", objective.area_mm2}}},
+        {"penalty", objective.penalty},
+        {"reference_point",
+         {{"accuracy_loss", objective.reference[0]}, {"latency", objective.reference[1]}, {"energy", objective.reference[2]}, {"area", objective.reference[3]}}}};
+    const std::map<std::string, std::string> meta{
+        {"experiment", ex.name},
+        {"seed", std::to_string(ex.seed)},
+        {"space", fmt::format("{:016x}", seed_from(0, signature))},
+        {"search", fmt::format("{} {}", cs.search.info->name, to_json(Value{cs.search.params.values()}).dump())},
+        {"accuracy", fmt::format("{} {}", cs.accuracy.info->name, to_json(Value{cs.accuracy.params.values()}).dump())},
+        {"objective", objective_json.dump()},
+        {"batch", std::to_string(cs.batch)},
+        {"mode", ex.mode == RunMode::training ? "training" : "inference"},
+        {"fidelity", to_string(ex.simulation.fidelity)},
+    };
+    ResultStore store(out / "search.db", options.resume, meta);
+    const auto stored = store.load();
+    if (options.resume) spdlog::info("resuming: {} stored evaluation(s) in {}", stored.size(), store.file().string());
+
+    const auto search = host.create<SearchAlgorithm>(*cs.search.info, cs.search.params);
+    call_plugin(search.name(), "start", [&] { search->start(cs.joint, ex.seed); });
+    spdlog::info("co-design: {} knob(s), 10^{:.1f} candidates; search {}, accuracy {}, {} evaluations in batches of {}, {} thread(s)", cs.joint.size(),
+                 cs.joint.log10_count(), cs.search.info->name, cs.accuracy.info->name, cs.evaluations, cs.batch, options.threads);
+
+    std::vector<EvaluationRecord> all;
+    std::map<Candidate, std::size_t> first_seen;  // candidate -> index in `all` of its first evaluation
+    SearchProgress progress(options.quiet, cs.evaluations);
+    double best_score = -std::numeric_limits<double>::infinity();
+    std::int64_t evaluated_now = 0, reused = 0;
+    double eval_seconds = 0;
+    for (std::int64_t round = 0; static_cast<std::int64_t>(all.size()) < cs.evaluations; ++round) {
+        const auto n = static_cast<std::size_t>(std::min<std::int64_t>(cs.batch, cs.evaluations - static_cast<std::int64_t>(all.size())));
+        const std::vector<Candidate> asked = call_plugin(search.name(), "ask", [&] { return search->ask(n); });
+        if (asked.empty()) break;
+        if (asked.size() > n) throw PluginError(fmt::format("plugin '{}' failed in ask(): asked for {} candidates, got {}", search.name(), n, asked.size()));
+        std::vector<EvaluationRecord> batch(asked.size());
+        std::vector<std::size_t> todo;
+        for (std::size_t i = 0; i < asked.size(); ++i) {
+            if (!cs.joint.is_canonical(asked[i]))
+                throw PluginError(fmt::format("plugin '{}' failed in ask(): candidate {} of round {} is not a valid candidate of the space", search.name(), i, round));
+            if (const auto it = stored.find({round, static_cast<std::int64_t>(i)}); it != stored.end()) {
+                if (it->second.candidate != asked[i])
+                    throw ConfigError(fmt::format("{}: cannot resume: round {} slot {} holds another candidate than the search asks now "
+                                                  "(was a plugin or design-space file changed since?)",
+                                                  store.file().string(), round, i));
+                batch[i] = it->second;
+                ++reused;
+            } else if (const auto seen = first_seen.find(asked[i]); seen != first_seen.end()) {
+                batch[i] = all[seen->second];
+                batch[i].cached = true;
+                batch[i].seconds = 0;
+                batch[i].round = round;
+                batch[i].slot = static_cast<std::int64_t>(i);
+                store.insert(batch[i]);
+            } else {
+                todo.push_back(i);
+            }
+        }
+        // Repeats within this round wait for their first copy.
+        std::vector<std::size_t> unique_todo, repeats;
+        for (std::size_t i : todo) {
+            const bool dup = std::any_of(unique_todo.begin(), unique_todo.end(), [&](std::size_t j) { return asked[j] == asked[i]; });
+            (dup ? repeats : unique_todo).push_back(i);
+        }
+        std::atomic<std::size_t> next{0};
+        std::exception_ptr failure;
+        std::mutex failure_mutex;
+        auto worker = [&] {
+            for (std::size_t k = next++; k < unique_todo.size(); k = next++) {
+                try {
+                    const std::size_t i = unique_todo[k];
+                    EvaluationRecord r = evaluator.evaluate(asked[i]);
+                    r.round = round;
+                    r.slot = static_cast<std::int64_t>(i);
+                    store.insert(r);
+                    batch[i] = std::move(r);
+                } catch (...) {
+                    std::lock_guard lock(failure_mutex);
+                    if (!failure) failure = std::current_exception();
+                    next = unique_todo.size();
+                }
+            }
+        };
+        const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, options.threads), unique_todo.size()));
+        std::vector<std::thread> pool;
+        for (unsigned w = 1; w < workers; ++w) pool.emplace_back(worker);
+        if (workers > 0) worker();
+        for (auto& t : pool) t.join();
+        if (failure) std::rethrow_exception(failure);
+        for (std::size_t i : repeats) {
+            const auto j = *std::find_if(unique_todo.begin(), unique_todo.end(), [&](std::size_t u) { return asked[u] == asked[i]; });
+            batch[i] = batch[j];
+            batch[i].cached = true;
+            batch[i].seconds = 0;
+            batch[i].slot = static_cast<std::int64_t>(i);
+            store.insert(batch[i]);
+        }
+        evaluated_now += static_cast<std::int64_t>(unique_todo.size());
+
+        std::vector<Observation> told;
+        for (const auto& r : batch) {
+            told.push_back(Observation{r.candidate, r.score, std::vector<double>(r.objectives.begin(), r.objectives.end()), r.ok, r.reason});
+            if (!r.cached && first_seen.find(r.candidate) == first_seen.end()) first_seen.emplace(r.candidate, all.size());
+            if (r.ok) best_score = std::max(best_score, r.score);
+            eval_seconds += r.seconds;
+            all.push_back(r);
+        }
+        call_plugin(search.name(), "tell", [&] { search->tell(told); });
+        progress.update(round + 1, static_cast<std::int64_t>(all.size()), evaluated_now,
+                        best_score, std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
+    }
+    progress.finish();
+
+    // Distinct feasible designs: the best, the Pareto set and its hypervolume.
+    std::vector<std::size_t> feasible;
+    std::int64_t infeasible = 0, cached = 0;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        if (all[i].cached) {
+            ++cached;
+            continue;
+        }
+        if (all[i].ok)
+            feasible.push_back(i);
+        else
+            ++infeasible;
+    }
+    std::vector<Objectives> points;
+    for (std::size_t i : feasible) points.push_back(all[i].objectives);
+    std::vector<std::size_t> front;
+    for (std::size_t f : pareto_front(points)) front.push_back(feasible[f]);
+    std::vector<Objectives> front_points;
+    for (std::size_t i : front) front_points.push_back(all[i].objectives);
+    const double hv = hypervolume(front_points, objective.reference);
+    std::optional<std::size_t> best;
+    for (std::size_t i : feasible)
+        if (!best || all[i].score > all[*best].score) best = i;
+
+    nlohmann::json cj;
+    cj["space"] = {{"model", cs.model.name},
+                   {"accelerator", cs.accelerator.name},
+                   {"knobs", cs.joint.size()},
+                   {"log10_candidates", cs.joint.log10_count()},
+                   {"encoding_length", cs.joint.encoded_size()}};
+    cj["search"] = {{"plugin", cs.search.info->name}, {"params", to_json(Value{cs.search.params.values()})}, {"batch", cs.batch}, {"budget", cs.evaluations}};
+    cj["accuracy"] = {{"plugin", cs.accuracy.info->name}, {"params", to_json(Value{cs.accuracy.params.values()})}};
+    cj["objective"] = objective_json;
+    cj["evaluations"] = {{"total", all.size()},
+                         {"distinct", all.size() - static_cast<std::size_t>(cached)},
+                         {"feasible", feasible.size()},
+                         {"infeasible", infeasible},
+                         {"repeats", cached},
+                         {"resumed_from_database", reused},
+                         {"evaluation_seconds", eval_seconds},
+                         {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count()},
+                         {"threads", options.threads}};
+    cj["database"] = store.file().filename().string();
+    if (best) cj["best"] = record_json(all[*best]);
+    if (baseline) {
+        cj["baseline"] = record_json(*baseline);
+        if (best) {
+            const EvaluationRecord& b = all[*best];
+            cj["best_vs_baseline"] = {
+                {"accuracy_ratio", b.accuracy / baseline->accuracy},
+                {"accuracy_difference", b.accuracy - baseline->accuracy},
+                {"latency_reduction", baseline->metrics.latency_s / b.metrics.latency_s},
+                {"energy_reduction", baseline->metrics.energy_j / b.metrics.energy_j},
+                {"area_reduction", baseline->metrics.area_mm2 / b.metrics.area_mm2},
+                {"note", "reductions are baseline / best: 2 means the best pair needs half the baseline's latency, energy or area"}};
+        }
+    }
+    nlohmann::json pareto = nlohmann::json::array();
+    for (std::size_t i : front) pareto.push_back(record_json(all[i]));
+    cj["pareto"] = {{"size", front.size()}, {"hypervolume", hv}, {"set", pareto}};
+    doc["codesign"] = cj;
+
+    std::string csv = "round,slot,design,accuracy,latency_s,energy_j,area_mm2,score,obj_accuracy_loss,obj_latency,obj_energy,obj_area\n";
+    for (std::size_t i : front) {
+        const auto& r = all[i];
+        csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", r.round, r.slot, csv_field(r.design), r.accuracy, r.metrics.latency_s, r.metrics.energy_j,
+                           r.metrics.area_mm2, r.score, r.objectives[0], r.objectives[1], r.objectives[2], r.objectives[3]);
+    }
+    write_text(out / "pareto.csv", csv);
+    // One row per distinct model with its accuracy: the format accuracy.surrogate reads, so that a
+    // run with accuracy.plugin trained makes the table a later surrogate learns from.
+    std::string acc_csv = "model,accuracy,source\n";
+    std::set<std::string> models;
+    for (std::size_t i : feasible)
+        if (models.insert(all[i].model).second)
+            acc_csv += fmt::format("{},{},{}\n", csv_field(all[i].model), all[i].accuracy, csv_field(all[i].accuracy_source));
+    write_text(out / "accuracy.csv", acc_csv);
+    if (best) {
+        const Candidate& c = all[*best].candidate;
+        const std::size_t nm = cs.model.space.size();
+        std::vector<std::pair<std::string, config::Node>> model_params;
+        const config::Node acc = decode_accelerator(cs.accelerator, Candidate(c.begin() + static_cast<std::ptrdiff_t>(nm), c.end()), model_params);
+        const config::Node model = decode_model(cs.model, Candidate(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(nm)), model_params);
+        const std::string header = fmt::format("# The best pair of co-design experiment '{}' (score {:.6g}): {}\n", ex.name, all[*best].score, all[*best].design);
+        write_text(out / "best_model.yaml", header + to_flow_text(model) + "\n");
+        write_text(out / "best_accelerator.yaml", header + to_flow_text(acc) + "\n");
+    }
+
+    if (!options.quiet) {
+        fmt::print("\n{} — co-design over {} x {} (10^{:.1f} candidates), search {}, accuracy {}\n", ex.name, cs.model.name, cs.accelerator.name,
+                   cs.joint.log10_count(), cs.search.info->name, cs.accuracy.info->name);
+        fmt::print("  evaluations: {} ({} distinct, {} feasible, {} infeasible); Pareto set {} designs, hypervolume {:.4g}\n", all.size(),
+                   all.size() - static_cast<std::size_t>(cached), feasible.size(), infeasible, front.size(), hv);
+        if (best) {
+            const auto& b = all[*best];
+            fmt::print("  {:<10} {:>9} {:>12} {:>12} {:>10} {:>8}\n", "", "accuracy", "latency ms", "energy mJ", "area mm2", "score");
+            auto row = [](const char* label, const EvaluationRecord& r) {
+                fmt::print("  {:<10} {:>8.2f}% {:>12.4f} {:>12.4f} {:>10.2f} {:>8.4f}\n", label, 100 * r.accuracy, 1e3 * r.metrics.latency_s, 1e3 * r.metrics.energy_j,
+                           r.metrics.area_mm2, r.score);
+            };
+            row("best", b);
+            if (baseline) {
+                row("baseline", *baseline);
+                auto ratio = [](double base, double best, const char* less, const char* more) {
+                    return base >= best ? fmt::format("{:.2f}x {}", base / best, less) : fmt::format("{:.2f}x {}", best / base, more);
+                };
+                fmt::print("  best vs baseline: accuracy {:+.2f} points, latency {}, energy {}, area {}\n", 100 * (b.accuracy - baseline->accuracy),
+                           ratio(baseline->metrics.latency_s, b.metrics.latency_s, "lower", "higher"),
+                           ratio(baseline->metrics.energy_j, b.metrics.energy_j, "lower", "higher"),
+                           ratio(baseline->metrics.area_mm2, b.metrics.area_mm2, "smaller", "larger"));
+            }
+            fmt::print("  best design: {}\n", b.design);
+        } else {
+            fmt::print("  no feasible candidate was found\n");
+        }
+    }
+}
+
+}  // namespace transcode::engine

@@ -1,0 +1,202 @@
+#include "codesign/evaluator.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "experiment/training_run.hpp"
+#include "graph/training_graph.hpp"
+#include "report/results.hpp"
+#include "simulator/lowering.hpp"
+
+namespace transcode::engine {
+
+std::uint64_t seed_from(std::uint64_t seed, const std::string& text) {
+    std::uint64_t h = 1469598103934665603ULL ^ (seed * 0x9E3779B97F4A7C15ULL);
+    for (unsigned char ch : text) {
+        h ^= ch;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+namespace {
+
+// The engine's training service for accuracy plugins: the experiment's data, optimizer, pruning
+// and schedule, with the plugin's epochs and seed.
+class ExperimentTrainer final : public ModelTrainer {
+public:
+    ExperimentTrainer(const Experiment& ex, PluginHost& host) : ex_(ex), host_(host) {
+        pruning_ = host.create<PruningStrategy>(*ex.pruning.info, ex.pruning.params);
+        const config::Node* family = ex.codesign->model.base.find("family");
+        family_ = family != nullptr ? family->scalar : "flexibert";
+    }
+
+    TrainingOutcome train(const Value& model_params, std::int64_t epochs, std::uint64_t seed) const override {
+        // The params come back from the family's own validation: rebuild the model from them.
+        config::Diagnostics diags;
+        const std::string text = fmt::format("{{name: candidate, family: {}, params: {}}}", family_, to_json(model_params).dump());
+        const config::Node node = config::load_string(text, "<candidate>", diags);
+        std::optional<LoadedModel> model = resolve_model(node, "model", host_, diags);
+        if (!model) throw ConfigError(diags.items().empty() ? "the model was refused" : diags.items().front().message);
+        const ModelGraph step = make_training_graph(model->forward, ex_.optimizer);
+        std::int64_t S = 0, classes = 2;
+        for (const auto& t : step.tensors)
+            if (t.name == "input_ids" && t.is_input && t.shape.size() == 2) S = t.shape[1];
+        for (const auto& op : step.ops)
+            if (op.kind == OpKind::cross_entropy) classes = step.tensors[static_cast<std::size_t>(op.inputs[0])].shape.back();
+        const Dataset& data = dataset(S, classes);
+        TrainingSettings settings = ex_.training;
+        settings.epochs = epochs;
+        settings.seed = seed;
+        const TrainingReport r = engine::train(step, data, **pruning_, settings);
+        return {r.epochs.back().validation_accuracy, data.description};
+    }
+
+private:
+    // One dataset per sequence length and class count, made once (models differ in both).
+    const Dataset& dataset(std::int64_t S, std::int64_t classes) const {
+        std::lock_guard lock(mutex_);
+        const auto key = std::make_pair(S, classes);
+        auto it = data_.find(key);
+        if (it == data_.end())
+            it = data_.emplace(key, ex_.data.source == DataSettings::Source::tsv ? read_tsv(ex_.data.train_file, ex_.data.validation_file, S, classes)
+                                                                                  : make_synthetic_sentiment(ex_.data.synthetic, S))
+                     .first;
+        return it->second;
+    }
+
+    const Experiment& ex_;
+    PluginHost& host_;
+    std::optional<PluginPtr<PruningStrategy>> pruning_;
+    std::string family_;
+    mutable std::mutex mutex_;
+    mutable std::map<std::pair<std::int64_t, std::int64_t>, Dataset> data_;
+};
+
+}  // namespace
+
+Evaluator::Evaluator(const Experiment& ex, PluginHost& host) : ex_(ex), host_(host), objective_(ex.codesign->objective) {
+    estimator_ = host.create<AccuracyEstimator>(*ex.codesign->accuracy.info, ex.codesign->accuracy.params);
+    trainer_ = std::make_unique<ExperimentTrainer>(ex, host);
+}
+
+Evaluator::~Evaluator() = default;
+
+void Evaluator::resolve_normalisers(const EvaluationRecord& baseline) {
+    if (objective_.latency_s == 0) objective_.latency_s = baseline.metrics.latency_s;
+    if (objective_.energy_j == 0) objective_.energy_j = baseline.metrics.energy_j;
+    if (objective_.area_mm2 == 0) objective_.area_mm2 = baseline.metrics.area_mm2;
+}
+
+void Evaluator::score(EvaluationRecord& r) const {
+    if (!r.ok) {
+        r.score = objective_.penalty;
+        r.objectives.fill(infeasible_objective);
+        return;
+    }
+    r.score = weighted_score(objective_, r.metrics);
+    r.objectives = normalised_objectives(objective_, r.metrics);
+}
+
+AccuracyEstimate Evaluator::accuracy_of(const LoadedModel& model) const {
+    const Value params{model.params.values()};
+    const std::string key = to_json(params).dump();
+    std::promise<AccuracyEstimate> promise;
+    std::shared_future<AccuracyEstimate> future;
+    bool mine = false;
+    {
+        std::lock_guard lock(cache_mutex_);
+        auto it = accuracy_cache_.find(key);
+        if (it == accuracy_cache_.end()) {
+            future = promise.get_future().share();
+            accuracy_cache_.emplace(key, future);
+            mine = true;
+        } else {
+            future = it->second;
+        }
+    }
+    if (mine) {
+        try {
+            const std::string& family = model.family->name;
+            const AccuracyRequest request{params, family, seed_from(ex_.seed, key), trainer_.get()};
+            promise.set_value(call_plugin(estimator_.name(), "estimate", [&] { return estimator_->estimate(request); }));
+        } catch (...) {
+            promise.set_exception(std::current_exception());
+        }
+    }
+    return future.get();
+}
+
+EvaluationRecord Evaluator::evaluate_pair(const config::Node& model_node, const config::Node& accelerator_node, const std::string& accelerator_name,
+                                          bool apply_budget) const {
+    const auto t0 = std::chrono::steady_clock::now();
+    EvaluationRecord r;
+    r.accelerator = accelerator_name;
+    auto finish = [&] {
+        score(r);
+        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return r;
+    };
+    auto infeasible = [&](std::string reason) {
+        r.ok = false;
+        r.reason = std::move(reason);
+        return finish();
+    };
+    if (const config::Node* params = model_node.find("params")) r.model = to_flow_text(*params);
+    config::Diagnostics diags;
+    const std::optional<LoadedModel> model = resolve_model(model_node, "model", host_, diags);
+    const std::optional<Accelerator> acc = resolve_accelerator(accelerator_node, "accelerator", host_, diags);
+    if (!diags.empty()) return infeasible(fmt::format("{}: {}", diags.items().front().path, diags.items().front().message));
+    r.model = to_json(Value{model->params.values()}).dump();
+    const bool training = ex_.mode == RunMode::training;
+    const ModelGraph step = training ? make_training_graph(model->forward, ex_.optimizer) : model->forward;
+    if (const auto missing = unsupported_op_kinds(step, *acc); !missing.empty())
+        return infeasible(fmt::format("the accelerator has no unit that executes op kind '{}' (op '{}')", to_string(missing.front().first), missing.front().second));
+    SimulationOptions so;
+    so.fidelity = ex_.simulation.fidelity;
+    so.training = training;
+    so.tensor_sparsity = sparsity_per_tensor(step, ex_.simulation.sparsity);
+    const SimulationResult sim = simulate(step, *acc, so);
+    if (sim.status != "ok") return infeasible(sim.reason);
+    r.metrics.latency_s = sim.seconds;
+    r.metrics.energy_j = sim.total_j();
+    r.metrics.area_mm2 = sim.area_mm2;
+    r.dynamic_j = sim.dynamic_j;
+    r.leakage_j = sim.leakage_j;
+    r.cycles = sim.cycles;
+    const ObjectiveSettings& o = objective_;
+    if (apply_budget && o.max_area_mm2 > 0 && r.metrics.area_mm2 > o.max_area_mm2)
+        return infeasible(fmt::format("area {:.4g} mm2 is over the budget of {:.4g} mm2", r.metrics.area_mm2, o.max_area_mm2));
+    if (apply_budget && o.max_latency_s > 0 && r.metrics.latency_s > o.max_latency_s)
+        return infeasible(fmt::format("latency {:.4g} s is over the budget of {:.4g} s", r.metrics.latency_s, o.max_latency_s));
+    if (apply_budget && o.max_energy_j > 0 && r.metrics.energy_j > o.max_energy_j)
+        return infeasible(fmt::format("energy {:.4g} J is over the budget of {:.4g} J", r.metrics.energy_j, o.max_energy_j));
+    try {
+        const AccuracyEstimate a = accuracy_of(*model);
+        r.accuracy = a.accuracy;
+        r.accuracy_source = a.source;
+        r.metrics.accuracy = a.accuracy;
+    } catch (const ConfigError& e) {
+        return infeasible(fmt::format("accuracy: {}", e.what()));
+    }
+    return finish();
+}
+
+EvaluationRecord Evaluator::evaluate(const Candidate& joint) const {
+    const CodesignSettings& cs = *ex_.codesign;
+    const std::size_t nm = cs.model.space.size();
+    const Candidate cm(joint.begin(), joint.begin() + static_cast<std::ptrdiff_t>(nm));
+    const Candidate ca(joint.begin() + static_cast<std::ptrdiff_t>(nm), joint.end());
+    std::vector<std::pair<std::string, config::Node>> model_params;
+    const config::Node acc = decode_accelerator(cs.accelerator, ca, model_params);
+    const config::Node model = decode_model(cs.model, cm, model_params);
+    const std::string acc_name = cs.accelerator.space.size() == 0 ? cs.accelerator.name : fmt::format("{}: {}", cs.accelerator.name, cs.accelerator.space.describe(ca));
+    EvaluationRecord r = evaluate_pair(model, acc, acc_name);
+    r.candidate = joint;
+    r.encoding = cs.joint.encode(joint);
+    r.design = cs.joint.describe(joint);
+    return r;
+}
+
+}  // namespace transcode::engine

@@ -1,0 +1,82 @@
+// The co-design evaluator: one candidate (model choice + accelerator choice) -> its model and
+// accelerator configs -> ELECTOR simulation of one step (the experiment's mode, fidelity and
+// sparsity) -> accuracy (the accuracy plugin) -> weighted score and normalised objectives.
+//
+// evaluate() is safe to call from several threads at once, and its result depends only on the
+// candidate and the experiment (every seed is derived from them), never on timing or threads.
+// An infeasible candidate (a model the family refuses in this combination, an op kind no unit runs,
+// a config the components refuse, an accuracy the estimator cannot give) is a record with ok =
+// false and the reason; a plugin that fails (PluginError) stops the run.
+#pragma once
+
+#include <cstdint>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "codesign/objective.hpp"
+#include "experiment/experiment.hpp"
+#include "transcode/accuracy.hpp"
+
+namespace transcode::engine {
+
+struct EvaluationRecord {
+    std::int64_t round = 0;  ///< the search round (one ask) it belongs to
+    std::int64_t slot = 0;   ///< its place in that ask
+    Candidate candidate;
+    std::vector<double> encoding;
+    std::string design;       ///< "knob=value, ..." of the active knobs
+    std::string model;        ///< the model's params, YAML flow
+    std::string accelerator;  ///< the accelerator's name and knob settings
+    bool ok = true;
+    std::string reason;
+    bool cached = false;  ///< a repeat of a candidate evaluated earlier in the run
+    double accuracy = 0;
+    std::string accuracy_source;
+    Metrics metrics;
+    double dynamic_j = 0, leakage_j = 0;
+    std::int64_t cycles = 0;
+    double score = 0;
+    Objectives objectives{};
+    double seconds = 0;  ///< wall time of the evaluation
+};
+
+class Evaluator {
+public:
+    /// Creates the accuracy plugin. The objective's normalisers must be set (see
+    /// resolve_normalisers) before evaluate() scores anything.
+    Evaluator(const Experiment& ex, PluginHost& host);
+    ~Evaluator();
+
+    /// Evaluates a joint candidate (model knobs, then accelerator knobs).
+    EvaluationRecord evaluate(const Candidate& joint) const;
+    /// Evaluates a fixed pair of configs; the baseline is not held to the budget.
+    EvaluationRecord evaluate_pair(const config::Node& model, const config::Node& accelerator, const std::string& accelerator_name,
+                                   bool apply_budget = true) const;
+
+    const ObjectiveSettings& objective() const { return objective_; }
+    /// Replaces 0 normalisers with the baseline record's metrics.
+    void resolve_normalisers(const EvaluationRecord& baseline);
+    /// Fills score and objectives of a record from its metrics (the penalty when infeasible).
+    void score(EvaluationRecord& r) const;
+
+private:
+    AccuracyEstimate accuracy_of(const LoadedModel& model) const;
+
+    const Experiment& ex_;
+    PluginHost& host_;
+    ObjectiveSettings objective_;
+    PluginPtr<AccuracyEstimator> estimator_;
+    std::unique_ptr<ModelTrainer> trainer_;
+    // One estimate per distinct model (joint searches pair a model with many accelerators).
+    mutable std::mutex cache_mutex_;
+    mutable std::map<std::string, std::shared_future<AccuracyEstimate>> accuracy_cache_;
+};
+
+/// FNV-1a of a text, mixed with a seed: per-candidate seeds that do not depend on timing.
+std::uint64_t seed_from(std::uint64_t seed, const std::string& text);
+
+}  // namespace transcode::engine

@@ -1,0 +1,180 @@
+#include "codesign/result_store.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+
+namespace transcode::engine {
+
+namespace {
+
+// A prepared statement that finalises itself.
+class Statement {
+public:
+    Statement(sqlite3* db, const char* sql, const fs::path& file) : db_(db) {
+        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
+            throw Error(fmt::format("{}: {} (while preparing: {})", file.string(), sqlite3_errmsg(db), sql));
+    }
+    ~Statement() { sqlite3_finalize(stmt_); }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    sqlite3_stmt* get() const { return stmt_; }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+std::string column_text(sqlite3_stmt* s, int i) {
+    const unsigned char* t = sqlite3_column_text(s, i);
+    return t != nullptr ? reinterpret_cast<const char*>(t) : "";
+}
+
+}  // namespace
+
+void ResultStore::exec(const std::string& sql) const {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+        const std::string m = message != nullptr ? message : sqlite3_errmsg(db_);
+        sqlite3_free(message);
+        throw Error(fmt::format("{}: {}", file_.string(), m));
+    }
+}
+
+ResultStore::ResultStore(const fs::path& file, bool resume, const std::map<std::string, std::string>& meta) : file_(file) {
+    std::error_code ec;
+    const bool exists = fs::exists(file, ec);
+    if (exists && !resume)
+        throw ConfigError(fmt::format("{}: a search database is already here; add --resume to carry that search on, or choose another --out folder",
+                                      file.string()));
+    if (!exists && resume) throw ConfigError(fmt::format("{}: --resume needs the database of an earlier run, and there is none here", file.string()));
+    if (sqlite3_open(file.string().c_str(), &db_) != SQLITE_OK) {
+        const std::string m = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw Error(fmt::format("{}: cannot open the search database: {}", file.string(), m));
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    if (const char* n = std::getenv("TRANSCODE_CRASH_AFTER_COMMITS")) crash_after_ = std::strtol(n, nullptr, 10);
+    // WAL: each commit is one append, and a killed process leaves every committed row readable.
+    exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+    exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+         "CREATE TABLE IF NOT EXISTS evaluations("
+         " id INTEGER PRIMARY KEY, round INTEGER NOT NULL, slot INTEGER NOT NULL,"
+         " candidate TEXT NOT NULL, encoding TEXT NOT NULL, design TEXT NOT NULL, model TEXT, accelerator TEXT,"
+         " status TEXT NOT NULL, reason TEXT, cached INTEGER NOT NULL,"
+         " accuracy REAL, accuracy_source TEXT, latency_s REAL, energy_j REAL, dynamic_j REAL, leakage_j REAL, area_mm2 REAL, cycles INTEGER,"
+         " score REAL NOT NULL, obj_accuracy_loss REAL, obj_latency REAL, obj_energy REAL, obj_area REAL,"
+         " seconds REAL, finished_at TEXT, UNIQUE(round, slot));");
+    if (resume) {
+        Statement s(db_, "SELECT key, value FROM meta", file_);
+        std::map<std::string, std::string> stored;
+        while (sqlite3_step(s.get()) == SQLITE_ROW) stored[column_text(s.get(), 0)] = column_text(s.get(), 1);
+        for (const auto& [key, value] : meta) {
+            const auto it = stored.find(key);
+            if (it == stored.end() || it->second != value)
+                throw ConfigError(fmt::format("{}: cannot resume: the database was made with {} '{}', this experiment has '{}'", file.string(), key,
+                                              it == stored.end() ? "(none)" : it->second, value));
+        }
+    } else {
+        Statement s(db_, "INSERT INTO meta(key, value) VALUES (?, ?)", file_);
+        for (const auto& [key, value] : meta) {
+            sqlite3_reset(s.get());
+            sqlite3_bind_text(s.get(), 1, key.c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(s.get(), 2, value.c_str(), -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(s.get()) != SQLITE_DONE) throw Error(fmt::format("{}: {}", file_.string(), sqlite3_errmsg(db_)));
+        }
+    }
+}
+
+ResultStore::~ResultStore() { sqlite3_close(db_); }
+
+void ResultStore::insert(const EvaluationRecord& r) {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "INSERT INTO evaluations(round, slot, candidate, encoding, design, model, accelerator, status, reason, cached, accuracy, accuracy_source,"
+                " latency_s, energy_j, dynamic_j, leakage_j, area_mm2, cycles, score, obj_accuracy_loss, obj_latency, obj_energy, obj_area, seconds,"
+                " finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                file_);
+    sqlite3_stmt* st = s.get();
+    int i = 0;
+    auto text = [&](const std::string& t) { sqlite3_bind_text(st, ++i, t.c_str(), -1, SQLITE_TRANSIENT); };
+    auto real = [&](double v) { sqlite3_bind_double(st, ++i, v); };
+    auto integer = [&](std::int64_t v) { sqlite3_bind_int64(st, ++i, v); };
+    integer(r.round);
+    integer(r.slot);
+    text(nlohmann::json(r.candidate).dump());
+    text(nlohmann::json(r.encoding).dump());
+    text(r.design);
+    text(r.model);
+    text(r.accelerator);
+    text(r.ok ? "ok" : "infeasible");
+    text(r.reason);
+    integer(r.cached ? 1 : 0);
+    real(r.accuracy);
+    text(r.accuracy_source);
+    real(r.metrics.latency_s);
+    real(r.metrics.energy_j);
+    real(r.dynamic_j);
+    real(r.leakage_j);
+    real(r.metrics.area_mm2);
+    integer(r.cycles);
+    real(r.score);
+    for (double o : r.objectives) real(o);
+    real(r.seconds);
+    text(fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()))));
+    if (sqlite3_step(st) != SQLITE_DONE) throw Error(fmt::format("{}: cannot store an evaluation: {}", file_.string(), sqlite3_errmsg(db_)));
+    if (crash_after_ > 0 && ++commits_ == crash_after_) std::raise(SIGKILL);
+}
+
+std::map<std::pair<std::int64_t, std::int64_t>, EvaluationRecord> ResultStore::load() const {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "SELECT round, slot, candidate, encoding, design, model, accelerator, status, reason, cached, accuracy, accuracy_source, latency_s,"
+                " energy_j, dynamic_j, leakage_j, area_mm2, cycles, score, obj_accuracy_loss, obj_latency, obj_energy, obj_area, seconds FROM evaluations",
+                file_);
+    std::map<std::pair<std::int64_t, std::int64_t>, EvaluationRecord> out;
+    while (sqlite3_step(s.get()) == SQLITE_ROW) {
+        sqlite3_stmt* st = s.get();
+        EvaluationRecord r;
+        int i = 0;
+        r.round = sqlite3_column_int64(st, i++);
+        r.slot = sqlite3_column_int64(st, i++);
+        try {
+            r.candidate = nlohmann::json::parse(column_text(st, i++)).get<Candidate>();
+            r.encoding = nlohmann::json::parse(column_text(st, i++)).get<std::vector<double>>();
+        } catch (const nlohmann::json::exception& e) {
+            throw ConfigError(fmt::format("{}: evaluation round {} slot {} is damaged: {}", file_.string(), r.round, r.slot, e.what()));
+        }
+        r.design = column_text(st, i++);
+        r.model = column_text(st, i++);
+        r.accelerator = column_text(st, i++);
+        r.ok = column_text(st, i++) == "ok";
+        r.reason = column_text(st, i++);
+        r.cached = sqlite3_column_int64(st, i++) != 0;
+        r.accuracy = sqlite3_column_double(st, i++);
+        r.accuracy_source = column_text(st, i++);
+        r.metrics.accuracy = r.accuracy;
+        r.metrics.latency_s = sqlite3_column_double(st, i++);
+        r.metrics.energy_j = sqlite3_column_double(st, i++);
+        r.dynamic_j = sqlite3_column_double(st, i++);
+        r.leakage_j = sqlite3_column_double(st, i++);
+        r.metrics.area_mm2 = sqlite3_column_double(st, i++);
+        r.cycles = sqlite3_column_int64(st, i++);
+        r.score = sqlite3_column_double(st, i++);
+        for (double& o : r.objectives) o = sqlite3_column_double(st, i++);
+        r.seconds = sqlite3_column_double(st, i++);
+        out.emplace(std::make_pair(r.round, r.slot), std::move(r));
+    }
+    return out;
+}
+
+}  // namespace transcode::engine

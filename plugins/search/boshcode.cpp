@@ -1,0 +1,396 @@
+#include "boshcode.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <utility>
+
+namespace transcode::plugins::search {
+
+namespace {
+
+constexpr const char* algorithm = "boshcode search";
+
+// Numerical guards on the noise network's log variance (standardised units): e^-14 to e^5 spans a
+// noise standard deviation from 0.001 to 12 score deviations, beyond anything meaningful. Inside
+// the bounds the Gaussian likelihood is used as is; outside, its gradient is taken at the bound.
+constexpr float min_log_variance = -14.0f;
+constexpr float max_log_variance = 5.0f;
+// Below this ensemble spread (standardised units) the members agree, and the spread's gradient,
+// which divides by it, is left out.
+constexpr float tiny_spread = 1e-6f;
+// Encodings with fewer non-zeros than this fraction train through sparse products.
+constexpr double sparse_density = 0.25;
+
+ParamSchema boshcode_schema() {
+    return {
+        ParamSpec::integer("initial_samples",
+                           "candidates drawn at random (DesignSpace::sample, no repeats) before the surrogate proposes any")
+            .unit("candidates")
+            .min(1)
+            .default_value(8),
+        ParamSpec::integer("ensemble", "MLPs in the ensemble; their spread is the epistemic uncertainty").min(2).default_value(4),
+        ParamSpec::integer("hidden", "units in each hidden layer of every MLP").min(1).default_value(32),
+        ParamSpec::integer("layers", "hidden layers of every MLP").min(1).default_value(2),
+        ParamSpec::enumeration("activation", "the hidden layers' nonlinearity; tanh gives the acquisition a smooth gradient",
+                               {"tanh", "relu"})
+            .default_value("tanh"),
+        ParamSpec::integer("epochs",
+                           "passes over the observations each time the surrogate is refitted (at an ask() after new "
+                           "observations); the networks are warm-started from the previous fit")
+            .min(1)
+            .default_value(20),
+        ParamSpec::integer("batch_size", "observations per Adam step").min(1).default_value(32),
+        ParamSpec::floating("learning_rate", "Adam's step size").greater_than(0.0).default_value(0.003),
+        ParamSpec::floating("weight_decay", "decoupled weight decay per Adam step (AdamW), relative to the learning rate")
+            .min(0.0)
+            .default_value(0.0001),
+        ParamSpec::floating("k1", "weight of the epistemic uncertainty (ensemble spread) in the acquisition")
+            .min(0.0)
+            .default_value(0.5),
+        ParamSpec::floating("k2", "weight of the aleatoric uncertainty (predicted noise) in the acquisition")
+            .min(0.0)
+            .default_value(0.5),
+        ParamSpec::integer("best_starts", "gradient-ascent starts at the best designs observed so far").min(0).default_value(8),
+        ParamSpec::integer("random_starts", "gradient-ascent starts at random designs").min(0).default_value(8),
+        ParamSpec::integer("gradient_steps", "steps of gradient ascent on the acquisition from each start").min(0).default_value(40),
+        ParamSpec::floating("step_size",
+                            "length of one ascent step in the encoding, as the root-mean-square move per coordinate "
+                            "(the encoding spans [0, 1] per coordinate)")
+            .greater_than(0.0)
+            .default_value(0.05),
+        ParamSpec::floating("mutation_rate",
+                            "per-knob change probability of the mutations of the best designs that fill a batch when "
+                            "gradient ascent snaps to designs already asked")
+            .min(0.0)
+            .max(1.0)
+            .default_value(0.2),
+        ParamSpec::integer("fallback_candidates",
+                           "mutations of the best designs ranked by the acquisition when gradient ascent does not fill "
+                           "a batch; random unasked designs fill what is still missing")
+            .min(0)
+            .default_value(64),
+    };
+}
+
+// Fisher-Yates with the SDK's draws: the same permutation on every platform.
+std::vector<std::size_t> permutation(std::size_t n, std::mt19937_64& rng) {
+    std::vector<std::size_t> p(n);
+    std::iota(p.begin(), p.end(), std::size_t{0});
+    for (std::size_t i = n; i > 1; --i) std::swap(p[i - 1], p[static_cast<std::size_t>(draw_below(rng, i))]);
+    return p;
+}
+
+Matrix gather(const Matrix& x, const std::vector<std::size_t>& rows, std::size_t from, std::size_t to) {
+    Matrix out(static_cast<Eigen::Index>(to - from), x.cols());
+    for (std::size_t i = from; i < to; ++i) out.row(static_cast<Eigen::Index>(i - from)) = x.row(static_cast<Eigen::Index>(rows[i]));
+    return out;
+}
+
+SparseRows gather(const SparseRows& x, const std::vector<std::size_t>& rows, std::size_t from, std::size_t to) {
+    // The batch's compressed rows, copied range by range from the (compressed) data set.
+    std::vector<int> outer{0}, inner;
+    std::vector<float> values;
+    for (std::size_t i = from; i < to; ++i) {
+        const auto r = static_cast<Eigen::Index>(rows[i]);
+        const int begin = x.outerIndexPtr()[r], end = x.outerIndexPtr()[r + 1];
+        inner.insert(inner.end(), x.innerIndexPtr() + begin, x.innerIndexPtr() + end);
+        values.insert(values.end(), x.valuePtr() + begin, x.valuePtr() + end);
+        outer.push_back(static_cast<int>(inner.size()));
+    }
+    return Eigen::Map<const SparseRows>(static_cast<Eigen::Index>(to - from), x.cols(), static_cast<Eigen::Index>(inner.size()),
+                                        outer.data(), inner.data(), values.data());
+}
+
+}  // namespace
+
+BoshcodeSearch::BoshcodeSearch(const Params& p) {
+    const auto count = [&](const char* name) { return static_cast<std::size_t>(p.get_int(name)); };
+    s_.initial_samples = count("initial_samples");
+    s_.ensemble = count("ensemble");
+    s_.hidden = count("hidden");
+    s_.layers = count("layers");
+    s_.activation = p.get_string("activation") == "relu" ? Activation::relu : Activation::tanh;
+    s_.epochs = count("epochs");
+    s_.batch_size = count("batch_size");
+    s_.adam.learning_rate = static_cast<float>(p.get_float("learning_rate"));
+    s_.adam.weight_decay = static_cast<float>(p.get_float("weight_decay"));
+    s_.k1 = p.get_float("k1");
+    s_.k2 = p.get_float("k2");
+    s_.best_starts = count("best_starts");
+    s_.random_starts = count("random_starts");
+    s_.gradient_steps = count("gradient_steps");
+    s_.step_size = p.get_float("step_size");
+    s_.mutation_rate = p.get_float("mutation_rate");
+    s_.fallback_candidates = count("fallback_candidates");
+    if (s_.best_starts + s_.random_starts == 0)
+        throw ConfigError("best_starts", std::string(algorithm) +
+                                             ": best_starts and random_starts are both 0; gradient ascent needs at least one start");
+}
+
+void BoshcodeSearch::start(const DesignSpace& space, std::uint64_t seed) {
+    space_ = &space;
+    rng_.seed(seed);
+    asked_.reset(space);
+    row_of_.clear();
+    observed_.clear();
+    scores_.clear();
+    fitted_rows_ = 0;
+    stale_ = false;
+    ensemble_.clear();
+    noise_.reset();
+}
+
+void BoshcodeSearch::tell(const std::vector<Observation>& results) {
+    if (space_ == nullptr) throw InternalError(std::string(algorithm) + ": tell() called before start()");
+    for (const Observation& o : results) {
+        Candidate c = space_->canonical(o.candidate);
+        const auto [it, added] = row_of_.emplace(c, observed_.size());
+        if (added) {
+            observed_.push_back(std::move(c));
+            scores_.push_back(o.score);
+        } else if (scores_[it->second] != o.score) {
+            scores_[it->second] = o.score;
+            stale_ = true;
+        }
+    }
+}
+
+Matrix BoshcodeSearch::encode_rows(const std::vector<Candidate>& candidates) const {
+    Matrix x(static_cast<Eigen::Index>(candidates.size()), static_cast<Eigen::Index>(space_->encoded_size()));
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+        const std::vector<double> e = space_->encode(candidates[i]);
+        for (std::size_t j = 0; j < e.size(); ++j) x(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = static_cast<float>(e[j]);
+    }
+    return x;
+}
+
+template <class Input>
+void BoshcodeSearch::train_epoch(Mlp& net, const Input& x, const Eigen::VectorXf& target, bool gaussian_nll) {
+    const std::size_t n = static_cast<std::size_t>(x.rows());
+    const std::vector<std::size_t> order = permutation(n, rng_);
+    Mlp::Trace trace;
+    for (std::size_t from = 0; from < n; from += s_.batch_size) {
+        const std::size_t to = std::min(n, from + s_.batch_size);
+        const auto batch = gather(x, order, from, to);
+        const Eigen::VectorXf out = net.forward(batch, trace);
+        Eigen::VectorXf grad(out.size());
+        const float scale = 1.0f / static_cast<float>(to - from);
+        for (Eigen::Index i = 0; i < out.size(); ++i) {
+            const float t = target(static_cast<Eigen::Index>(order[from + static_cast<std::size_t>(i)]));
+            if (gaussian_nll) {
+                // L = (s + t^2 e^-s) / 2 with s the predicted log variance and t the residual.
+                const float s = std::clamp(out(i), min_log_variance, max_log_variance);
+                grad(i) = 0.5f * (1.0f - t * t * std::exp(-s)) * scale;
+            } else {
+                grad(i) = 2.0f * (out(i) - t) * scale;  // squared error
+            }
+        }
+        net.train_step(batch, trace, grad, s_.adam);
+    }
+}
+
+void BoshcodeSearch::fit() {
+    // Training rows: every observation with a finite score (infeasible ones carry the penalty).
+    std::vector<std::size_t> rows;
+    for (std::size_t i = 0; i < scores_.size(); ++i)
+        if (std::isfinite(scores_[i])) rows.push_back(i);
+    const auto n = static_cast<Eigen::Index>(rows.size());
+    double mean = 0;
+    for (std::size_t r : rows) mean += scores_[r];
+    mean /= static_cast<double>(rows.size());
+    double var = 0;
+    for (std::size_t r : rows) var += (scores_[r] - mean) * (scores_[r] - mean);
+    const double sd = std::sqrt(var / static_cast<double>(rows.size()));
+    Eigen::VectorXf y(n);
+    for (Eigen::Index i = 0; i < n; ++i) y(i) = static_cast<float>((scores_[rows[static_cast<std::size_t>(i)]] - mean) / (sd > 1e-12 ? sd : 1.0));
+
+    std::vector<Candidate> candidates;
+    candidates.reserve(rows.size());
+    for (std::size_t r : rows) candidates.push_back(observed_[r]);
+    const Matrix x = encode_rows(candidates);
+
+    if (ensemble_.empty()) {
+        for (std::size_t m = 0; m < s_.ensemble; ++m) ensemble_.emplace_back(space_->encoded_size(), s_.hidden, s_.layers, s_.activation, rng_);
+        noise_.emplace(space_->encoded_size(), s_.hidden, s_.layers, s_.activation, rng_);
+    }
+
+    const auto train = [&](const auto& input) {
+        for (Mlp& net : ensemble_)
+            for (std::size_t e = 0; e < s_.epochs; ++e) train_epoch(net, input, y, false);
+        Eigen::VectorXf residual = y;
+        for (const Mlp& net : ensemble_) residual -= net.predict(input) / static_cast<float>(ensemble_.size());
+        for (std::size_t e = 0; e < s_.epochs; ++e) train_epoch(*noise_, input, residual, true);
+    };
+    const double nonzeros = static_cast<double>((x.array() != 0.0f).count());
+    if (nonzeros < sparse_density * static_cast<double>(x.size()))
+    {
+        SparseRows sparse = x.sparseView();
+        sparse.makeCompressed();
+        train(sparse);
+    }
+    else
+        train(x);
+    fitted_rows_ = observed_.size();
+    stale_ = false;
+}
+
+BoshcodeSearch::Acquisition BoshcodeSearch::evaluate(const Matrix& x, Matrix* gradient) const {
+    const auto members = static_cast<float>(ensemble_.size());
+    std::vector<Mlp::Trace> traces(ensemble_.size());
+    std::vector<Eigen::VectorXf> outputs;
+    Acquisition a;
+    a.mean = Eigen::VectorXf::Zero(x.rows());
+    for (std::size_t m = 0; m < ensemble_.size(); ++m) {
+        outputs.push_back(ensemble_[m].forward(x, traces[m]));
+        a.mean += outputs.back() / members;
+    }
+    a.epistemic = Eigen::VectorXf::Zero(x.rows());
+    for (const Eigen::VectorXf& f : outputs) a.epistemic.array() += (f - a.mean).array().square() / members;
+    a.epistemic = a.epistemic.array().sqrt();
+    Mlp::Trace noise_trace;
+    const Eigen::VectorXf log_variance = noise_->forward(x, noise_trace);
+    a.aleatoric = (log_variance.array().min(max_log_variance).max(min_log_variance) * 0.5f).exp();
+    const auto k1 = static_cast<float>(s_.k1), k2 = static_cast<float>(s_.k2);
+    a.value = a.mean + k1 * a.epistemic + k2 * a.aleatoric;
+    if (gradient == nullptr) return a;
+
+    // d(value)/dx = sum_m (1/M + k1 (f_m - mean) / (M spread)) df_m/dx + k2 aleatoric / 2 ds/dx.
+    *gradient = Matrix::Zero(x.rows(), x.cols());
+    for (std::size_t m = 0; m < ensemble_.size(); ++m) {
+        Eigen::VectorXf w(x.rows());
+        for (Eigen::Index i = 0; i < x.rows(); ++i) {
+            const float spread = a.epistemic(i);
+            w(i) = 1.0f / members + (spread > tiny_spread ? k1 * (outputs[m](i) - a.mean(i)) / (members * spread) : 0.0f);
+        }
+        *gradient += ensemble_[m].input_gradient(traces[m], w);
+    }
+    if (k2 > 0) {
+        Eigen::VectorXf w(x.rows());
+        for (Eigen::Index i = 0; i < x.rows(); ++i) {
+            const float s = log_variance(i);
+            w(i) = s > min_log_variance && s < max_log_variance ? 0.5f * k2 * a.aleatoric(i) : 0.0f;
+        }
+        *gradient += noise_->input_gradient(noise_trace, w);
+    }
+    return a;
+}
+
+std::vector<Candidate> BoshcodeSearch::propose(std::size_t n) {
+    if (fitted_rows_ != observed_.size() || stale_) fit();
+    std::vector<std::size_t> ranked;
+    for (std::size_t i = 0; i < scores_.size(); ++i)
+        if (std::isfinite(scores_[i])) ranked.push_back(i);
+    std::stable_sort(ranked.begin(), ranked.end(), [&](std::size_t a, std::size_t b) { return scores_[a] > scores_[b]; });
+
+    // GOBI: gradient ascent on the acquisition from the best designs seen and from random ones.
+    std::vector<Candidate> starts;
+    for (std::size_t i = 0; i < s_.best_starts && i < ranked.size(); ++i) starts.push_back(observed_[ranked[i]]);
+    for (std::size_t i = 0; i < s_.random_starts; ++i) starts.push_back(space_->sample(rng_));
+    Matrix x = encode_rows(starts);
+    Matrix best_x = x;
+    Eigen::VectorXf best_value = evaluate(x, nullptr).value;
+    Matrix gradient;
+    for (std::size_t step = 0; step < s_.gradient_steps; ++step) {
+        const Acquisition a = evaluate(x, &gradient);
+        for (Eigen::Index i = 0; i < x.rows(); ++i) {
+            if (a.value(i) > best_value(i)) {
+                best_value(i) = a.value(i);
+                best_x.row(i) = x.row(i);
+            }
+            const float rms = std::sqrt(gradient.row(i).squaredNorm() / static_cast<float>(x.cols()));
+            if (rms > 0) x.row(i) += (static_cast<float>(s_.step_size) / rms) * gradient.row(i);
+        }
+        x = x.cwiseMax(0.0f).cwiseMin(1.0f);
+    }
+    const Acquisition last = evaluate(x, nullptr);
+    for (Eigen::Index i = 0; i < x.rows(); ++i)
+        if (last.value(i) > best_value(i)) best_x.row(i) = x.row(i);
+
+    // Snap to the nearest valid designs, keep those not asked yet, and rank them by the
+    // acquisition at the design itself (not at the continuous point it came from).
+    std::vector<Candidate> pool;
+    CandidateSet in_pool;
+    const auto consider = [&](Candidate c) {
+        if (!asked_.contains(c) && in_pool.insert(c).second) pool.push_back(std::move(c));
+    };
+    std::vector<double> row(static_cast<std::size_t>(x.cols()));
+    for (Eigen::Index i = 0; i < best_x.rows(); ++i) {
+        for (Eigen::Index j = 0; j < best_x.cols(); ++j) row[static_cast<std::size_t>(j)] = best_x(i, j);
+        consider(space_->decode(row));
+    }
+    const auto take_best = [&](std::vector<Candidate>& out) {
+        if (pool.empty()) return;
+        const Eigen::VectorXf value = evaluate(encode_rows(pool), nullptr).value;
+        std::vector<std::size_t> order(pool.size());
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            return value(static_cast<Eigen::Index>(a)) > value(static_cast<Eigen::Index>(b));
+        });
+        for (std::size_t i : order) {
+            if (out.size() == n) break;
+            asked_.claim(pool[i]);
+            out.push_back(pool[i]);
+        }
+        pool.clear();
+    };
+    std::vector<Candidate> out;
+    take_best(out);
+
+    // Ascent snapped to designs asked before: mutations of the best designs, ranked the same way.
+    if (out.size() < n && !ranked.empty()) {
+        for (std::size_t i = 0; i < s_.fallback_candidates; ++i) {
+            const std::size_t parent = ranked[i % std::min(ranked.size(), std::max<std::size_t>(s_.best_starts, 1))];
+            consider(space_->mutate(observed_[parent], s_.mutation_rate, rng_));
+        }
+        take_best(out);
+    }
+    while (out.size() < n) {
+        std::optional<Candidate> c = asked_.draw(rng_);
+        if (!c) break;
+        out.push_back(std::move(*c));
+    }
+    return out;
+}
+
+std::vector<Candidate> BoshcodeSearch::ask(std::size_t n) {
+    if (space_ == nullptr) throw InternalError(std::string(algorithm) + ": ask() called before start()");
+    std::vector<Candidate> out;
+    std::size_t trainable = 0;
+    for (double s : scores_) trainable += std::isfinite(s) ? 1 : 0;
+    // Random designs first: the initial samples, and as long as the surrogate has under two
+    // observations to learn from (a space without knobs has nothing to learn).
+    while (out.size() < n && (asked_.size() < s_.initial_samples || trainable < 2 || space_->encoded_size() == 0)) {
+        std::optional<Candidate> c = asked_.draw(rng_);
+        if (!c) return out;
+        out.push_back(std::move(*c));
+    }
+    if (out.size() < n && !asked_.exhausted()) {
+        std::vector<Candidate> more = propose(n - out.size());
+        for (Candidate& c : more) out.push_back(std::move(c));
+    }
+    return out;
+}
+
+Factory boshcode_factory() {
+    return Factory{
+        PluginKind::search,
+        "search.boshcode",
+        "BOSHCODE: Bayesian optimisation with a heteroscedastic neural surrogate and gradient-based acquisition search\n"
+        "As in BOSHNAS/BOSHCODE (FlexiBERT, TransCODE), it maximises the score. After `initial_samples` random designs,\n"
+        "an ensemble of small MLPs (Eigen, Adam) is trained on the encoded designs told so far: its mean predicts the\n"
+        "standardised score and its spread is the epistemic uncertainty; another MLP, trained with the Gaussian\n"
+        "likelihood on the ensemble's residuals, predicts the aleatoric (noise) uncertainty. Each ask() maximises the\n"
+        "upper confidence bound mean + k1 * epistemic + k2 * aleatoric by gradient ascent on the encoding (GOBI) from\n"
+        "the best designs seen and from random ones, snaps the results to the nearest valid designs, and asks the best\n"
+        "of those not asked before; mutations of the best designs, then random designs, fill a batch the ascent leaves\n"
+        "short. Infeasible designs train with the experiment's penalty score. Deterministic for a seed and a sequence\n"
+        "of batch sizes on one build. ask() returns fewer than n only once every design of the space was asked.",
+        boshcode_schema(),
+        [](const Params& params) -> std::unique_ptr<PluginObject> { return std::make_unique<BoshcodeSearch>(params); },
+    };
+}
+
+}  // namespace transcode::plugins::search

@@ -1,0 +1,295 @@
+// Co-design (kind codesign): design-space files, the objective, the evaluator, and the CLI runs
+// (threads, crash and resume, the SQLite database, config errors).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "codesign/codesign_run.hpp"
+#include "codesign/evaluator.hpp"
+#include "codesign/objective.hpp"
+#include "config/schema_validation.hpp"
+#include "experiment/experiment.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace transcode;
+using transcode::test::run_cli;
+using transcode::test::TempDir;
+using transcode::engine::PluginHost;
+using transcode::engine::PluginInfo;
+
+namespace {
+
+const std::string source_dir = TRANSCODE_SOURCE_DIR;
+const std::string fixtures = std::string(TRANSCODE_TEST_FIXTURES) + "/codesign";
+
+engine::SpaceSide load_side(const std::string& file, engine::SpaceSide::Target target, config::Diagnostics& diags) {
+    const config::Node node = config::load_file(file, diags);
+    return engine::load_space_side(node, "", target, test::builtin_plugins(), diags);
+}
+
+// Every distinct candidate of a space, by walking the mixed-radix grid and keeping canonical points.
+std::vector<Candidate> all_candidates(const DesignSpace& space) {
+    std::vector<Candidate> out;
+    Candidate c(space.size(), 0);
+    for (;;) {
+        if (space.is_canonical(c)) out.push_back(c);
+        std::size_t k = space.size();
+        while (k > 0) {
+            --k;
+            if (++c[k] < space.knobs()[k].values.size()) break;
+            c[k] = 0;
+            if (k == 0) return out;
+        }
+        if (space.size() == 0) return out;
+    }
+}
+
+std::string sqlite_rows(const fs::path& db) {
+    // The columns that must not depend on timing or threads.
+    const auto r = test::run_shell("sqlite3 '" + db.string() +
+                           "' 'select round, slot, candidate, status, reason, cached, accuracy, latency_s, energy_j, area_mm2, score from evaluations order by round, slot'");
+    return r.output;
+}
+
+nlohmann::json codesign_section(const fs::path& results) {
+    nlohmann::json j = nlohmann::json::parse(test::read_file(results))["codesign"];
+    for (const char* timing : {"evaluation_seconds", "wall_seconds", "threads", "resumed_from_database"}) j["evaluations"].erase(timing);
+    return j;
+}
+
+}  // namespace
+
+TEST_CASE("objective: weighted score, normalised objectives, Pareto front and hypervolume") {
+    engine::ObjectiveSettings o;
+    o.latency_s = 2e-3;
+    o.energy_j = 1e-2;
+    o.area_mm2 = 50;
+    const engine::Metrics m{0.9, 1e-3, 2e-2, 25};
+    CHECK(engine::weighted_score(o, m) == doctest::Approx(0.5 * 0.9 + 0.2 * 0.5 + 0.2 * -1.0 + 0.1 * 0.5));
+    const auto obj = engine::normalised_objectives(o, m);
+    CHECK(obj[0] == doctest::Approx(0.1));
+    CHECK(obj[1] == doctest::Approx(0.5));
+    CHECK(obj[2] == doctest::Approx(2.0));
+    CHECK(obj[3] == doctest::Approx(0.5));
+
+    const std::vector<engine::Objectives> pts{{0.5, 0.5, 0.5, 0.5}, {0.6, 0.6, 0.6, 0.6}, {0.2, 0.9, 0.5, 0.5}, {0.5, 0.5, 0.5, 0.5}, {0.9, 0.1, 0.9, 0.9}};
+    CHECK(engine::pareto_front(pts) == std::vector<std::size_t>{0, 2, 4});  // 1 is dominated by 0; 3 repeats 0
+    const engine::Objectives ref{1, 1, 1, 1};
+    CHECK(engine::hypervolume({{0.5, 0.5, 0.5, 0.5}}, ref) == doctest::Approx(0.0625));
+    // Two boxes of 0.0625 overlapping in [0.5,1]x[0.5,1]x[0.5,1]x[0.75,1] (0.03125 / 2).
+    CHECK(engine::hypervolume({{0.5, 0.5, 0.5, 0.5}, {0.5, 0.5, 0.5, 0.75}}, ref) == doctest::Approx(0.0625));
+    CHECK(engine::hypervolume({{0.5, 0.5, 0.5, 0.5}, {0.0, 0.5, 0.5, 0.75}}, ref) == doctest::Approx(0.0625 + 0.5 * 0.5 * 0.5 * 0.25));
+    // A point not strictly inside the reference box adds nothing.
+    CHECK(engine::hypervolume({{0.5, 0.5, 0.5, 0.5}, {0.1, 0.1, 0.1, 1.5}}, ref) == doctest::Approx(0.0625));
+    CHECK(engine::hypervolume({}, ref) == 0.0);
+}
+
+TEST_CASE("the published design spaces load with their published sizes") {
+    config::Diagnostics diags;
+    const engine::SpaceSide acc = load_side(source_dir + "/configs/design_spaces/acceltran.yaml", engine::SpaceSide::Target::accelerator, diags);
+    REQUIRE(diags.empty());
+    CHECK(acc.space.size() == 13);
+    // tile b, tile xy, non-linearity, PEs, lanes, MACs, softmax, batch, 3 buffers, 11 memories, 2 modes
+    CHECK(acc.space.count() == std::optional<std::uint64_t>(2ULL * 3 * 2 * 5 * 5 * 2 * 6 * 3 * 5 * 5 * 5 * 11 * 2));
+
+    const engine::SpaceSide model = load_side(source_dir + "/configs/design_spaces/flexibert2.yaml", engine::SpaceSide::Target::model, diags);
+    REQUIRE(diags.empty());
+    // Per layer: 4 hidden sizes x (7^2 + 7^4 + 7^8 + 7^12 head-operation choices) x (6 + 6^2 + 6^3) feed-forward stacks.
+    const double per_layer = std::log10(4.0) + std::log10(std::pow(7.0, 2) + std::pow(7.0, 4) + std::pow(7.0, 8) + std::pow(7.0, 12)) + std::log10(6.0 + 36 + 216);
+    double sum = 0;  // sum over L in {2, 4, ..., 12} of per_layer^L, in log10
+    for (int L = 2; L <= 12; L += 2) sum += std::pow(10.0, L * per_layer - 12 * per_layer);
+    CHECK(model.space.log10_count() == doctest::Approx(12 * per_layer + std::log10(sum)).epsilon(1e-12));
+    CHECK(model.space.count() == std::nullopt);  // far beyond 2^64
+    CHECK(model.space.size() == 1 + 12 * (1 + 1 + 12 + 1 + 3));
+}
+
+TEST_CASE("decoding: a candidate becomes exactly the model and accelerator it names") {
+    PluginHost& host = test::builtin_plugins();
+    const engine::Experiment ex = engine::load_experiment(fixtures + "/small-joint.yaml", {}, host);
+    REQUIRE(ex.codesign);
+    const auto& cs = *ex.codesign;
+    CHECK(cs.joint.size() == 6 + 3);
+    CHECK(cs.joint.count() == std::optional<std::uint64_t>(32 * 12));
+    // layers 4, hidden 256, heads 4, l-dft, ff 1024; 128 PEs, 16 lanes, 1 MAC per lane.
+    const Candidate c{1, 1, 1, 1, 0, 1, 1, 1, 0};
+    std::vector<std::pair<std::string, config::Node>> params;
+    const config::Node acc = engine::decode_accelerator(cs.accelerator, Candidate(c.begin() + 6, c.end()), params);
+    CHECK(config::find_path(acc, "processing_elements.count")->scalar == "128");
+    CHECK(config::find_path(acc, "processing_elements.units[0].count")->scalar == "16");
+    CHECK(config::find_path(acc, "processing_elements.units[6].count")->scalar == "16");  // stochastic rounding, one per lane
+    CHECK(config::find_path(acc, "processing_elements.units[0].params.macs")->scalar == "1");
+    const config::Node model = engine::decode_model(cs.model, Candidate(c.begin(), c.begin() + 6), params);
+    CHECK(engine::to_flow_text(*model.find("params")) ==
+          "{layers: 4, hidden: [256, 256, 256, 256], heads: [[l-dft, l-dft, l-dft, l-dft], [l-dft, l-dft, l-dft, l-dft], [l-dft, l-dft, l-dft, l-dft], "
+          "[l-dft, l-dft, l-dft, l-dft]], ff: [[1024], [1024], [1024], [1024]]}");
+
+    engine::Evaluator ev(ex, host);
+    engine::EvaluationRecord r = ev.evaluate(c);
+    CHECK(r.ok);
+    CHECK(r.design == "layers=4, hidden=256, heads=4, head_op=l-dft, ff_stacks=1, ff_hidden=1024, pes=128, lanes_per_pe=16, macs_per_lane=1");
+    CHECK(r.accuracy_source.rfind("surrogate: small-accuracy.csv (6 rows", 0) == 0);
+    CHECK(r.metrics.area_mm2 > 0);
+    // The same candidate gives the same record, bit for bit.
+    const engine::EvaluationRecord again = ev.evaluate(c);
+    CHECK(again.metrics.latency_s == r.metrics.latency_s);
+    CHECK(again.metrics.energy_j == r.metrics.energy_j);
+    CHECK(again.accuracy == r.accuracy);
+}
+
+TEST_CASE("on a space small enough to evaluate exhaustively, boshcode and nsga2 reach within 1% of the optimum with fewer evaluations than random") {
+    PluginHost& host = test::builtin_plugins();
+    const engine::Experiment ex = engine::load_experiment(fixtures + "/small-joint.yaml", {}, host);
+    const auto& cs = *ex.codesign;
+    engine::Evaluator ev(ex, host);
+    engine::EvaluationRecord base = ev.evaluate_pair(*cs.baseline_model, *cs.baseline_accelerator, "baseline", false);
+    ev.resolve_normalisers(base);
+
+    std::map<Candidate, engine::EvaluationRecord> table;
+    for (const Candidate& c : all_candidates(cs.joint)) table.emplace(c, ev.evaluate(c));
+    REQUIRE(table.size() == 384);
+    double optimum = -1e300;
+    for (const auto& [c, r] : table) optimum = std::max(optimum, r.score);
+    const double target = optimum - 0.01 * std::abs(optimum);
+    std::size_t near_optimal = 0;
+    for (const auto& [c, r] : table) near_optimal += r.score >= target ? 1 : 0;
+    CAPTURE(optimum);
+    CAPTURE(near_optimal);
+
+    // Evaluations (asked candidates, repeats included) until the best seen is within 1%.
+    auto evaluations_to_target = [&](const std::string& plugin, std::uint64_t seed) {
+        const PluginInfo* info = host.find(plugin, PluginKind::search);
+        REQUIRE(info != nullptr);
+        config::Diagnostics d;
+        config::Node empty;
+        empty.kind = config::Node::Kind::map;
+        const auto search = host.create<SearchAlgorithm>(*info, Params(config::validate_map(empty, info->schema, "", d)));
+        search->start(cs.joint, seed);
+        std::size_t used = 0;
+        while (used < 4 * table.size()) {
+            const auto asked = search->ask(8);
+            if (asked.empty()) break;
+            std::vector<Observation> told;
+            for (const auto& c : asked) {
+                const engine::EvaluationRecord& r = table.at(c);
+                ++used;
+                if (r.score >= target) return used;
+                told.push_back({c, r.score, std::vector<double>(r.objectives.begin(), r.objectives.end()), r.ok, r.reason});
+            }
+            search->tell(told);
+        }
+        return used;
+    };
+    auto median = [&](const std::string& plugin) {
+        std::vector<std::size_t> runs;
+        for (std::uint64_t seed = 1; seed <= 5; ++seed) runs.push_back(evaluations_to_target(plugin, seed));
+        std::sort(runs.begin(), runs.end());
+        MESSAGE(plugin << ": evaluations to within 1% of the optimum, seeds 1-5: " << runs[0] << " " << runs[1] << " " << runs[2] << " " << runs[3] << " "
+                       << runs[4]);
+        return runs[2];
+    };
+    const std::size_t random = median("random");
+    const std::size_t boshcode = median("boshcode");
+    const std::size_t nsga2 = median("nsga2");
+    CHECK(boshcode < random);
+    CHECK(nsga2 < random);
+}
+
+TEST_CASE("transcode run kind codesign: the same results at --threads 1 and 2, and a database sqlite3 reads") {
+    TempDir dir;
+    const auto a = run_cli("run " + fixtures + "/small-joint.yaml --quiet --threads 1 --out " + (dir.path() / "t1").string());
+    REQUIRE(a.exit_code == 0);
+    const auto b = run_cli("run " + fixtures + "/small-joint.yaml --quiet --threads 2 --out " + (dir.path() / "t2").string());
+    REQUIRE(b.exit_code == 0);
+    const std::string rows = sqlite_rows(dir.path() / "t1" / "search.db");
+    CHECK(std::count(rows.begin(), rows.end(), '\n') == 24);
+    CHECK(rows.find("0|0|[") == 0);
+    CHECK(rows == sqlite_rows(dir.path() / "t2" / "search.db"));
+    CHECK(codesign_section(dir.path() / "t1" / "results.json") == codesign_section(dir.path() / "t2" / "results.json"));
+    const auto j = nlohmann::json::parse(test::read_file(dir.path() / "t1" / "results.json"))["codesign"];
+    CHECK(j["evaluations"]["total"] == 24);
+    CHECK(j["pareto"]["size"].get<int>() >= 1);
+    CHECK(j["pareto"]["hypervolume"].get<double>() > 0);
+    CHECK(j["best_vs_baseline"]["latency_reduction"].get<double>() > 0);
+    CHECK(test::read_file(dir.path() / "t1" / "pareto.csv").rfind("round,slot,design,accuracy,latency_s,energy_j,area_mm2,score,", 0) == 0);
+    // The best pair is written as configs that run as they are.
+    const auto sim = run_cli("simulate --quiet --model " + (dir.path() / "t1" / "best_model.yaml").string() + " --accelerator " +
+                             (dir.path() / "t1" / "best_accelerator.yaml").string() + " --out " + (dir.path() / "sim").string());
+    CHECK(sim.exit_code == 0);
+}
+
+TEST_CASE("transcode run kind codesign: killed with SIGKILL mid-search, --resume loses and repeats nothing and finishes") {
+    TempDir dir;
+    const std::string exp = fixtures + "/small-joint.yaml";
+    const auto whole = run_cli("run " + exp + " --quiet --threads 2 --out " + (dir.path() / "whole").string());
+    REQUIRE(whole.exit_code == 0);
+
+    const std::string out = (dir.path() / "killed").string();
+    const auto killed = run_cli("run " + exp + " --quiet --threads 2 --out " + out + "; echo status=$?", "TRANSCODE_CRASH_AFTER_COMMITS=10");
+    CHECK(killed.output.find("status=137") != std::string::npos);  // 128 + SIGKILL
+    CHECK(test::run_shell("sqlite3 '" + out + "/search.db' 'select count(*) from evaluations'").output == "10\n");
+    CHECK_FALSE(fs::exists(out + "/results.json"));
+
+    const auto again = run_cli("run " + exp + " --quiet --threads 2 --out " + out);
+    CHECK(again.exit_code == 2);
+    CHECK(again.output.find(out + "/search.db: a search database is already here; add --resume to carry that search on, or choose another --out folder") !=
+          std::string::npos);
+
+    const auto resumed = run_cli("run " + exp + " --quiet --threads 2 --resume --out " + out);
+    REQUIRE(resumed.exit_code == 0);
+    CHECK(sqlite_rows(out + "/search.db") == sqlite_rows(dir.path() / "whole" / "search.db"));
+    CHECK(codesign_section(out + "/results.json") == codesign_section(dir.path() / "whole" / "results.json"));
+    CHECK(nlohmann::json::parse(test::read_file(out + "/results.json"))["codesign"]["evaluations"]["resumed_from_database"] == 10);
+
+    const auto nothing = run_cli("run " + exp + " --quiet --resume --out " + (dir.path() / "empty").string());
+    CHECK(nothing.exit_code == 2);
+    CHECK(nothing.output.find("search.db: --resume needs the database of an earlier run, and there is none here") != std::string::npos);
+}
+
+TEST_CASE("infeasible candidates are stored with their reason and penalised; the run goes on") {
+    TempDir dir;
+    const auto r = run_cli("run " + fixtures + "/small-joint.yaml --quiet --set objective.budget.area_mm2=30 --set objective.penalty=-5 --out " + dir.path().string());
+    REQUIRE(r.exit_code == 0);
+    const std::string rows =
+        test::run_shell("sqlite3 '" + (dir.path() / "search.db").string() + "' \"select status, score, reason from evaluations where status = 'infeasible' limit 1\"").output;
+    CHECK(rows.rfind("infeasible|-5.0|area ", 0) == 0);
+    CHECK(rows.find("mm2 is over the budget of 30 mm2") != std::string::npos);
+}
+
+TEST_CASE("co-design config errors: unknown search plugin, refused design-space values, bad weights") {
+    TempDir dir;
+    for (const char* f : {"small-joint.yaml", "small-model-space.yaml", "small-accelerator-space.yaml", "small-accuracy.csv"}) {
+        std::string text = test::read_file(fixtures + "/" + f);
+        for (std::size_t at; (at = text.find("../../../configs")) != std::string::npos;) text.replace(at, 16, source_dir + "/configs");
+        dir.write(f, text);
+    }
+    const std::string exp = (dir.path() / "small-joint.yaml").string();
+    auto validate = [&](const std::string& args) { return run_cli("validate " + exp + " " + args).output; };
+    CHECK(validate("--set search.plugin=simulated-annealing").find(
+              "--set:1:15: error: search.plugin: unknown search plugin 'simulated-annealing'; available: search.boshcode, search.grid, search.nsga2, search.random "
+              "(unknown-plugin)") != std::string::npos);
+    CHECK(validate("--set objective.weights.latency=-1").find("--set:1:27: error: objective.weights.latency: value -1 is below the minimum 0 (range)") !=
+          std::string::npos);
+    CHECK(validate("--set objective.weights.latency=0 --set objective.weights.accuracy=0 --set objective.weights.energy=0 --set objective.weights.area=0")
+              .find("error: objective.weights: every weight is 0: the score would rank nothing; give at least one weight > 0 (range)") != std::string::npos);
+
+    std::string acc = test::read_file(dir.path() / "small-accelerator-space.yaml");
+    acc.replace(acc.find("values: [1, 16]"), 15, "values: [1, 8]");
+    dir.write("small-accelerator-space.yaml", acc);
+    std::string model = test::read_file(dir.path() / "small-model-space.yaml");
+    model.replace(model.find("hidden: [128, 256]"), 18, "hidden: [128, 0]");
+    dir.write("small-model-space.yaml", model);
+    const std::string out = validate("");
+    CHECK(out.find((dir.path() / "small-model-space.yaml").string() +
+                   ":8:17: error: space.model.knobs.hidden: value 0 of knob 'hidden' is refused by the model family (model.params.hidden[0]: value 0 must be "
+                   "greater than 0) (design-space)") != std::string::npos);
+    CHECK(out.find((dir.path() / "small-accelerator-space.yaml").string() +
+                   ":12:39: error: space.accelerator.knobs.macs_per_lane: value 8 of knob 'macs_per_lane' is refused by the accelerator's components "
+                   "(accelerator.processing_elements.units[0].params.figures: no figures for a lane with 8 MACs and a gelu unit; rows exist for (MACs/activation): "
+                   "16/gelu, 16/relu, 1/gelu, 1/relu) (design-space)") != std::string::npos);
+}
