@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -58,7 +59,8 @@ public:
         if (quiet_) return;
         const double rate = evaluated_now > 0 && seconds > 0 ? static_cast<double>(evaluated_now) / seconds : 0;
         const std::string left = rate > 0 ? fmt::format("~{:.0f} s left", static_cast<double>(budget_ - done) / rate) : "";
-        const std::string line = fmt::format("round {}, {}/{} evaluations, best score {:.4f}, {:.3g} eval/s, {}", round, done, budget_, best, rate, left);
+        const std::string best_text = std::isfinite(best) ? fmt::format("{:.4f}", best) : std::string("none feasible yet");
+        const std::string line = fmt::format("round {}, {}/{} evaluations, best score {}, {:.3g} eval/s, {}", round, done, budget_, best_text, rate, left);
         if (tty_) {
             fmt::print(stderr, "\r{:<100}", line);
             std::fflush(stderr);

@@ -93,6 +93,13 @@ void Evaluator::score(EvaluationRecord& r) const {
     if (!r.ok) {
         r.score = objective_.penalty;
         r.objectives.fill(infeasible_objective);
+        // Over a budget, the costs were measured: keep them, offset, so that a multi-objective
+        // search ranks such designs after every feasible one, before those that could not be
+        // measured, and by how far they are from feasible.
+        if (r.metrics.area_mm2 > 0) {
+            const Objectives measured = normalised_objectives(objective_, r.metrics);
+            for (std::size_t i = 0; i < measured.size(); ++i) r.objectives[i] = over_budget_objective_offset + measured[i];
+        }
         return;
     }
     r.score = weighted_score(objective_, r.metrics);

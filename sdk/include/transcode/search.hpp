@@ -21,7 +21,9 @@ namespace transcode {
 ///  * `objectives`: the objectives to MINIMISE, normalised by the experiment's normalisers, in the
 ///    order (1 - accuracy, latency, energy, area). Multi-objective searches use these.
 /// An infeasible candidate has ok = false, a reason, the experiment's penalty as its score and
-/// every objective at `infeasible_objective`.
+/// every objective at `infeasible_objective`; one over a budget, whose costs were measured, gets
+/// `over_budget_objective_offset` plus its normalised objectives instead, so that it ranks after
+/// every feasible candidate, before those that could not be measured, and by how far it is off.
 struct Observation {
     Candidate candidate;
     double score = 0;
@@ -32,6 +34,8 @@ struct Observation {
 
 /// The objective value an infeasible candidate gets in Observation::objectives.
 inline constexpr double infeasible_objective = 1e9;
+/// Added to the measured objectives of a candidate over a budget.
+inline constexpr double over_budget_objective_offset = 1e6;
 
 class BOOST_SYMBOL_VISIBLE SearchAlgorithm : public PluginObject {
 public:
