@@ -293,3 +293,26 @@ TEST_CASE("co-design config errors: unknown search plugin, refused design-space 
                    "(accelerator.processing_elements.units[0].params.figures: no figures for a lane with 8 MACs and a gelu unit; rows exist for (MACs/activation): "
                    "16/gelu, 16/relu, 1/gelu, 1/relu) (design-space)") != std::string::npos);
 }
+
+TEST_CASE("accuracy.trained trains each candidate through the engine's training service, the same at any --threads") {
+    TempDir dir;
+    const std::string exp = fixtures + "/tiny-trained.yaml";
+    const auto a = run_cli("run " + exp + " --quiet --threads 1 --out " + (dir.path() / "t1").string());
+    REQUIRE(a.exit_code == 0);
+    const auto b = run_cli("run " + exp + " --quiet --threads 2 --out " + (dir.path() / "t2").string());
+    REQUIRE(b.exit_code == 0);
+    const std::string rows = test::run_shell("sqlite3 '" + (dir.path() / "t1" / "search.db").string() +
+                                             "' 'select design, status, accuracy_source from evaluations order by round, slot'")
+                                 .output;
+    CHECK(rows ==
+          "layers=1, hidden=16, heads=2, head_op=sa-sdp, ff_stacks=1, ff_hidden=32|ok|trained: 1 epoch on built-in sentiment task (negation and "
+          "intensifier scope), vocabulary 122, 64 train / 32 validation, seed 2\n"
+          "layers=1, hidden=16, heads=2, head_op=l-dft, ff_stacks=1, ff_hidden=32|ok|trained: 1 epoch on built-in sentiment task (negation and "
+          "intensifier scope), vocabulary 122, 64 train / 32 validation, seed 2\n");
+    // Validation accuracy over 32 examples: a multiple of 1/32, measured, and identical at any thread count.
+    const std::string acc = test::run_shell("sqlite3 '" + (dir.path() / "t1" / "search.db").string() + "' 'select accuracy * 32 from evaluations'").output;
+    CHECK(acc.find(".0\n") != std::string::npos);
+    CHECK(sqlite_rows(dir.path() / "t1" / "search.db") == sqlite_rows(dir.path() / "t2" / "search.db"));
+    // The table it writes is one the surrogate reads.
+    CHECK(test::read_file(dir.path() / "t1" / "accuracy.csv").rfind("model,accuracy,source\n\"{", 0) == 0);
+}
