@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <map>
 #include <optional>
@@ -78,45 +77,9 @@ Value to_value(const Node& n) {
     return Value{};
 }
 
-// The node at `path` below `root`, where a bracket selects a list item by index ([3]) or by the
-// value of its `name` field ([main_memory]). Null when absent.
-Node* find_mutable(Node& root, std::string_view path) {
-    Node* cur = &root;
-    std::size_t i = 0;
-    while (i < path.size() && cur != nullptr) {
-        if (path[i] == '.') {
-            ++i;
-            continue;
-        }
-        if (path[i] == '[') {
-            const auto close = path.find(']', i);
-            if (close == std::string_view::npos || cur->kind != Node::Kind::sequence) return nullptr;
-            const std::string_view sel = path.substr(i + 1, close - i - 1);
-            Node* next = nullptr;
-            if (!sel.empty() && std::all_of(sel.begin(), sel.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)) != 0; })) {
-                const auto index = static_cast<std::size_t>(std::stoull(std::string(sel)));
-                next = index < cur->items.size() ? &cur->items[index] : nullptr;
-            } else {
-                for (auto& item : cur->items) {
-                    const Node* name = item.kind == Node::Kind::map ? item.find("name") : nullptr;
-                    if (name != nullptr && name->scalar == sel) next = &item;
-                }
-            }
-            cur = next;
-            i = close + 1;
-            continue;
-        }
-        const auto end = path.find_first_of(".[", i);
-        const std::string_view key = path.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i);
-        cur = cur->kind == Node::Kind::map ? cur->find(key) : nullptr;
-        i = end == std::string_view::npos ? path.size() : end;
-    }
-    return cur;
-}
-
 // Sets the node at `path` (which must exist) to `value`; a map value is merged into a map.
 void set_at(Node& root, const std::string& path, const Node& value) {
-    Node* target = find_mutable(root, path);
+    Node* target = config::find_path(root, path);
     if (target == nullptr) return;  // checked when the space was loaded
     if (value.kind == Node::Kind::map && target->kind == Node::Kind::map) {
         for (const auto& [k, v] : value.fields) set_field(*target, k, v);
@@ -328,7 +291,7 @@ void build_accelerator_space(SpaceSide& side, const Node& knobs, const std::stri
         std::vector<std::string> set = paths("set"), params = paths("model_params");
         if (const Node* p = k.find("set"); p != nullptr && p->kind == Node::Kind::sequence)
             for (std::size_t j = 0; j < set.size(); ++j)
-                if (find_mutable(side.base, set[j]) == nullptr)
+                if (config::find_path(side.base, set[j]) == nullptr)
                     diags.add(p->items[j].where, fmt::format("{}.set[{}]", kp, j),
                               fmt::format("path '{}' does not exist in the base accelerator {}", set[j], side.base.find("name") ? side.base.find("name")->scalar : ""),
                               "path");

@@ -269,8 +269,12 @@ struct Loader {
 
 }  // namespace
 
-const Node* find_path(const Node& root, std::string_view path) {
-    const Node* cur = &root;
+namespace {
+
+// The walk behind both find_path overloads (N is Node or const Node).
+template <class N>
+N* walk_path(N& root, std::string_view path) {
+    N* cur = &root;
     std::size_t i = 0;
     while (i < path.size() && cur != nullptr) {
         if (path[i] == '.') {
@@ -280,12 +284,22 @@ const Node* find_path(const Node& root, std::string_view path) {
         if (path[i] == '[') {
             const auto close = path.find(']', i);
             if (close == std::string_view::npos || cur->kind != Node::Kind::sequence) return nullptr;
-            std::size_t index = 0;
-            for (std::size_t j = i + 1; j < close; ++j) {
-                if (path[j] < '0' || path[j] > '9') return nullptr;
-                index = index * 10 + static_cast<std::size_t>(path[j] - '0');
+            const std::string_view sel = path.substr(i + 1, close - i - 1);
+            N* next = nullptr;
+            if (!sel.empty() && std::all_of(sel.begin(), sel.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+                std::size_t index = 0;
+                for (char ch : sel) {
+                    index = index * 10 + static_cast<std::size_t>(ch - '0');
+                    if (index >= cur->items.size()) break;  // also keeps a long number from overflowing
+                }
+                next = index < cur->items.size() ? &cur->items[index] : nullptr;
+            } else {
+                for (auto& item : cur->items) {
+                    const Node* name = item.kind == Node::Kind::map ? item.find("name") : nullptr;
+                    if (name != nullptr && name->scalar == sel) next = &item;
+                }
             }
-            cur = index < cur->items.size() ? &cur->items[index] : nullptr;
+            cur = next;
             i = close + 1;
             continue;
         }
@@ -296,6 +310,11 @@ const Node* find_path(const Node& root, std::string_view path) {
     }
     return cur;
 }
+
+}  // namespace
+
+const Node* find_path(const Node& root, std::string_view path) { return walk_path(root, path); }
+Node* find_path(Node& root, std::string_view path) { return walk_path(root, path); }
 
 Node load_file(const fs::path& file, Diagnostics& diags) {
     Loader loader{diags, {}};

@@ -42,8 +42,10 @@ public:
     const char* kind_name() const;
 };
 
-/// The node at a dotted path below `root` ("hidden", "heads[2]", "a.b[0].c"); null if absent.
+/// The node at a dotted path below `root` ("hidden", "heads[2]", "a.b[0].c"); null if absent. A
+/// bracket that is not a number selects the list item whose `name` is that text ("units[dma]").
 const Node* find_path(const Node& root, std::string_view path);
+Node* find_path(Node& root, std::string_view path);
 
 /// Parses a YAML file and resolves its includes. Problems (unreadable file, malformed YAML, a
 /// missing or cyclic include) are added to `diags`; the returned node is then partial.
