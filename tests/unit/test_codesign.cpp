@@ -316,3 +316,30 @@ TEST_CASE("accuracy.trained trains each candidate through the engine's training 
     // The table it writes is one the surrogate reads.
     CHECK(test::read_file(dir.path() / "t1" / "accuracy.csv").rfind("model,accuracy,source\n\"{", 0) == 0);
 }
+
+TEST_CASE("design-space files: unknown, missing and repeated knobs, counts out of order and paths the base lacks are located errors") {
+    TempDir dir;
+    const std::string models = source_dir + "/configs/models/bert-tiny.yaml";
+    const auto m = dir.write("m.yaml", "name: bad-model\ntarget: model\nbase: " + models +
+                                           "\nknobs:\n  layers: [2]\n  hidden: [128, 128]\n  heads: [2]\n  head_op: [sa-sdp]\n  ff_stacks: [1]\n  ff_hidden: [512]\n");
+    const auto order = dir.write("order.yaml", "name: bad-order\ntarget: model\nbase: " + models +
+                                                   "\nknobs:\n  layers: [4, 2]\n  hidden: [128]\n  heads: [2]\n  head_ops: [sa-sdp]\n  ff_stacks: [1]\n  ff_hidden: [512]\n");
+    const auto a = dir.write("a.yaml", "name: bad-acc\ntarget: accelerator\nbase: " + source_dir +
+                                           "/configs/accelerators/acceltran-edge.yaml\nknobs:\n"
+                                           "  - {name: pes, values: [64], set: [processing_elements.cont]}\n"
+                                           "  - {name: lanes, values: [8], sett: [x]}\n");
+    const auto r = run_cli("validate " + m.string() + " " + order.string() + " " + a.string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find(m.string() + ":5:3: error: knobs.head_ops: knob 'head_ops' is missing; give its list of values (one value fixes it) (required)") !=
+          std::string::npos);
+    CHECK(r.output.find(m.string() + ":6:17: error: knobs.hidden[1]: value 128 is listed twice (duplicate)") != std::string::npos);
+    CHECK(r.output.find(m.string() + ":8:3: error: knobs.head_op: unknown knob 'head_op' (did you mean 'head_ops'?); a flexibert space has layers, hidden, "
+                                     "heads, head_ops, ff_stacks and ff_hidden (unknown-key)") != std::string::npos);
+    CHECK(r.output.find(order.string() + ":5:15: error: knobs.layers[1]: counts must be listed in ascending order (2 follows 4) (order)") != std::string::npos);
+    CHECK(r.output.find(a.string() + ":5:37: error: knobs[0].set[0]: path 'processing_elements.cont' does not exist in the base accelerator acceltran-edge (path)") !=
+          std::string::npos);
+    CHECK(r.output.find(a.string() + ":6:5: error: knobs[1]: knob 'lanes' sets nothing: give set (accelerator paths) or model_params (required)") !=
+          std::string::npos);
+    CHECK(r.output.find(a.string() + ":6:32: error: knobs[1].sett: unknown key 'sett' (did you mean 'set'?); a knob has name, values, set, model_params and "
+                                     "ordinal (unknown-key)") != std::string::npos);
+}
