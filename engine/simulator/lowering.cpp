@@ -90,79 +90,90 @@ Geometry geometry(const ModelGraph& g, const OpDesc& op, std::int64_t tile_y) {
 
 std::vector<std::pair<OpKind, std::string>> unsupported_op_kinds(const ModelGraph& g, const Accelerator& acc) {
     std::vector<std::pair<OpKind, std::string>> missing;
+    std::vector<OpKind> checked;
     for (const auto& op : g.ops) {
+        if (std::find(checked.begin(), checked.end(), op.kind) != checked.end()) continue;
+        checked.push_back(op.kind);
         bool ok = false;
         for (const auto& u : acc.units)
             if (u.role == ComponentRole::compute && std::find(u.executes.begin(), u.executes.end(), op.kind) != u.executes.end()) ok = true;
-        if (!ok && std::none_of(missing.begin(), missing.end(), [&](const auto& m) { return m.first == op.kind; })) missing.emplace_back(op.kind, op.name);
+        if (!ok) missing.emplace_back(op.kind, op.name);
     }
     return missing;
 }
 
-std::vector<LoweredOp> lower(const ModelGraph& g, const Accelerator& acc, const std::vector<double>& tensor_sparsity, bool training) {
-    if (const auto missing = unsupported_op_kinds(g, acc); !missing.empty())
-        throw ConfigError(fmt::format("accelerator '{}' has no unit that executes op kind '{}' (needed by op '{}')", acc.name,
-                                      to_string(missing.front().first), missing.front().second));
-    std::vector<LoweredOp> out;
-    out.reserve(g.ops.size());
-    for (std::size_t i = 0; i < g.ops.size(); ++i) {
-        const OpDesc& op = g.ops[i];
-        const Geometry geo = geometry(g, op, acc.tile_y);
-        LoweredOp l;
-        l.op = static_cast<OpId>(i);
-        l.work.kind = op.kind;
-        // Output tiles are always full (padded) tiles; a reduction shorter than the tile's y is not
-        // padded (the accumulation just ends sooner).
-        l.work.b = acc.tile_b;
-        l.work.x = acc.tile_x;
-        l.work.y = acc.tile_y;
-        l.work.depth = geo.depth;
-        for (std::size_t k = 0; k < 2 && k < op.inputs.size(); ++k) l.work.input_sparsity[k] = tensor_sparsity[static_cast<std::size_t>(op.inputs[k])];
-        l.work.training = training;
-        l.work.clock_hz = acc.clock_hz;
-        l.work.attrs = op.attrs;
-        l.tiles = ceil_div(geo.out.batch, l.work.b) * ceil_div(geo.out.rows, l.work.x) * ceil_div(geo.out.cols, l.work.y) * geo.chunks;
-        const double useful = static_cast<double>(geo.out.batch) * static_cast<double>(geo.out.rows) * static_cast<double>(geo.out.cols) *
-                              static_cast<double>(geo.reduction);
-        const double padded = static_cast<double>(l.tiles) * static_cast<double>(l.work.elements()) * static_cast<double>(l.work.depth);
-        l.padded_fraction = padded > 0 ? 1.0 - useful / padded : 0.0;
+namespace {
 
-        // The fastest unit group that executes the kind.
-        bool found = false;
-        std::int64_t best = 0;
-        for (std::size_t u = 0; u < acc.units.size(); ++u) {
-            const UnitGroup& unit = acc.units[u];
-            if (unit.role != ComponentRole::compute || std::find(unit.executes.begin(), unit.executes.end(), op.kind) == unit.executes.end()) continue;
-            const TileCost cost = call_plugin(unit.info->name, "tile_cost", [&] { return (*unit.component)->tile_cost(l.work); });
-            if (cost.cycles < 1 || !(cost.energy_j >= 0) || !std::isfinite(cost.energy_j))
-                throw PluginError(fmt::format("plugin '{}' failed in tile_cost(): op '{}' ({}): {} cycles and {} J per tile (cycles must be >= 1, energy >= 0)",
-                                              unit.info->name, op.name, to_string(op.kind), cost.cycles, cost.energy_j));
-            const std::int64_t total = ceil_div(l.tiles, unit.count) * cost.cycles;
-            if (!found || total < best) {
-                found = true;
-                best = total;
-                l.unit = u;
-                l.cycles_per_tile = cost.cycles;
-                l.energy_per_tile_j = cost.energy_j;
-            }
+LoweredOp lower_op(const ModelGraph& g, const Accelerator& acc, std::size_t i, const std::vector<double>& tensor_sparsity, bool training) {
+    const OpDesc& op = g.ops[i];
+    const Geometry geo = geometry(g, op, acc.tile_y);
+    LoweredOp l;
+    l.op = static_cast<OpId>(i);
+    l.work.kind = op.kind;
+    // Output tiles are always full (padded) tiles; a reduction shorter than the tile's y is not
+    // padded (the accumulation just ends sooner).
+    l.work.b = acc.tile_b;
+    l.work.x = acc.tile_x;
+    l.work.y = acc.tile_y;
+    l.work.depth = geo.depth;
+    for (std::size_t k = 0; k < 2 && k < op.inputs.size(); ++k) l.work.input_sparsity[k] = tensor_sparsity[static_cast<std::size_t>(op.inputs[k])];
+    l.work.training = training;
+    l.work.clock_hz = acc.clock_hz;
+    l.work.attrs = op.attrs;
+    l.tiles = ceil_div(geo.out.batch, l.work.b) * ceil_div(geo.out.rows, l.work.x) * ceil_div(geo.out.cols, l.work.y) * geo.chunks;
+    const double useful = static_cast<double>(geo.out.batch) * static_cast<double>(geo.out.rows) * static_cast<double>(geo.out.cols) *
+                          static_cast<double>(geo.reduction);
+    const double padded = static_cast<double>(l.tiles) * static_cast<double>(l.work.elements()) * static_cast<double>(l.work.depth);
+    l.padded_fraction = padded > 0 ? 1.0 - useful / padded : 0.0;
+
+    // The fastest unit group that executes the kind.
+    bool found = false;
+    std::int64_t best = 0;
+    for (std::size_t u = 0; u < acc.units.size(); ++u) {
+        const UnitGroup& unit = acc.units[u];
+        if (unit.role != ComponentRole::compute || std::find(unit.executes.begin(), unit.executes.end(), op.kind) == unit.executes.end()) continue;
+        const TileCost cost = call_plugin(unit.info->name, "tile_cost", [&] { return (*unit.component)->tile_cost(l.work); });
+        if (cost.cycles < 1 || !(cost.energy_j >= 0) || !std::isfinite(cost.energy_j))
+            throw PluginError(fmt::format("plugin '{}' failed in tile_cost(): op '{}' ({}): {} cycles and {} J per tile (cycles must be >= 1, energy >= 0)",
+                                          unit.info->name, op.name, to_string(op.kind), cost.cycles, cost.energy_j));
+        const std::int64_t total = ceil_div(l.tiles, unit.count) * cost.cycles;
+        if (!found || total < best) {
+            found = true;
+            best = total;
+            l.unit = u;
+            l.cycles_per_tile = cost.cycles;
+            l.energy_per_tile_j = cost.energy_j;
         }
-        // Elements each tile touches, per operand (buffer traffic).
-        const std::int64_t tile_out = l.work.elements();
-        for (std::size_t k = 0; k < op.inputs.size(); ++k) {
-            const std::int64_t whole = tensor(g, op.inputs[k]).elements();
-            std::int64_t per_tile = tile_out;
-            if (is_mac_kind(op.kind) && k < 2) per_tile = (k == 0 ? l.work.b * l.work.x : l.work.b * l.work.y) * l.work.depth;
-            l.input_tile_elements.push_back(std::min(per_tile, whole));
-        }
-        l.output_tile_elements = tile_out;
-        l.input_fetch_fraction.assign(op.inputs.size(), 1.0);
-        if (op.kind == OpKind::embedding && op.inputs.size() == 2) {
-            const double ids = static_cast<double>(tensor(g, op.inputs[0]).elements());
-            const double rows = static_cast<double>(tensor(g, op.inputs[1]).shape.front());
-            l.input_fetch_fraction[1] = std::min(1.0, ids / rows);
-        }
-        out.push_back(std::move(l));
     }
+    // Elements each tile touches, per operand (buffer traffic).
+    const std::int64_t tile_out = l.work.elements();
+    for (std::size_t k = 0; k < op.inputs.size(); ++k) {
+        const std::int64_t whole = tensor(g, op.inputs[k]).elements();
+        std::int64_t per_tile = tile_out;
+        if (is_mac_kind(op.kind) && k < 2) per_tile = (k == 0 ? l.work.b * l.work.x : l.work.b * l.work.y) * l.work.depth;
+        l.input_tile_elements.push_back(std::min(per_tile, whole));
+    }
+    l.output_tile_elements = tile_out;
+    for (std::size_t k = 0; k < op.inputs.size(); ++k) l.input_fetch_fraction.push_back(input_fetch_fraction(g, op, k));
+    return l;
+}
+
+}  // namespace
+
+Lowering lower(const PreparedGraph& p, const Accelerator& acc, bool training) {
+    const ModelGraph& g = p.graph();
+    // The first op of each class, in graph order: the first op of each kind is among them.
+    for (OpId id : p.class_representatives()) {
+        const OpDesc& op = g.ops[static_cast<std::size_t>(id)];
+        if (std::none_of(acc.units.begin(), acc.units.end(), [&](const UnitGroup& u) {
+                return u.role == ComponentRole::compute && std::find(u.executes.begin(), u.executes.end(), op.kind) != u.executes.end();
+            }))
+            throw ConfigError(fmt::format("accelerator '{}' has no unit that executes op kind '{}' (needed by op '{}')", acc.name, to_string(op.kind), op.name));
+    }
+    Lowering out;
+    out.classes.reserve(p.class_representatives().size());
+    for (OpId op : p.class_representatives()) out.classes.push_back(lower_op(g, acc, static_cast<std::size_t>(op), p.sparsity(), training));
+    out.prepared = &p;
     return out;
 }
 

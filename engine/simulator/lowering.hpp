@@ -15,6 +15,10 @@
 //
 // Placement. Among the unit groups that execute the op's kind, the one with the least
 // ceil(tiles / instances) x cycles per tile (first in the file on ties).
+//
+// Ops of one class (prepared_graph.hpp) lower identically, so each class is lowered once, with one
+// tile_cost() call per candidate unit group. Component plugins' tile_cost() must therefore be a
+// pure function of its TileWork (the SDK states this).
 #pragma once
 
 #include <cstdint>
@@ -22,12 +26,13 @@
 #include <vector>
 
 #include "hardware/accelerator.hpp"
+#include "simulator/prepared_graph.hpp"
 #include "transcode/graph.hpp"
 
 namespace transcode::engine {
 
 struct LoweredOp {
-    OpId op = 0;
+    OpId op = 0;                     ///< the first op of its class
     std::size_t unit = 0;            ///< index into Accelerator::units
     std::int64_t tiles = 0;
     std::int64_t cycles_per_tile = 0;
@@ -37,18 +42,24 @@ struct LoweredOp {
     /// Per input and output: elements of that tensor one tile reads or writes.
     std::vector<std::int64_t> input_tile_elements;
     std::int64_t output_tile_elements = 0;
-    /// Per input: the fraction of the tensor the op reads from main memory when the tensor is not
-    /// on chip. 1, except an embedding's table: only the gathered rows (ids / rows) are read, and
-    /// they are not kept on chip.
+    /// Per input: input_fetch_fraction (prepared_graph.hpp); an embedding's gathered rows are not
+    /// kept on chip.
     std::vector<double> input_fetch_fraction;
 };
 
 /// Op kinds of `g` that no unit of `acc` executes, each with the first op that needs it.
 std::vector<std::pair<OpKind, std::string>> unsupported_op_kinds(const ModelGraph& g, const Accelerator& acc);
 
-/// Lowers every op. `tensor_sparsity[t]` is the fraction of zeros of tensor t. Throws
-/// ConfigError "accelerator 'A' has no unit that executes op kind 'K' (needed by op 'O')" when no
-/// unit runs an op, and PluginError when a component returns a bad cost.
-std::vector<LoweredOp> lower(const ModelGraph& g, const Accelerator& acc, const std::vector<double>& tensor_sparsity, bool training);
+/// Every op of a prepared graph, lowered: one LoweredOp per op class.
+struct Lowering {
+    const PreparedGraph* prepared = nullptr;
+    std::vector<LoweredOp> classes;
+    const LoweredOp& of(std::size_t op) const { return classes[prepared->op_class(op)]; }
+};
+
+/// Lowers every op (its class). Throws ConfigError "accelerator 'A' has no unit that executes op
+/// kind 'K' (needed by op 'O')" when no unit runs an op, and PluginError when a component returns
+/// a bad cost.
+Lowering lower(const PreparedGraph& p, const Accelerator& acc, bool training);
 
 }  // namespace transcode::engine

@@ -27,20 +27,20 @@ bool persistent(const TensorDesc& t) { return t.role == TensorRole::weight || t.
 
 constexpr std::size_t buffer_index(BufferClass c) { return static_cast<std::size_t>(c); }
 
-// Everything both fidelities share: tensor sizes, per-op dynamic energy terms, the final energy
-// and utilisation accounting.
+// Everything both fidelities share: tensor sizes (per tensor type), per-op dynamic energy terms
+// (per op class), the final energy and utilisation accounting.
 class Accounting {
 public:
-    Accounting(const ModelGraph& g, const Accelerator& acc, const SimulationOptions& o) : g_(g), acc_(acc), o_(o) {
-        const std::size_t n = g.tensors.size();
-        sparsity_ = o.tensor_sparsity.empty() ? std::vector<double>(n, 0.0) : o.tensor_sparsity;
-        if (sparsity_.size() != n) throw InternalError("simulate: tensor_sparsity has the wrong size");
+    Accounting(const PreparedGraph& p, const Accelerator& acc, const SimulationOptions& o) : g_(p.graph()), p_(p), acc_(acc), o_(o) {
+        const ModelGraph& g = g_;
+        const std::size_t n = p.type_representatives().size();
         data_bytes_.resize(n);
         mask_bytes_.resize(n);
         element_bytes_.resize(n);
         for (std::size_t t = 0; t < n; ++t) {
-            const TensorDesc& d = g.tensors[t];
-            const double s = std::clamp(sparsity_[t], 0.0, 1.0);
+            const std::size_t rep = static_cast<std::size_t>(p.type_representatives()[t]);
+            const TensorDesc& d = g.tensors[rep];
+            const double s = std::clamp(p.sparsity()[rep], 0.0, 1.0);
             const double bits = d.is_integer ? d.bits : acc.data_bits;
             element_bytes_[t] = bits / 8.0 * (1.0 - s);
             data_bytes_[t] = std::ceil(static_cast<double>(d.elements()) * element_bytes_[t]);
@@ -55,62 +55,90 @@ public:
         bytes_per_cycle_ = mem.storage.bandwidth_bytes_per_s / acc.clock_hz;
         memory_energy_ = mem.storage.energy_per_byte_j;
         if (!(bytes_per_cycle_ > 0)) throw ConfigError(fmt::format("accelerator '{}': main memory '{}' has no bandwidth", acc.name, mem.name));
-        // Support units serving each compute kind: dynamic power per busy instance-cycle of that kind.
-        std::map<std::string, std::int64_t> kind_count;
-        for (const auto& u : acc.units)
-            if (u.role == ComponentRole::compute) kind_count[u.unit_kind] += u.count;
-        for (const auto& u : acc.units)
-            if (u.role == ComponentRole::support && !u.serves.empty() && kind_count.count(u.serves) && (o.training || !u.training_only))
-                support_j_per_cycle_[u.serves] += u.dynamic_w * static_cast<double>(u.count) / static_cast<double>(kind_count[u.serves]) / acc.clock_hz;
-        lowered_ = lower(g, acc, sparsity_, o.training);
+        fits_.resize(n);
+        for (std::size_t t = 0; t < n; ++t)
+            fits_[t] = data_bytes_[t] <= capacity_[buffer_index(class_of(g.tensors[static_cast<std::size_t>(p.type_representatives()[t])]))] &&
+                       mask_bytes_[t] <= capacity_[buffer_index(BufferClass::mask)];
+        // Support units serving each compute unit group's kind: dynamic power per busy
+        // instance-cycle of that group.
+        support_j_per_cycle_.assign(acc.units.size(), 0.0);
+        for (std::size_t i = 0; i < acc.units.size(); ++i) {
+            const UnitGroup& c = acc.units[i];
+            if (c.role != ComponentRole::compute) continue;
+            const std::int64_t served = served_count(c.unit_kind);
+            for (const auto& u : acc.units)
+                if (u.role == ComponentRole::support && u.serves == c.unit_kind && (o.training || !u.training_only))
+                    support_j_per_cycle_[i] += u.dynamic_w * static_cast<double>(u.count) / static_cast<double>(served) / acc.clock_hz;
+        }
+        lowering_ = lower(p, acc, o.training);
+        // Ops of one class cost the same: their tile, buffer-access and support energy, their
+        // gated leakage and their compute cycles are computed once per class.
+        class_cost_.reserve(lowering_.classes.size());
+        for (const LoweredOp& l : lowering_.classes) class_cost_.push_back(class_cost(l));
+    }
+
+    const LoweredOp& lowered(std::size_t op) const { return lowering_.of(op); }
+    bool fits(TensorId t) const { return fits_[p_.tensor_type(t)]; }
+    std::int64_t compute_cycles(std::size_t op) const { return class_cost_[p_.op_class(op)].compute_cycles; }
+    double gated_leakage(std::size_t op) const { return class_cost_[p_.op_class(op)].gated_leakage_j; }
+    // Dynamic energy of an op's tiles, buffer accesses and support units (transfers are added by
+    // the scheduler as they happen). Adds its buffer traffic to `buffers`.
+    double op_energy(std::size_t op, std::vector<BufferReport>& buffers) const {
+        const ClassCost& c = class_cost_[p_.op_class(op)];
+        for (std::size_t b = 0; b < 3; ++b) {
+            buffers[b].read_bytes += c.read_bytes[b];
+            buffers[b].write_bytes += c.write_bytes[b];
+        }
+        return c.dynamic_j;
     }
 
     std::int64_t transfer_cycles(double bytes) const { return bytes > 0 ? static_cast<std::int64_t>(std::ceil(bytes / bytes_per_cycle_ - 1e-9)) : 0; }
-    double footprint(TensorId t, BufferClass c) const {
-        return c == BufferClass::mask ? mask_bytes_[static_cast<std::size_t>(t)] : data_bytes_[static_cast<std::size_t>(t)];
-    }
-    double transfer_bytes(TensorId t) const { return data_bytes_[static_cast<std::size_t>(t)] + mask_bytes_[static_cast<std::size_t>(t)]; }
-    bool fits(TensorId t) const {
-        const auto& d = g_.tensors[static_cast<std::size_t>(t)];
-        return data_bytes_[static_cast<std::size_t>(t)] <= capacity_[buffer_index(class_of(d))] &&
-               mask_bytes_[static_cast<std::size_t>(t)] <= capacity_[buffer_index(BufferClass::mask)];
-    }
+    double footprint(TensorId t, BufferClass c) const { return c == BufferClass::mask ? mask_bytes_[p_.tensor_type(t)] : data_bytes_[p_.tensor_type(t)]; }
+    double transfer_bytes(TensorId t) const { return data_bytes_[p_.tensor_type(t)] + mask_bytes_[p_.tensor_type(t)]; }
 
-    // Dynamic energy of an op's tiles, buffer accesses and support units (transfers are added by
-    // the scheduler as they happen). Adds buffer traffic to `buffers`.
-    double op_energy(const LoweredOp& l, std::vector<BufferReport>& buffers) const {
+    // What every op of a lowered class costs: the dynamic energy of its tiles, buffer accesses and
+    // the support units serving it (transfers are added by the scheduler as they happen), its
+    // buffer traffic, the leakage of power-gated units while it runs, and its compute cycles.
+    struct ClassCost {
+        double dynamic_j = 0;
+        double read_bytes[3] = {0, 0, 0};
+        double write_bytes[3] = {0, 0, 0};
+        double gated_leakage_j = 0;
+        std::int64_t compute_cycles = 0;
+    };
+    ClassCost class_cost(const LoweredOp& l) const {
+        ClassCost c;
         const OpDesc& op = g_.ops[static_cast<std::size_t>(l.op)];
         const double tiles = static_cast<double>(l.tiles);
-        double e = tiles * l.energy_per_tile_j;
+        c.dynamic_j = tiles * l.energy_per_tile_j;
         auto access = [&](TensorId t, double elements, bool write) {
-            const std::size_t ti = static_cast<std::size_t>(t);
-            const BufferClass c = class_of(g_.tensors[ti]);
-            const double bytes = tiles * elements * element_bytes_[ti];
-            const double mask = mask_bytes_[ti] > 0 ? tiles * elements / 8.0 : 0.0;
-            (write ? buffers[buffer_index(c)].write_bytes : buffers[buffer_index(c)].read_bytes) += bytes;
-            (write ? buffers[buffer_index(BufferClass::mask)].write_bytes : buffers[buffer_index(BufferClass::mask)].read_bytes) += mask;
-            e += bytes * buffer_energy_[buffer_index(c)] + mask * buffer_energy_[buffer_index(BufferClass::mask)];
+            const std::size_t b = buffer_index(class_of(g_.tensors[static_cast<std::size_t>(t)]));
+            const std::uint32_t ty = p_.tensor_type(t);
+            const double bytes = tiles * elements * element_bytes_[ty];
+            const double mask = mask_bytes_[ty] > 0 ? tiles * elements / 8.0 : 0.0;
+            (write ? c.write_bytes : c.read_bytes)[b] += bytes;
+            (write ? c.write_bytes : c.read_bytes)[buffer_index(BufferClass::mask)] += mask;
+            c.dynamic_j += bytes * buffer_energy_[b] + mask * buffer_energy_[buffer_index(BufferClass::mask)];
         };
         for (std::size_t k = 0; k < op.inputs.size(); ++k) access(op.inputs[k], static_cast<double>(l.input_tile_elements[k]), false);
         for (TensorId t : op.outputs) access(t, static_cast<double>(l.output_tile_elements), true);
-        const UnitGroup& unit = acc_.units[l.unit];
-        if (auto it = support_j_per_cycle_.find(unit.unit_kind); it != support_j_per_cycle_.end())
-            e += it->second * tiles * static_cast<double>(l.cycles_per_tile);
-        return e;
+        c.dynamic_j += support_j_per_cycle_[l.unit] * tiles * static_cast<double>(l.cycles_per_tile);
+        c.gated_leakage_j = class_gated_leakage(l);
+        c.compute_cycles = ceil_div(l.tiles, acc_.units[l.unit].count) * l.cycles_per_tile;
+        return c;
     }
     // Energy of moving tensor t's `bytes` between main memory and its buffers (both ends); adds
     // the buffer side to `buffers` (written when `to_chip`, read otherwise).
     double transfer_energy(TensorId t, double bytes, bool to_chip, std::vector<BufferReport>& buffers) const {
-        const std::size_t ti = static_cast<std::size_t>(t);
-        const BufferClass c = class_of(g_.tensors[ti]);
-        const double mask = std::min(bytes, mask_bytes_[ti]);
+        const BufferClass c = class_of(g_.tensors[static_cast<std::size_t>(t)]);
+        const double mask = std::min(bytes, mask_bytes_[p_.tensor_type(t)]);
         const double data = bytes - mask;
         (to_chip ? buffers[buffer_index(c)].write_bytes : buffers[buffer_index(c)].read_bytes) += data;
         (to_chip ? buffers[buffer_index(BufferClass::mask)].write_bytes : buffers[buffer_index(BufferClass::mask)].read_bytes) += mask;
         return bytes * memory_energy_ + data * buffer_energy_[buffer_index(c)] + mask * buffer_energy_[buffer_index(BufferClass::mask)];
     }
     // Leakage of power-gated compute units (and the support units serving them) while an op runs.
-    double gated_leakage(const LoweredOp& l) const {
+    double class_gated_leakage(const LoweredOp& l) const {
         const UnitGroup& unit = acc_.units[l.unit];
         if (!acc_.power_gating) return 0.0;
         const double busy_s = static_cast<double>(l.tiles) * static_cast<double>(l.cycles_per_tile) / acc_.clock_hz;
@@ -129,21 +157,34 @@ public:
 
     // Fills totals, unit reports and phases from the op records.
     void finish(SimulationResult& r) const {
+        // Tiles, busy instance-cycles and tile energy per unit group: per op class.
+        r.tiles = 0;
+        std::vector<double> busy(acc_.units.size(), 0.0), tile_j(acc_.units.size(), 0.0);
+        for (std::size_t c = 0; c < lowering_.classes.size(); ++c) {
+            const LoweredOp& l = lowering_.classes[c];
+            const std::int64_t ops = p_.class_ops()[c];
+            r.tiles += ops * l.tiles;
+            busy[l.unit] += static_cast<double>(ops) * static_cast<double>(l.tiles) * static_cast<double>(l.cycles_per_tile);
+            tile_j[l.unit] += static_cast<double>(ops) * static_cast<double>(l.tiles) * l.energy_per_tile_j;
+        }
+        // One pass over the op records: the end, and the sums of each phase.
         r.cycles = 0;
-        for (const auto& rec : r.ops) r.cycles = std::max(r.cycles, rec.end);
+        PhaseReport sums[3];
+        std::int64_t ends[3] = {0, 0, 0};
+        for (const auto& rec : r.ops) {
+            r.cycles = std::max(r.cycles, rec.end);
+            const std::size_t p = static_cast<std::size_t>(p_.phase(static_cast<std::size_t>(rec.op)));
+            ++sums[p].ops;
+            sums[p].tiles += rec.tiles;
+            sums[p].dynamic_j += rec.dynamic_j;
+            sums[p].leakage_j += rec.gated_leakage_j;
+            ends[p] = std::max(ends[p], rec.end);
+        }
         r.seconds = static_cast<double>(r.cycles) / acc_.clock_hz;
         r.area_mm2 = acc_.area_mm2();
-        // Busy instance-cycles per unit group and per compute kind.
-        std::vector<double> busy(acc_.units.size(), 0.0);
-        std::vector<double> op_dynamic(acc_.units.size(), 0.0);
         std::map<std::string, double> kind_busy;
-        r.tiles = 0;
-        for (const auto& rec : r.ops) {
-            const double b = static_cast<double>(rec.tiles) * static_cast<double>(rec.cycles_per_tile);
-            busy[rec.unit] += b;
-            kind_busy[acc_.units[rec.unit].unit_kind] += b;
-            r.tiles += rec.tiles;
-        }
+        for (std::size_t i = 0; i < acc_.units.size(); ++i)
+            if (acc_.units[i].role == ComponentRole::compute) kind_busy[acc_.units[i].unit_kind] += busy[i];
         // Always-on leakage power: non-gateable units, and everything when gating is off.
         double always_on_w = 0;
         r.units.clear();
@@ -173,10 +214,7 @@ public:
             r.units.push_back(std::move(ur));
         }
         // Dynamic energy of compute units: their tiles; of buffers and main memory: their bytes.
-        for (const auto& rec : r.ops) {
-            const LoweredOp& l = lowered_[static_cast<std::size_t>(rec.op)];
-            r.units[rec.unit].dynamic_j += static_cast<double>(l.tiles) * l.energy_per_tile_j;
-        }
+        for (std::size_t i = 0; i < acc_.units.size(); ++i) r.units[i].dynamic_j += tile_j[i];
         for (std::size_t i = 0; i < acc_.units.size(); ++i) {
             const UnitGroup& u = acc_.units[i];
             if (u.role == ComponentRole::main_memory) r.units[i].dynamic_j = (r.memory_read_bytes + r.memory_write_bytes) * memory_energy_;
@@ -191,21 +229,14 @@ public:
             r.dynamic_j += ur.dynamic_j;
             r.leakage_j += ur.leakage_j;
         }
-        // Phases.
+        // Phases: each one's span runs from the previous one's end.
         std::int64_t prev_end = 0;
         r.phases.clear();
         const std::vector<Phase> phases = o_.training ? std::vector<Phase>{Phase::forward, Phase::backward, Phase::update} : std::vector<Phase>{Phase::forward};
         for (Phase p : phases) {
-            PhaseReport pr{p};
-            std::int64_t end = prev_end;
-            for (const auto& rec : r.ops) {
-                if (g_.ops[static_cast<std::size_t>(rec.op)].phase != p) continue;
-                ++pr.ops;
-                pr.tiles += rec.tiles;
-                pr.dynamic_j += rec.dynamic_j;
-                pr.leakage_j += rec.gated_leakage_j;
-                end = std::max(end, rec.end);
-            }
+            PhaseReport pr = sums[static_cast<std::size_t>(p)];
+            pr.phase = p;
+            const std::int64_t end = std::max(prev_end, ends[static_cast<std::size_t>(p)]);
             pr.cycles = end - prev_end;
             prev_end = end;
             pr.leakage_j += always_on_w * static_cast<double>(pr.cycles) / acc_.clock_hz;
@@ -217,15 +248,18 @@ public:
     }
 
     const ModelGraph& g_;
+    const PreparedGraph& p_;
     const Accelerator& acc_;
     const SimulationOptions& o_;
-    std::vector<double> sparsity_, data_bytes_, mask_bytes_, element_bytes_;
+    std::vector<double> data_bytes_, mask_bytes_, element_bytes_;  ///< per tensor type
     double capacity_[3] = {0, 0, 0};
     double buffer_energy_[3] = {0, 0, 0};
     double bytes_per_cycle_ = 0;
     double memory_energy_ = 0;
-    std::map<std::string, double> support_j_per_cycle_;
-    std::vector<LoweredOp> lowered_;
+    std::vector<bool> fits_;  ///< per tensor type
+    std::vector<double> support_j_per_cycle_;  ///< per unit group
+    Lowering lowering_;
+    std::vector<ClassCost> class_cost_;
 };
 
 std::vector<BufferReport> empty_buffers(const Accelerator& acc) {
@@ -252,6 +286,7 @@ public:
 
     void run(SimulationResult& r) {
         r.buffers = empty_buffers(acc_);
+        r.ops.reserve(g_.ops.size());
         for (std::size_t i = 0; i < g_.ops.size(); ++i) r.ops.push_back(run_op(static_cast<OpId>(i), r));
     }
 
@@ -321,7 +356,7 @@ private:
 
     OpRecord run_op(OpId id, SimulationResult& r) {
         const OpDesc& op = g_.ops[static_cast<std::size_t>(id)];
-        const LoweredOp& l = a_.lowered_[static_cast<std::size_t>(id)];
+        const LoweredOp& l = a_.lowered(static_cast<std::size_t>(id));
         OpRecord rec{id, l.unit, l.tiles, l.cycles_per_tile};
         rec.padded_fraction = l.padded_fraction;
         std::vector<TensorId> pinned = op.inputs;
@@ -395,8 +430,8 @@ private:
         r.stall_memory_cycles += std::max<std::int64_t>(0, rec.data_ready - rec.ready);
         r.stall_unit_cycles += std::max<std::int64_t>(0, rec.start - rec.data_ready);
 
-        rec.dynamic_j += a_.op_energy(l, r.buffers);
-        rec.gated_leakage_j = a_.gated_leakage(l);
+        rec.dynamic_j += a_.op_energy(static_cast<std::size_t>(id), r.buffers);
+        rec.gated_leakage_j = a_.gated_leakage(static_cast<std::size_t>(id));
         // Uses, LRU order, and tensors no longer needed.
         for (TensorId t : op.inputs) --uses_[static_cast<std::size_t>(t)];
         for (TensorId t : pinned) {
@@ -427,42 +462,65 @@ private:
 
 // --- analytic fidelity ------------------------------------------------------------------------
 
-void run_analytic(const ModelGraph& g, const Accelerator& acc, const SimulationOptions& o, const Accounting& a, SimulationResult& r) {
+// Every op of a load pattern (prepared_graph.hpp) loads, stores and costs the same: the closed
+// forms run once per pattern, and the ops only add up their durations.
+void run_analytic(const PreparedGraph& p, const Accelerator& acc, const SimulationOptions& o, const Accounting& a, SimulationResult& r) {
+    const ModelGraph& g = p.graph();
     r.buffers = empty_buffers(acc);
-    std::vector<bool> on_chip(g.tensors.size(), false);
-    std::int64_t now = 0;
-    for (std::size_t i = 0; i < g.ops.size(); ++i) {
+    struct PatternCost {
+        double load_bytes = 0, store_bytes = 0, dynamic_j = 0;
+        std::int64_t cycles = 0;
+        OpRecord record;  ///< of every op of the pattern, but for op and times
+    };
+    std::vector<PatternCost> costs;
+    costs.reserve(p.load_patterns().size());
+    std::vector<BufferReport> traffic = empty_buffers(acc);
+    for (const auto& pattern : p.load_patterns()) {
+        const std::size_t i = static_cast<std::size_t>(pattern.first_op);
         const OpDesc& op = g.ops[i];
-        const LoweredOp& l = a.lowered_[i];
-        OpRecord rec{static_cast<OpId>(i), l.unit, l.tiles, l.cycles_per_tile};
-        rec.padded_fraction = l.padded_fraction;
+        const LoweredOp& l = a.lowered(i);
+        for (auto& b : traffic) b.read_bytes = b.write_bytes = 0;
+        PatternCost c;
         for (std::size_t k = 0; k < op.inputs.size(); ++k) {
             const TensorId t = op.inputs[k];
-            const std::size_t ti = static_cast<std::size_t>(t);
-            if (on_chip[ti] && a.fits(t)) continue;
+            if (pattern.seen[k] && a.fits(t)) continue;
             const double bytes = a.transfer_bytes(t) * l.input_fetch_fraction[k];
-            rec.load_bytes += bytes;
-            rec.dynamic_j += a.transfer_energy(t, bytes, true, r.buffers);
-            on_chip[ti] = l.input_fetch_fraction[k] >= 1.0;
+            c.load_bytes += bytes;
+            c.dynamic_j += a.transfer_energy(t, bytes, true, traffic);
         }
-        for (TensorId t : op.outputs) {
-            on_chip[static_cast<std::size_t>(t)] = true;
+        for (TensorId t : op.outputs)
             if (!a.fits(t)) {
-                rec.store_bytes += a.transfer_bytes(t);
-                rec.dynamic_j += a.transfer_energy(t, a.transfer_bytes(t), false, r.buffers);
+                c.store_bytes += a.transfer_bytes(t);
+                c.dynamic_j += a.transfer_energy(t, a.transfer_bytes(t), false, traffic);
             }
+        c.cycles = std::max(a.compute_cycles(i), a.transfer_cycles(c.load_bytes + c.store_bytes));
+        c.dynamic_j += a.op_energy(i, traffic);
+        const double ops = static_cast<double>(pattern.ops);
+        for (std::size_t b = 0; b < traffic.size(); ++b) {
+            r.buffers[b].read_bytes += ops * traffic[b].read_bytes;
+            r.buffers[b].write_bytes += ops * traffic[b].write_bytes;
         }
-        const std::int64_t compute = ceil_div(l.tiles, acc.units[l.unit].count) * l.cycles_per_tile;
-        const std::int64_t memory = a.transfer_cycles(rec.load_bytes + rec.store_bytes);
+        r.memory_read_bytes += ops * c.load_bytes;
+        r.memory_write_bytes += ops * c.store_bytes;
+        c.record = {pattern.first_op, l.unit, l.tiles, l.cycles_per_tile};
+        c.record.padded_fraction = l.padded_fraction;
+        c.record.load_bytes = c.load_bytes;
+        c.record.store_bytes = c.store_bytes;
+        c.record.dynamic_j = c.dynamic_j;
+        c.record.gated_leakage_j = a.gated_leakage(i);
+        costs.push_back(c);
+    }
+    // Ops in sequence: each op's record is its pattern's, placed in time.
+    r.ops.reserve(g.ops.size());
+    std::int64_t now = 0;
+    for (std::size_t i = 0; i < g.ops.size(); ++i) {
+        const std::uint32_t q = p.load_pattern(i);
+        OpRecord& rec = r.ops.emplace_back(costs[q].record);
+        rec.op = static_cast<OpId>(i);
         rec.ready = rec.data_ready = rec.start = now;
-        rec.end = now + std::max(compute, memory);
-        now = rec.end;
-        r.memory_read_bytes += rec.load_bytes;
-        r.memory_write_bytes += rec.store_bytes;
-        rec.dynamic_j += a.op_energy(l, r.buffers);
-        rec.gated_leakage_j = a.gated_leakage(l);
-        if (o.trace) r.trace.push_back({op.name, acc.units[l.unit].name, rec.start, rec.end - rec.start});
-        r.ops.push_back(rec);
+        now += costs[q].cycles;
+        rec.end = now;
+        if (o.trace) r.trace.push_back({g.ops[i].name, acc.units[rec.unit].name, rec.start, rec.end - rec.start});
     }
 }
 
@@ -487,7 +545,14 @@ std::vector<double> sparsity_per_tensor(const ModelGraph& g, const SparsityByRol
 }
 
 SimulationResult simulate(const ModelGraph& g, const Accelerator& acc, const SimulationOptions& options) {
-    const Accounting a(g, acc, options);
+    return simulate(PreparedGraph(g, options.tensor_sparsity), acc, options);
+}
+
+SimulationResult simulate(const PreparedGraph& p, const Accelerator& acc, const SimulationOptions& options) {
+    if (!options.tensor_sparsity.empty() && options.tensor_sparsity != p.sparsity())
+        throw InternalError("simulate: options.tensor_sparsity differs from the prepared graph's");
+    const ModelGraph& g = p.graph();
+    const Accounting a(p, acc, options);
     SimulationResult r;
     r.fidelity = options.fidelity;
     r.training = options.training;
@@ -495,7 +560,7 @@ SimulationResult simulate(const ModelGraph& g, const Accelerator& acc, const Sim
         EventScheduler s(g, acc, options, a);
         s.run(r);
     } else {
-        run_analytic(g, acc, options, a, r);
+        run_analytic(p, acc, options, a, r);
     }
     a.finish(r);
     if (r.cycles >= std::numeric_limits<std::int64_t>::max() / 4) {

@@ -22,7 +22,8 @@
 // everything else leaks for the whole run.
 //
 // Analytic fidelity uses per-op closed forms: cycles = max(compute, transfer), ops in sequence,
-// weights and inputs read once, tensors larger than their buffer streamed, no eviction.
+// weights and inputs read once, tensors larger than their buffer streamed, no eviction. It
+// evaluates them once per load pattern of the prepared graph (prepared_graph.hpp).
 #pragma once
 
 #include <cstdint>
@@ -31,6 +32,7 @@
 
 #include "hardware/accelerator.hpp"
 #include "simulator/lowering.hpp"
+#include "simulator/prepared_graph.hpp"
 #include "simulator/tile_pool.hpp"
 #include "transcode/graph.hpp"
 
@@ -139,5 +141,10 @@ struct SimulationResult {
 /// Simulates `g` (forward only, or a training step from make_training_graph) on `acc`.
 /// Throws ConfigError when an op kind has no unit, PluginError when a component misbehaves.
 SimulationResult simulate(const ModelGraph& g, const Accelerator& acc, const SimulationOptions& options);
+
+/// The same on a graph prepared once (its sparsity included) for many accelerators. The result
+/// equals simulate(p.graph(), ...) with the prepared sparsity. options.tensor_sparsity must be
+/// empty or that same sparsity.
+SimulationResult simulate(const PreparedGraph& p, const Accelerator& acc, const SimulationOptions& options);
 
 }  // namespace transcode::engine

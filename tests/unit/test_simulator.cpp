@@ -238,50 +238,66 @@ TEST_CASE("simulator: a training step costs more than inference, in each phase")
     CHECK(tr.phases[1].tiles > tr.phases[0].tiles);  // backward: input and weight gradients
 }
 
+namespace {
+
+// A random accelerator, and a random chain of layers over [B, S, D] activations with fan-out through
+// residuals, inference or a training step, with random per-tensor sparsity.
+struct RandomCase {
+    Accelerator acc;
+    ModelGraph g;
+    bool training = false;
+    std::vector<double> sparsity;
+};
+
+RandomCase random_case(SplitMix64& rng) {
+    auto pick = [&](std::initializer_list<std::int64_t> v) { return *(v.begin() + static_cast<std::ptrdiff_t>(rng.next() % v.size())); };
+    AccSpec s;
+    s.pes = static_cast<int>(pick({1, 2, 3}));
+    s.lanes = static_cast<int>(pick({1, 2, 5, 8}));
+    s.macs = static_cast<int>(pick({1, 16}));
+    s.softmax = static_cast<int>(pick({1, 2, 4}));
+    s.module_tile = static_cast<int>(pick({8, 16, 32}));
+    s.tile_b = static_cast<int>(pick({1, 2}));
+    s.tile_x = s.tile_y = static_cast<int>(pick({4, 8, 16}));
+    s.activation_mb = static_cast<double>(pick({1, 4, 64})) / 64.0;  // some far below the working set
+    s.weight_mb = static_cast<double>(pick({1, 8, 64})) / 64.0;
+    s.mask_mb = 1.0 / 64.0;
+    s.mode = pick({0, 1}) == 0 ? "low_bandwidth" : "high_bandwidth";
+    s.gating = pick({0, 1}) == 1;
+    RandomCase c{accelerator_from(accelerator_yaml(s)), {}, false, {}};
+
+    GraphBuilder b;
+    const std::int64_t B = pick({1, 2, 3}), S = pick({8, 12, 16}), D = pick({8, 16, 24});
+    TensorId x = b.input("x", {B, S, D}, false);
+    TensorId residual = x;
+    const int layers = static_cast<int>(pick({2, 3, 5, 8}));
+    for (int l = 0; l < layers; ++l) {
+        const std::string n = fmt::format("l{}", l);
+        switch (rng.next() % 5) {
+            case 0: x = b.op1(OpKind::matmul, n, {x, b.weight(n + ".w", {D, D})}, {B, S, D}); break;
+            case 1: x = b.op1(OpKind::gelu, n, {x}, {B, S, D}); break;
+            case 2: x = b.op1(OpKind::softmax, n, {x}, {B, S, D}, {{"scale", 0.5}}); break;
+            case 3: x = b.op1(OpKind::layer_norm, n, {x, b.weight(n + ".g", {D}), b.weight(n + ".b", {D})}, {B, S, D}); break;
+            default: x = b.op1(OpKind::add, n, {x, residual}, {B, S, D}); residual = x; break;
+        }
+    }
+    c.g = b.take();
+    c.training = rng.next() % 2 == 0;
+    if (c.training) c.g = make_training_graph(c.g, OptimizerSettings{});
+    c.sparsity.assign(c.g.tensors.size(), 0.0);
+    for (auto& v : c.sparsity) v = static_cast<double>(rng.next() % 3) * 0.25;
+    return c;
+}
+
+}  // namespace
+
 TEST_CASE("simulator: the batched scheduler equals a naive tile-by-tile scheduler on 100 random graphs and accelerators") {
     SplitMix64 rng(20261129);
-    auto pick = [&](std::initializer_list<std::int64_t> v) { return *(v.begin() + static_cast<std::ptrdiff_t>(rng.next() % v.size())); };
     for (int c = 0; c < 100; ++c) {
         CAPTURE(c);
-        AccSpec s;
-        s.pes = static_cast<int>(pick({1, 2, 3}));
-        s.lanes = static_cast<int>(pick({1, 2, 5, 8}));
-        s.macs = static_cast<int>(pick({1, 16}));
-        s.softmax = static_cast<int>(pick({1, 2, 4}));
-        s.module_tile = static_cast<int>(pick({8, 16, 32}));
-        s.tile_b = static_cast<int>(pick({1, 2}));
-        s.tile_x = s.tile_y = static_cast<int>(pick({4, 8, 16}));
-        s.activation_mb = static_cast<double>(pick({1, 4, 64})) / 64.0;  // some far below the working set
-        s.weight_mb = static_cast<double>(pick({1, 8, 64})) / 64.0;
-        s.mask_mb = 1.0 / 64.0;
-        s.mode = pick({0, 1}) == 0 ? "low_bandwidth" : "high_bandwidth";
-        s.gating = pick({0, 1}) == 1;
-        const Accelerator acc = accelerator_from(accelerator_yaml(s));
-
-        // A random chain of layers over [B, S, D] activations, with fan-out through residuals.
-        GraphBuilder b;
-        const std::int64_t B = pick({1, 2, 3}), S = pick({8, 12, 16}), D = pick({8, 16, 24});
-        TensorId x = b.input("x", {B, S, D}, false);
-        TensorId residual = x;
-        const int layers = static_cast<int>(pick({2, 3, 5, 8}));
-        for (int l = 0; l < layers; ++l) {
-            const std::string n = fmt::format("l{}", l);
-            switch (rng.next() % 5) {
-                case 0: x = b.op1(OpKind::matmul, n, {x, b.weight(n + ".w", {D, D})}, {B, S, D}); break;
-                case 1: x = b.op1(OpKind::gelu, n, {x}, {B, S, D}); break;
-                case 2: x = b.op1(OpKind::softmax, n, {x}, {B, S, D}, {{"scale", 0.5}}); break;
-                case 3: x = b.op1(OpKind::layer_norm, n, {x, b.weight(n + ".g", {D}), b.weight(n + ".b", {D})}, {B, S, D}); break;
-                default: x = b.op1(OpKind::add, n, {x, residual}, {B, S, D}); residual = x; break;
-            }
-        }
-        ModelGraph g = b.take();
-        const bool training = rng.next() % 2 == 0;
-        if (training) g = make_training_graph(g, OptimizerSettings{});
-        std::vector<double> sparsity(g.tensors.size(), 0.0);
-        for (auto& v : sparsity) v = static_cast<double>(rng.next() % 3) * 0.25;
-
-        const SimulationResult batched = run(g, acc, training, sparsity, &GroupedTilePool::make);
-        const SimulationResult naive = run(g, acc, training, sparsity, &NaivePool::make);
+        const RandomCase rc = random_case(rng);
+        const SimulationResult batched = run(rc.g, rc.acc, rc.training, rc.sparsity, &GroupedTilePool::make);
+        const SimulationResult naive = run(rc.g, rc.acc, rc.training, rc.sparsity, &NaivePool::make);
         REQUIRE(batched.ops.size() == naive.ops.size());
         CHECK(batched.cycles == naive.cycles);
         CHECK(batched.dynamic_j == naive.dynamic_j);
@@ -292,6 +308,107 @@ TEST_CASE("simulator: the batched scheduler equals a naive tile-by-tile schedule
             same_ops = same_ops && batched.ops[i].start == naive.ops[i].start && batched.ops[i].end == naive.ops[i].end;
         CHECK(same_ops);
     }
+}
+
+namespace {
+
+// The same graph with every op made unique by an extra attribute (the components ignore it): one
+// op class and one load pattern per op, so everything is lowered and costed op by op.
+ModelGraph one_class_per_op(ModelGraph g) {
+    for (std::size_t i = 0; i < g.ops.size(); ++i) g.ops[i].attrs["test_unique_op"] = static_cast<double>(i);
+    return g;
+}
+
+// Results equal up to the order of floating-point sums (classes add up in another order).
+void check_same_result(const SimulationResult& a, const SimulationResult& b) {
+    auto close = [](double x, double y) { return std::abs(x - y) <= 1e-12 * std::max({1.0, std::abs(x), std::abs(y)}); };
+    REQUIRE(a.ops.size() == b.ops.size());
+    CHECK(a.cycles == b.cycles);
+    CHECK(a.tiles == b.tiles);
+    CHECK(a.stall_memory_cycles == b.stall_memory_cycles);
+    CHECK(a.stall_unit_cycles == b.stall_unit_cycles);
+    CHECK(close(a.dynamic_j, b.dynamic_j));
+    CHECK(close(a.leakage_j, b.leakage_j));
+    CHECK(close(a.memory_read_bytes, b.memory_read_bytes));
+    CHECK(close(a.memory_write_bytes, b.memory_write_bytes));
+    std::size_t differing_ops = 0;
+    for (std::size_t i = 0; i < a.ops.size(); ++i) {
+        const OpRecord &x = a.ops[i], &y = b.ops[i];
+        if (x.unit != y.unit || x.tiles != y.tiles || x.cycles_per_tile != y.cycles_per_tile || x.start != y.start || x.end != y.end ||
+            !close(x.dynamic_j, y.dynamic_j) || !close(x.load_bytes, y.load_bytes) || !close(x.store_bytes, y.store_bytes) ||
+            !close(x.gated_leakage_j, y.gated_leakage_j))
+            ++differing_ops;
+    }
+    CHECK(differing_ops == 0);
+    REQUIRE(a.units.size() == b.units.size());
+    for (std::size_t u = 0; u < a.units.size(); ++u) {
+        CHECK(close(a.units[u].busy_cycles, b.units[u].busy_cycles));
+        CHECK(close(a.units[u].dynamic_j, b.units[u].dynamic_j));
+    }
+    REQUIRE(a.buffers.size() == b.buffers.size());
+    for (std::size_t i = 0; i < a.buffers.size(); ++i) {
+        CHECK(close(a.buffers[i].read_bytes, b.buffers[i].read_bytes));
+        CHECK(close(a.buffers[i].write_bytes, b.buffers[i].write_bytes));
+        CHECK(a.buffers[i].peak_bytes == b.buffers[i].peak_bytes);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("simulator: lowering and costing once per op class equals doing it op by op, at both fidelities") {
+    SUBCASE("100 random graphs and accelerators") {
+        SplitMix64 rng(20261130);
+        for (int c = 0; c < 100; ++c) {
+            CAPTURE(c);
+            const RandomCase rc = random_case(rng);
+            const ModelGraph unique = one_class_per_op(rc.g);
+            for (Fidelity f : {Fidelity::event, Fidelity::analytic}) {
+                CAPTURE(to_string(f));
+                check_same_result(run(rc.g, rc.acc, rc.training, rc.sparsity, &GroupedTilePool::make, f),
+                                  run(unique, rc.acc, rc.training, rc.sparsity, &GroupedTilePool::make, f));
+            }
+        }
+    }
+    SUBCASE("a BERT-Tiny training step on AccelTran-Edge, whose two layers share their classes") {
+        const auto m = load_model_file(source_dir / "configs" / "models" / "bert-tiny.yaml", {}, test::builtin_plugins());
+        const Accelerator acc = load_accelerator_file(source_dir / "configs" / "accelerators" / "acceltran-edge.yaml", {}, test::builtin_plugins());
+        const ModelGraph g = make_training_graph(m.forward, OptimizerSettings{});
+        const std::vector<double> sparsity = sparsity_per_tensor(g, {0.5, 0.9, 0.9});
+        const PreparedGraph p(g, sparsity);
+        CHECK(p.class_representatives().size() * 3 < g.ops.size());  // the classes are shared
+        CHECK(p.load_patterns().size() < g.ops.size());
+        for (Fidelity f : {Fidelity::event, Fidelity::analytic}) {
+            CAPTURE(to_string(f));
+            check_same_result(run(g, acc, true, sparsity, &GroupedTilePool::make, f), run(one_class_per_op(g), acc, true, sparsity, &GroupedTilePool::make, f));
+        }
+    }
+}
+
+TEST_CASE("simulator: a prepared graph simulates on many accelerators exactly as the graph itself") {
+    const auto m = load_model_file(source_dir / "configs" / "models" / "bert-tiny.yaml", {}, test::builtin_plugins());
+    const ModelGraph g = make_training_graph(m.forward, OptimizerSettings{});
+    const std::vector<double> sparsity = sparsity_per_tensor(g, {0.5, 0.9, 0.9});
+    const PreparedGraph p(g, sparsity);
+    for (const char* name : {"acceltran-edge.yaml", "acceltran-server.yaml"}) {
+        const Accelerator acc = load_accelerator_file(source_dir / "configs" / "accelerators" / name, {}, test::builtin_plugins());
+        for (Fidelity f : {Fidelity::event, Fidelity::analytic}) {
+            CAPTURE(name);
+            CAPTURE(to_string(f));
+            SimulationOptions o;
+            o.fidelity = f;
+            const SimulationResult direct = run(g, acc, true, sparsity, &GroupedTilePool::make, f);
+            const SimulationResult prepared = simulate(p, acc, o);
+            CHECK(prepared.cycles == direct.cycles);
+            CHECK(prepared.dynamic_j == direct.dynamic_j);
+            CHECK(prepared.leakage_j == direct.leakage_j);
+            CHECK(prepared.memory_read_bytes == direct.memory_read_bytes);
+        }
+    }
+    SimulationOptions other;
+    other.tensor_sparsity.assign(g.tensors.size(), 0.25);
+    const Accelerator edge = load_accelerator_file(source_dir / "configs" / "accelerators" / "acceltran-edge.yaml", {}, test::builtin_plugins());
+    CHECK_THROWS_WITH_AS(simulate(p, edge, other), "simulate: options.tensor_sparsity differs from the prepared graph's", InternalError);
+    CHECK_THROWS_WITH_AS(PreparedGraph(g, std::vector<double>(3, 0.0)), "simulate: tensor_sparsity has the wrong size", InternalError);
 }
 
 TEST_CASE("simulator: the grouped pool matches the naive pool on random dispatch sequences") {

@@ -104,7 +104,9 @@ public:
     // --- compute ----------------------------------------------------------------------------------
     /// The op kinds this unit executes (compute role only).
     virtual std::vector<OpKind> executes() const { return {}; }
-    /// Cycles and dynamic energy of one tile of an op kind from executes().
+    /// Cycles and dynamic energy of one tile of an op kind from executes(). Must be a pure
+    /// function of the TileWork: the simulator asks once per class of identical ops and reuses
+    /// the answer for every op of the class.
     virtual TileCost tile_cost(const TileWork&) const { throw InternalError(unit_kind() + ": tile_cost() called on a unit that executes nothing"); }
 
     // --- buffer and main memory -------------------------------------------------------------------

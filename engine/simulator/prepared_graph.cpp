@@ -1,0 +1,111 @@
+#include "simulator/prepared_graph.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include "transcode/errors.hpp"
+
+namespace transcode::engine {
+
+namespace {
+
+// FNV-1a over 64-bit words: the keys below are short, and every hit is confirmed by comparing
+// the actual fields, so the hash only has to spread.
+constexpr std::uint64_t fnv_offset = 0xcbf29ce484222325ULL;
+std::uint64_t mix(std::uint64_t h, std::uint64_t v) { return (h ^ v) * 0x100000001b3ULL; }
+
+std::uint64_t bits_of(double d) {
+    std::uint64_t u = 0;
+    std::memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+// Finds the entry of `index` equal to the candidate (same hash, then `same(id)`), or adds `next`.
+template <typename Same>
+std::uint32_t intern(std::unordered_multimap<std::uint64_t, std::uint32_t>& index, std::uint64_t h, std::uint32_t next, Same same) {
+    for (auto [it, end] = index.equal_range(h); it != end; ++it)
+        if (same(it->second)) return it->second;
+    index.emplace(h, next);
+    return next;
+}
+
+}  // namespace
+
+double input_fetch_fraction(const ModelGraph& g, const OpDesc& op, std::size_t k) {
+    if (op.kind == OpKind::embedding && op.inputs.size() == 2 && k == 1) {
+        const double ids = static_cast<double>(g.tensors[static_cast<std::size_t>(op.inputs[0])].elements());
+        const double rows = static_cast<double>(g.tensors[static_cast<std::size_t>(op.inputs[1])].shape.front());
+        return std::min(1.0, ids / rows);
+    }
+    return 1.0;
+}
+
+PreparedGraph::PreparedGraph(const ModelGraph& g, std::vector<double> tensor_sparsity) : g_(&g), sparsity_(std::move(tensor_sparsity)) {
+    const std::size_t n = g.tensors.size();
+    if (sparsity_.empty()) sparsity_.assign(n, 0.0);
+    if (sparsity_.size() != n) throw InternalError("simulate: tensor_sparsity has the wrong size");
+
+    // Tensor types.
+    std::unordered_multimap<std::uint64_t, std::uint32_t> types;
+    tensor_type_.reserve(n);
+    for (std::size_t t = 0; t < n; ++t) {
+        const TensorDesc& d = g.tensors[t];
+        std::uint64_t h = mix(mix(fnv_offset, static_cast<std::uint64_t>(d.role)), static_cast<std::uint64_t>(d.bits) * 2 + (d.is_integer ? 1 : 0));
+        h = mix(h, bits_of(sparsity_[t]));
+        for (std::int64_t dim : d.shape) h = mix(h, static_cast<std::uint64_t>(dim));
+        const std::uint32_t type = intern(types, h, static_cast<std::uint32_t>(type_rep_.size()), [&](std::uint32_t other) {
+            const std::size_t r = static_cast<std::size_t>(type_rep_[other]);
+            const TensorDesc& o = g.tensors[r];
+            return o.role == d.role && o.bits == d.bits && o.is_integer == d.is_integer && bits_of(sparsity_[r]) == bits_of(sparsity_[t]) && o.shape == d.shape;
+        });
+        if (type == type_rep_.size()) type_rep_.push_back(static_cast<TensorId>(t));
+        tensor_type_.push_back(type);
+    }
+
+    // Op classes and load patterns.
+    std::unordered_multimap<std::uint64_t, std::uint32_t> classes, patterns;
+    std::vector<std::uint8_t> on_chip(n, 0), seen;
+    op_class_.reserve(g.ops.size());
+    op_pattern_.reserve(g.ops.size());
+    phase_.reserve(g.ops.size());
+    for (std::size_t i = 0; i < g.ops.size(); ++i) {
+        const OpDesc& op = g.ops[i];
+        std::uint64_t h = mix(mix(fnv_offset, static_cast<std::uint64_t>(op.kind)), op.inputs.size() * 1024 + op.outputs.size());
+        for (TensorId t : op.inputs) h = mix(h, tensor_type(t));
+        for (TensorId t : op.outputs) h = mix(h, tensor_type(t));
+        for (const auto& [key, value] : op.attrs) h = mix(mix(h, key.size()), bits_of(value));
+        auto same_types = [&](const std::vector<TensorId>& a, const std::vector<TensorId>& b) {
+            return std::equal(a.begin(), a.end(), b.begin(), b.end(), [&](TensorId x, TensorId y) { return tensor_type(x) == tensor_type(y); });
+        };
+        const std::uint32_t cls = intern(classes, h, static_cast<std::uint32_t>(class_rep_.size()), [&](std::uint32_t other) {
+            const OpDesc& o = g.ops[static_cast<std::size_t>(class_rep_[other])];
+            return o.kind == op.kind && same_types(o.inputs, op.inputs) && same_types(o.outputs, op.outputs) && o.attrs == op.attrs;
+        });
+        if (cls == class_rep_.size()) {
+            class_rep_.push_back(static_cast<OpId>(i));
+            class_ops_.push_back(0);
+        }
+        ++class_ops_[cls];
+        op_class_.push_back(cls);
+        phase_.push_back(op.phase);
+
+        // Which inputs the analytic model finds on chip (when they fit their buffer).
+        seen.assign(op.inputs.size(), 0);
+        for (std::size_t k = 0; k < op.inputs.size(); ++k) {
+            const std::size_t t = static_cast<std::size_t>(op.inputs[k]);
+            seen[k] = on_chip[t];
+            if (!on_chip[t]) on_chip[t] = input_fetch_fraction(g, op, k) >= 1.0 ? 1 : 0;
+        }
+        for (TensorId t : op.outputs) on_chip[static_cast<std::size_t>(t)] = 1;
+        std::uint64_t ph = mix(fnv_offset, cls);
+        for (std::uint8_t s : seen) ph = mix(ph, s);
+        const std::uint32_t pattern = intern(patterns, ph, static_cast<std::uint32_t>(patterns_.size()),
+                                             [&](std::uint32_t other) { return patterns_[other].op_class == cls && patterns_[other].seen == seen; });
+        if (pattern == patterns_.size()) patterns_.push_back({cls, static_cast<OpId>(i), 0, seen});
+        ++patterns_[pattern].ops;
+        op_pattern_.push_back(pattern);
+    }
+}
+
+}  // namespace transcode::engine
