@@ -4,6 +4,9 @@
 // Evaluator::evaluate(): decode the candidate, validate and build the model and the accelerator
 // through their plugins, derive the training step, simulate it (analytic) and estimate accuracy
 // (surrogate), on `threads` worker threads as `transcode run --threads` does.
+// reuse 1: the evaluator keeps the model's prepared step graph across the 16 accelerators, as it
+// does in a run; reuse 0: it rebuilds the model and its graph for every candidate, which is what a
+// joint search pays for each model it has not seen yet.
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -25,7 +28,7 @@ namespace fs = std::filesystem;
 
 constexpr const char* presets[] = {"bert-tiny", "bert-mini", "bert-small", "bert-medium", "bert-base"};
 
-// args: preset 0..4 (BERT-Tiny .. BERT-Base), threads 1 or 2.
+// args: preset 0..4 (BERT-Tiny .. BERT-Base), threads 1 or 2, reuse 0 or 1.
 void BM_CodesignEvaluate(benchmark::State& state) {
     auto host = load_host(state);
     if (!host) return;
@@ -48,7 +51,8 @@ void BM_CodesignEvaluate(benchmark::State& state) {
         state.SkipWithError(e.what());
         return;
     }
-    const engine::Evaluator evaluator(*ex, *host);
+    const bool reuse = state.range(2) != 0;
+    const engine::Evaluator evaluator(*ex, *host, reuse ? 16 : 0);
     // 16 feasible candidates: the space also holds ReLU lanes, which BERT's GELU cannot run on
     // (infeasible at once, so they would flatter the rate).
     std::mt19937_64 rng(7);
@@ -80,11 +84,12 @@ void BM_CodesignEvaluate(benchmark::State& state) {
     // Evaluations per minute of wall time (a plain number: Google Benchmark's rates are per second).
     state.counters["evals_per_min"] = 60.0 * static_cast<double>(candidates.size()) * static_cast<double>(state.iterations()) / seconds;
     state.counters["infeasible"] = static_cast<double>(infeasible);
-    state.SetLabel(fmt::format("{} training step x 16 AccelTran accelerators, analytic, {} thread(s)", preset, threads));
+    state.SetLabel(fmt::format("{} training step x 16 AccelTran accelerators, analytic, {} thread(s), model graph {}", preset, threads,
+                               reuse ? "reused" : "rebuilt each time"));
 }
 BENCHMARK(BM_CodesignEvaluate)
-    ->ArgNames({"preset", "threads"})
-    ->ArgsProduct({{0, 1, 2, 3, 4}, {1, 2}})
+    ->ArgNames({"preset", "threads", "reuse"})
+    ->ArgsProduct({{0, 1, 2, 3, 4}, {1, 2}, {0, 1}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

@@ -76,7 +76,8 @@ private:
 
 }  // namespace
 
-Evaluator::Evaluator(const Experiment& ex, PluginHost& host) : ex_(ex), host_(host), objective_(ex.codesign->objective) {
+Evaluator::Evaluator(const Experiment& ex, PluginHost& host, std::size_t model_steps_kept)
+    : ex_(ex), host_(host), objective_(ex.codesign->objective), model_steps_kept_(model_steps_kept) {
     estimator_ = host.create<AccuracyEstimator>(*ex.codesign->accuracy.info, ex.codesign->accuracy.params);
     trainer_ = std::make_unique<ExperimentTrainer>(ex, host);
 }
@@ -135,6 +136,36 @@ AccuracyEstimate Evaluator::accuracy_of(const LoadedModel& model) const {
     return future.get();
 }
 
+std::shared_ptr<const Evaluator::ModelStep> Evaluator::model_step(const config::Node& model_node) const {
+    const std::string key = to_flow_text(model_node);
+    {
+        std::lock_guard lock(step_mutex_);
+        if (auto it = step_cache_.find(key); it != step_cache_.end()) return it->second;
+    }
+    // Built outside the lock: two threads may build the same model at once, and keep the first.
+    auto ms = std::make_shared<ModelStep>();
+    config::Diagnostics diags;
+    ms->model = resolve_model(model_node, "model", host_, diags);
+    if (!diags.empty()) {
+        ms->model.reset();
+        ms->refused = fmt::format("{}: {}", diags.items().front().path, diags.items().front().message);
+    } else {
+        ms->step = ex_.mode == RunMode::training ? make_training_graph(ms->model->forward, ex_.optimizer) : ms->model->forward;
+        ms->prepared = std::make_unique<PreparedGraph>(ms->step, sparsity_per_tensor(ms->step, ex_.simulation.sparsity));
+    }
+    if (model_steps_kept_ == 0) return ms;
+    std::lock_guard lock(step_mutex_);
+    auto [it, added] = step_cache_.emplace(key, std::move(ms));
+    if (added) {
+        step_order_.push_back(key);
+        if (step_order_.size() > model_steps_kept_) {
+            step_cache_.erase(step_order_.front());
+            step_order_.pop_front();
+        }
+    }
+    return it->second;
+}
+
 EvaluationRecord Evaluator::evaluate_pair(const config::Node& model_node, const config::Node& accelerator_node, const std::string& accelerator_name,
                                           bool apply_budget) const {
     const auto t0 = std::chrono::steady_clock::now();
@@ -151,20 +182,19 @@ EvaluationRecord Evaluator::evaluate_pair(const config::Node& model_node, const 
         return finish();
     };
     if (const config::Node* params = model_node.find("params")) r.model = to_flow_text(*params);
+    const std::shared_ptr<const ModelStep> ms = model_step(model_node);
+    if (!ms->model) return infeasible(ms->refused);
     config::Diagnostics diags;
-    const std::optional<LoadedModel> model = resolve_model(model_node, "model", host_, diags);
     const std::optional<Accelerator> acc = resolve_accelerator(accelerator_node, "accelerator", host_, diags);
     if (!diags.empty()) return infeasible(fmt::format("{}: {}", diags.items().front().path, diags.items().front().message));
+    const LoadedModel* model = &*ms->model;
     r.model = to_json(Value{model->params.values()}).dump();
-    const bool training = ex_.mode == RunMode::training;
-    const ModelGraph step = training ? make_training_graph(model->forward, ex_.optimizer) : model->forward;
-    if (const auto missing = unsupported_op_kinds(step, *acc); !missing.empty())
+    if (const auto missing = unsupported_op_kinds(ms->step, *acc); !missing.empty())
         return infeasible(fmt::format("the accelerator has no unit that executes op kind '{}' (op '{}')", to_string(missing.front().first), missing.front().second));
     SimulationOptions so;
     so.fidelity = ex_.simulation.fidelity;
-    so.training = training;
-    so.tensor_sparsity = sparsity_per_tensor(step, ex_.simulation.sparsity);
-    const SimulationResult sim = simulate(step, *acc, so);
+    so.training = ex_.mode == RunMode::training;
+    const SimulationResult sim = simulate(*ms->prepared, *acc, so);
     if (sim.status != "ok") return infeasible(sim.reason);
     r.metrics.latency_s = sim.seconds;
     r.metrics.energy_j = sim.total_j();

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <optional>
 #include <future>
 #include <map>
 #include <memory>
@@ -19,6 +21,7 @@
 
 #include "codesign/objective.hpp"
 #include "experiment/experiment.hpp"
+#include "simulator/prepared_graph.hpp"
 #include "transcode/accuracy.hpp"
 
 namespace transcode::engine {
@@ -47,8 +50,9 @@ struct EvaluationRecord {
 class Evaluator {
 public:
     /// Creates the accuracy plugin. The objective's normalisers must be set (see
-    /// resolve_normalisers) before evaluate() scores anything.
-    Evaluator(const Experiment& ex, PluginHost& host);
+    /// resolve_normalisers) before evaluate() scores anything. `model_steps_kept`: how many
+    /// distinct models' step graphs to keep for reuse (0: rebuild every time).
+    Evaluator(const Experiment& ex, PluginHost& host, std::size_t model_steps_kept = 16);
     ~Evaluator();
 
     /// Evaluates a joint candidate (model knobs, then accelerator knobs).
@@ -64,6 +68,15 @@ public:
     void score(EvaluationRecord& r) const;
 
 private:
+    /// A model as the evaluator simulates it: resolved, its step graph (the experiment's mode)
+    /// and that graph prepared with the experiment's sparsity, or why the model was refused.
+    struct ModelStep {
+        std::optional<LoadedModel> model;
+        std::string refused;
+        ModelGraph step;
+        std::unique_ptr<PreparedGraph> prepared;
+    };
+    std::shared_ptr<const ModelStep> model_step(const config::Node& model) const;
     AccuracyEstimate accuracy_of(const LoadedModel& model) const;
 
     const Experiment& ex_;
@@ -74,6 +87,13 @@ private:
     // One estimate per distinct model (joint searches pair a model with many accelerators).
     mutable std::mutex cache_mutex_;
     mutable std::map<std::string, std::shared_future<AccuracyEstimate>> accuracy_cache_;
+    // The model steps of the last few distinct models: building a BERT-Base training graph costs
+    // about 20x simulating it at analytic fidelity, and searches pair one model with many
+    // accelerators. Bounded, oldest out first; the results do not depend on it.
+    std::size_t model_steps_kept_;
+    mutable std::mutex step_mutex_;
+    mutable std::map<std::string, std::shared_ptr<const ModelStep>> step_cache_;
+    mutable std::deque<std::string> step_order_;
 };
 
 /// FNV-1a of a text, mixed with a seed: per-candidate seeds that do not depend on timing.

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <random>
 
 #include <nlohmann/json.hpp>
 
@@ -140,6 +141,33 @@ TEST_CASE("decoding: a candidate becomes exactly the model and accelerator it na
     CHECK(again.metrics.latency_s == r.metrics.latency_s);
     CHECK(again.metrics.energy_j == r.metrics.energy_j);
     CHECK(again.accuracy == r.accuracy);
+}
+
+TEST_CASE("the evaluator's reuse of model step graphs changes no result, through hits and evictions") {
+    PluginHost& host = test::builtin_plugins();
+    const engine::Experiment ex = engine::load_experiment(fixtures + "/small-joint.yaml", {}, host);
+    const auto& cs = *ex.codesign;
+    engine::Evaluator reusing(ex, host, 4), rebuilding(ex, host, 0);  // 32 models: 4 kept, so most are evicted
+    const engine::EvaluationRecord base = reusing.evaluate_pair(*cs.baseline_model, *cs.baseline_accelerator, "baseline", false);
+    reusing.resolve_normalisers(base);
+    rebuilding.resolve_normalisers(base);
+    std::vector<Candidate> all = all_candidates(cs.joint);
+    // Models in turn (hits on the 4 kept) and then in a shuffled order (evictions and rebuilds).
+    std::mt19937_64 rng(3);
+    std::vector<Candidate> shuffled = all;
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    all.insert(all.end(), shuffled.begin(), shuffled.begin() + 128);
+    std::size_t differing = 0, ok = 0;
+    for (const Candidate& c : all) {
+        const engine::EvaluationRecord a = reusing.evaluate(c), b = rebuilding.evaluate(c);
+        ok += a.ok ? 1 : 0;
+        if (a.ok != b.ok || a.reason != b.reason || a.model != b.model || a.cycles != b.cycles || a.metrics.latency_s != b.metrics.latency_s ||
+            a.metrics.energy_j != b.metrics.energy_j || a.metrics.area_mm2 != b.metrics.area_mm2 || a.accuracy != b.accuracy || a.score != b.score)
+            ++differing;
+    }
+    CHECK(all.size() == 512);
+    CHECK(ok > 100);
+    CHECK(differing == 0);
 }
 
 TEST_CASE("on a space small enough to evaluate exhaustively, boshcode and nsga2 reach within 1% of the optimum with fewer evaluations than random") {
