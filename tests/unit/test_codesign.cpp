@@ -151,12 +151,14 @@ TEST_CASE("the evaluator's reuse of model step graphs changes no result, through
     const engine::EvaluationRecord base = reusing.evaluate_pair(*cs.baseline_model, *cs.baseline_accelerator, "baseline", false);
     reusing.resolve_normalisers(base);
     rebuilding.resolve_normalisers(base);
-    std::vector<Candidate> all = all_candidates(cs.joint);
-    // Models in turn (hits on the 4 kept) and then in a shuffled order (evictions and rebuilds).
+    // The first 8 models with each of their 12 accelerators in turn (hits on the 4 kept), then 64
+    // candidates in a shuffled order (evictions and rebuilds).
+    const std::vector<Candidate> every = all_candidates(cs.joint);
+    std::vector<Candidate> all(every.begin(), every.begin() + 96);
     std::mt19937_64 rng(3);
-    std::vector<Candidate> shuffled = all;
+    std::vector<Candidate> shuffled = every;
     std::shuffle(shuffled.begin(), shuffled.end(), rng);
-    all.insert(all.end(), shuffled.begin(), shuffled.begin() + 128);
+    all.insert(all.end(), shuffled.begin(), shuffled.begin() + 64);
     std::size_t differing = 0, ok = 0;
     for (const Candidate& c : all) {
         const engine::EvaluationRecord a = reusing.evaluate(c), b = rebuilding.evaluate(c);
@@ -165,8 +167,8 @@ TEST_CASE("the evaluator's reuse of model step graphs changes no result, through
             a.metrics.energy_j != b.metrics.energy_j || a.metrics.area_mm2 != b.metrics.area_mm2 || a.accuracy != b.accuracy || a.score != b.score)
             ++differing;
     }
-    CHECK(all.size() == 512);
-    CHECK(ok > 100);
+    MESSAGE("feasible: " << ok << " of " << all.size());
+    CHECK(ok > 20);
     CHECK(differing == 0);
 }
 
