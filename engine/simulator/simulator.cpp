@@ -292,12 +292,13 @@ public:
 
 private:
     // Issues a transfer of `bytes` on the main-memory channel, not before `after`; returns its end.
-    std::int64_t transfer(double bytes, std::int64_t after, const std::string& what, SimulationResult& r, std::int64_t* start_out = nullptr) {
+    // `what` and `name` label the trace event (built only when tracing).
+    std::int64_t transfer(double bytes, std::int64_t after, const char* what, const std::string& name, SimulationResult& r, std::int64_t* start_out = nullptr) {
         const std::int64_t start = std::max(channel_free_, after);
         const std::int64_t cycles = a_.transfer_cycles(bytes);
         channel_free_ = start + cycles;
         if (start_out != nullptr) *start_out = start;
-        if (o_.trace && cycles > 0) r.trace.push_back({what, "main_memory", start, cycles});
+        if (o_.trace && cycles > 0) r.trace.push_back({std::string(what) + name, "main_memory", start, cycles});
         return channel_free_;
     }
 
@@ -337,7 +338,7 @@ private:
             const std::size_t vi = static_cast<std::size_t>(victim);
             if (dirty_[vi] && (uses_[vi] > 0 || persistent(g_.tensors[vi]))) {
                 const double bytes = a_.transfer_bytes(victim);
-                available_[vi] = std::max(available_[vi], transfer(bytes, available_[vi], "write-back " + g_.tensors[vi].name, r));
+                available_[vi] = std::max(available_[vi], transfer(bytes, available_[vi], "write-back ", g_.tensors[vi].name, r));
                 rec.store_bytes += bytes;
                 rec.dynamic_j += a_.transfer_energy(victim, bytes, false, r.buffers);
                 r.memory_write_bytes += bytes;
@@ -359,14 +360,17 @@ private:
         const LoweredOp& l = a_.lowered(static_cast<std::size_t>(id));
         OpRecord rec{id, l.unit, l.tiles, l.cycles_per_tile};
         rec.padded_fraction = l.padded_fraction;
-        std::vector<TensorId> pinned = op.inputs;
+        std::vector<TensorId>& pinned = pinned_;
+        pinned.assign(op.inputs.begin(), op.inputs.end());
         pinned.insert(pinned.end(), op.outputs.begin(), op.outputs.end());
 
         // Inputs: what must come from main memory.
         std::int64_t deps = 0, load_after = 0;
         double load_bytes = 0;
-        std::vector<TensorId> loads;
-        std::vector<double> fractions;
+        std::vector<TensorId>& loads = loads_;
+        std::vector<double>& fractions = fractions_;
+        loads.clear();
+        fractions.clear();
         for (std::size_t k = 0; k < op.inputs.size(); ++k) {
             const TensorId t = op.inputs[k];
             const std::size_t ti = static_cast<std::size_t>(t);
@@ -398,7 +402,7 @@ private:
         std::int64_t load_start = 0, load_cycles = 0;
         if (load_bytes > 0) {
             load_cycles = a_.transfer_cycles(load_bytes);
-            transfer(load_bytes, load_after, "load for " + op.name, r, &load_start);
+            transfer(load_bytes, load_after, "load for ", op.name, r, &load_start);
             rec.load_bytes = load_bytes;
             r.memory_read_bytes += load_bytes;
         }
@@ -421,7 +425,7 @@ private:
         }
         rec.end = compute_end;
         if (stream_bytes > 0) {
-            rec.end = std::max(rec.end, transfer(stream_bytes, rec.start, "store of " + op.name, r));
+            rec.end = std::max(rec.end, transfer(stream_bytes, rec.start, "store of ", op.name, r));
             rec.store_bytes += stream_bytes;
             r.memory_write_bytes += stream_bytes;
         }
@@ -458,6 +462,8 @@ private:
     double used_[3] = {0, 0, 0};
     std::int64_t channel_free_ = 0;
     std::vector<std::unique_ptr<TilePool>> pools_;
+    std::vector<TensorId> pinned_, loads_;  ///< per op, kept to reuse their storage
+    std::vector<double> fractions_;
 };
 
 // --- analytic fidelity ------------------------------------------------------------------------
