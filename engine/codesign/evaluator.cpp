@@ -189,7 +189,7 @@ EvaluationRecord Evaluator::evaluate_pair(const config::Node& model_node, const 
     if (!diags.empty()) return infeasible(fmt::format("{}: {}", diags.items().front().path, diags.items().front().message));
     const LoadedModel* model = &*ms->model;
     r.model = to_json(Value{model->params.values()}).dump();
-    if (const auto missing = unsupported_op_kinds(ms->step, *acc); !missing.empty())
+    if (const auto missing = unsupported_op_kinds(*ms->prepared, *acc); !missing.empty())
         return infeasible(fmt::format("the accelerator has no unit that executes op kind '{}' (op '{}')", to_string(missing.front().first), missing.front().second));
     SimulationOptions so;
     so.fidelity = ex_.simulation.fidelity;

@@ -11,11 +11,11 @@
 
 #include <cstdint>
 #include <deque>
-#include <optional>
 #include <future>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,7 +88,7 @@ private:
     mutable std::mutex cache_mutex_;
     mutable std::map<std::string, std::shared_future<AccuracyEstimate>> accuracy_cache_;
     // The model steps of the last few distinct models: building a BERT-Base training graph costs
-    // about 20x simulating it at analytic fidelity, and searches pair one model with many
+    // about 16x a one-shot analytic simulation of it, and searches pair one model with many
     // accelerators. Bounded, oldest out first; the results do not depend on it.
     std::size_t model_steps_kept_;
     mutable std::mutex step_mutex_;

@@ -88,18 +88,39 @@ Geometry geometry(const ModelGraph& g, const OpDesc& op, std::int64_t tile_y) {
 
 }  // namespace
 
-std::vector<std::pair<OpKind, std::string>> unsupported_op_kinds(const ModelGraph& g, const Accelerator& acc) {
+namespace {
+
+bool executes(const Accelerator& acc, OpKind kind) {
+    return std::any_of(acc.units.begin(), acc.units.end(), [&](const UnitGroup& u) {
+        return u.role == ComponentRole::compute && std::find(u.executes.begin(), u.executes.end(), kind) != u.executes.end();
+    });
+}
+
+// The first op of each kind among `ops` (in graph order) that no unit executes.
+template <typename OpIds>
+std::vector<std::pair<OpKind, std::string>> missing_kinds(const ModelGraph& g, const OpIds& ops, const Accelerator& acc) {
     std::vector<std::pair<OpKind, std::string>> missing;
     std::vector<OpKind> checked;
-    for (const auto& op : g.ops) {
+    for (auto id : ops) {
+        const OpDesc& op = g.ops[static_cast<std::size_t>(id)];
         if (std::find(checked.begin(), checked.end(), op.kind) != checked.end()) continue;
         checked.push_back(op.kind);
-        bool ok = false;
-        for (const auto& u : acc.units)
-            if (u.role == ComponentRole::compute && std::find(u.executes.begin(), u.executes.end(), op.kind) != u.executes.end()) ok = true;
-        if (!ok) missing.emplace_back(op.kind, op.name);
+        if (!executes(acc, op.kind)) missing.emplace_back(op.kind, op.name);
     }
     return missing;
+}
+
+}  // namespace
+
+std::vector<std::pair<OpKind, std::string>> unsupported_op_kinds(const ModelGraph& g, const Accelerator& acc) {
+    std::vector<std::size_t> all(g.ops.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    return missing_kinds(g, all, acc);
+}
+
+std::vector<std::pair<OpKind, std::string>> unsupported_op_kinds(const PreparedGraph& p, const Accelerator& acc) {
+    // The first op of each class, in graph order: the first op of each kind is among them.
+    return missing_kinds(p.graph(), p.class_representatives(), acc);
 }
 
 namespace {
@@ -162,14 +183,9 @@ LoweredOp lower_op(const ModelGraph& g, const Accelerator& acc, std::size_t i, c
 
 Lowering lower(const PreparedGraph& p, const Accelerator& acc, bool training) {
     const ModelGraph& g = p.graph();
-    // The first op of each class, in graph order: the first op of each kind is among them.
-    for (OpId id : p.class_representatives()) {
-        const OpDesc& op = g.ops[static_cast<std::size_t>(id)];
-        if (std::none_of(acc.units.begin(), acc.units.end(), [&](const UnitGroup& u) {
-                return u.role == ComponentRole::compute && std::find(u.executes.begin(), u.executes.end(), op.kind) != u.executes.end();
-            }))
-            throw ConfigError(fmt::format("accelerator '{}' has no unit that executes op kind '{}' (needed by op '{}')", acc.name, to_string(op.kind), op.name));
-    }
+    if (const auto missing = unsupported_op_kinds(p, acc); !missing.empty())
+        throw ConfigError(fmt::format("accelerator '{}' has no unit that executes op kind '{}' (needed by op '{}')", acc.name,
+                                      to_string(missing.front().first), missing.front().second));
     Lowering out;
     out.classes.reserve(p.class_representatives().size());
     for (OpId op : p.class_representatives()) out.classes.push_back(lower_op(g, acc, static_cast<std::size_t>(op), p.sparsity(), training));

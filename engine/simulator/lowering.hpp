@@ -49,6 +49,8 @@ struct LoweredOp {
 
 /// Op kinds of `g` that no unit of `acc` executes, each with the first op that needs it.
 std::vector<std::pair<OpKind, std::string>> unsupported_op_kinds(const ModelGraph& g, const Accelerator& acc);
+/// The same, from a prepared graph's op classes (no pass over every op).
+std::vector<std::pair<OpKind, std::string>> unsupported_op_kinds(const PreparedGraph& p, const Accelerator& acc);
 
 /// Every op of a prepared graph, lowered: one LoweredOp per op class.
 struct Lowering {
