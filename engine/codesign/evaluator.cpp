@@ -194,6 +194,7 @@ EvaluationRecord Evaluator::evaluate_pair(const config::Node& model_node, const 
     SimulationOptions so;
     so.fidelity = ex_.simulation.fidelity;
     so.training = ex_.mode == RunMode::training;
+    so.op_records = false;  // a candidate is judged by the totals
     const SimulationResult sim = simulate(*ms->prepared, *acc, so);
     if (sim.status != "ok") return infeasible(sim.reason);
     r.metrics.latency_s = sim.seconds;

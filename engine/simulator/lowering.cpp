@@ -125,26 +125,27 @@ std::vector<std::pair<OpKind, std::string>> unsupported_op_kinds(const PreparedG
 
 namespace {
 
-LoweredOp lower_op(const ModelGraph& g, const Accelerator& acc, std::size_t i, const std::vector<double>& tensor_sparsity, bool training) {
+// `work` is scratch, reused from op to op (its attrs keep their storage).
+LoweredOp lower_op(const ModelGraph& g, const Accelerator& acc, std::size_t i, const std::vector<double>& tensor_sparsity, bool training, TileWork& work) {
     const OpDesc& op = g.ops[i];
     const Geometry geo = geometry(g, op, acc.tile_y);
     LoweredOp l;
     l.op = static_cast<OpId>(i);
-    l.work.kind = op.kind;
+    work.kind = op.kind;
     // Output tiles are always full (padded) tiles; a reduction shorter than the tile's y is not
     // padded (the accumulation just ends sooner).
-    l.work.b = acc.tile_b;
-    l.work.x = acc.tile_x;
-    l.work.y = acc.tile_y;
-    l.work.depth = geo.depth;
-    for (std::size_t k = 0; k < 2 && k < op.inputs.size(); ++k) l.work.input_sparsity[k] = tensor_sparsity[static_cast<std::size_t>(op.inputs[k])];
-    l.work.training = training;
-    l.work.clock_hz = acc.clock_hz;
-    l.work.attrs = op.attrs;
-    l.tiles = ceil_div(geo.out.batch, l.work.b) * ceil_div(geo.out.rows, l.work.x) * ceil_div(geo.out.cols, l.work.y) * geo.chunks;
+    work.b = acc.tile_b;
+    work.x = acc.tile_x;
+    work.y = acc.tile_y;
+    work.depth = geo.depth;
+    for (std::size_t k = 0; k < 2; ++k) work.input_sparsity[k] = k < op.inputs.size() ? tensor_sparsity[static_cast<std::size_t>(op.inputs[k])] : 0.0;
+    work.training = training;
+    work.clock_hz = acc.clock_hz;
+    work.attrs = op.attrs;
+    l.tiles = ceil_div(geo.out.batch, work.b) * ceil_div(geo.out.rows, work.x) * ceil_div(geo.out.cols, work.y) * geo.chunks;
     const double useful = static_cast<double>(geo.out.batch) * static_cast<double>(geo.out.rows) * static_cast<double>(geo.out.cols) *
                           static_cast<double>(geo.reduction);
-    const double padded = static_cast<double>(l.tiles) * static_cast<double>(l.work.elements()) * static_cast<double>(l.work.depth);
+    const double padded = static_cast<double>(l.tiles) * static_cast<double>(work.elements()) * static_cast<double>(work.depth);
     l.padded_fraction = padded > 0 ? 1.0 - useful / padded : 0.0;
 
     // The fastest unit group that executes the kind.
@@ -153,7 +154,7 @@ LoweredOp lower_op(const ModelGraph& g, const Accelerator& acc, std::size_t i, c
     for (std::size_t u = 0; u < acc.units.size(); ++u) {
         const UnitGroup& unit = acc.units[u];
         if (unit.role != ComponentRole::compute || std::find(unit.executes.begin(), unit.executes.end(), op.kind) == unit.executes.end()) continue;
-        const TileCost cost = call_plugin(unit.info->name, "tile_cost", [&] { return (*unit.component)->tile_cost(l.work); });
+        const TileCost cost = call_plugin(unit.info->name, "tile_cost", [&] { return (*unit.component)->tile_cost(work); });
         if (cost.cycles < 1 || !(cost.energy_j >= 0) || !std::isfinite(cost.energy_j))
             throw PluginError(fmt::format("plugin '{}' failed in tile_cost(): op '{}' ({}): {} cycles and {} J per tile (cycles must be >= 1, energy >= 0)",
                                           unit.info->name, op.name, to_string(op.kind), cost.cycles, cost.energy_j));
@@ -167,11 +168,11 @@ LoweredOp lower_op(const ModelGraph& g, const Accelerator& acc, std::size_t i, c
         }
     }
     // Elements each tile touches, per operand (buffer traffic).
-    const std::int64_t tile_out = l.work.elements();
+    const std::int64_t tile_out = work.elements();
     for (std::size_t k = 0; k < op.inputs.size(); ++k) {
         const std::int64_t whole = tensor(g, op.inputs[k]).elements();
         std::int64_t per_tile = tile_out;
-        if (is_mac_kind(op.kind) && k < 2) per_tile = (k == 0 ? l.work.b * l.work.x : l.work.b * l.work.y) * l.work.depth;
+        if (is_mac_kind(op.kind) && k < 2) per_tile = (k == 0 ? work.b * work.x : work.b * work.y) * work.depth;
         l.input_tile_elements.push_back(std::min(per_tile, whole));
     }
     l.output_tile_elements = tile_out;
@@ -188,7 +189,8 @@ Lowering lower(const PreparedGraph& p, const Accelerator& acc, bool training) {
                                       to_string(missing.front().first), missing.front().second));
     Lowering out;
     out.classes.reserve(p.class_representatives().size());
-    for (OpId op : p.class_representatives()) out.classes.push_back(lower_op(g, acc, static_cast<std::size_t>(op), p.sparsity(), training));
+    TileWork work;
+    for (OpId op : p.class_representatives()) out.classes.push_back(lower_op(g, acc, static_cast<std::size_t>(op), p.sparsity(), training, work));
     out.prepared = &p;
     return out;
 }

@@ -38,7 +38,6 @@ struct LoweredOp {
     std::int64_t cycles_per_tile = 0;
     double energy_per_tile_j = 0;
     double padded_fraction = 0;      ///< 1 - useful / padded elements of the output tiles
-    TileWork work;
     /// Per input and output: elements of that tensor one tile reads or writes.
     std::vector<std::int64_t> input_tile_elements;
     std::int64_t output_tile_elements = 0;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <unordered_map>
 
 #include "transcode/errors.hpp"
 
@@ -21,14 +20,49 @@ std::uint64_t bits_of(double d) {
     return u;
 }
 
-// Finds the entry of `index` equal to the candidate (same hash, then `same(id)`), or adds `next`.
-template <typename Same>
-std::uint32_t intern(std::unordered_multimap<std::uint64_t, std::uint32_t>& index, std::uint64_t h, std::uint32_t next, Same same) {
-    for (auto [it, end] = index.equal_range(h); it != end; ++it)
-        if (same(it->second)) return it->second;
-    index.emplace(h, next);
-    return next;
-}
+// An open-addressing hash index (power-of-two slots, linear probing) from a 64-bit hash to the
+// entries that have it. The graph has far fewer types, classes and patterns than tensors and ops,
+// so nearly every lookup is a hit on a short probe.
+class InternTable {
+public:
+    explicit InternTable(std::size_t expected) {
+        std::size_t n = 64;
+        while (n < 2 * expected) n *= 2;
+        slots_.assign(n, Slot{});
+    }
+    // The entry equal to the candidate (same hash, then `same(id)`), or `next`, which it adds.
+    template <typename Same>
+    std::uint32_t intern(std::uint64_t h, std::uint32_t next, Same same) {
+        std::size_t i = static_cast<std::size_t>(h ^ (h >> 29)) & (slots_.size() - 1);
+        for (;; i = (i + 1) & (slots_.size() - 1)) {
+            Slot& s = slots_[i];
+            if (s.id == empty) break;
+            if (s.hash == h && same(s.id)) return s.id;
+        }
+        slots_[i] = {h, next};
+        if (++used_ * 2 > slots_.size()) grow();
+        return next;
+    }
+
+private:
+    static constexpr std::uint32_t empty = 0xffffffffu;
+    struct Slot {
+        std::uint64_t hash = 0;
+        std::uint32_t id = empty;
+    };
+    void grow() {
+        std::vector<Slot> old(slots_.size() * 2, Slot{});
+        old.swap(slots_);
+        for (const Slot& s : old) {
+            if (s.id == empty) continue;
+            std::size_t i = static_cast<std::size_t>(s.hash ^ (s.hash >> 29)) & (slots_.size() - 1);
+            while (slots_[i].id != empty) i = (i + 1) & (slots_.size() - 1);
+            slots_[i] = s;
+        }
+    }
+    std::vector<Slot> slots_;
+    std::size_t used_ = 0;
+};
 
 }  // namespace
 
@@ -47,14 +81,14 @@ PreparedGraph::PreparedGraph(const ModelGraph& g, std::vector<double> tensor_spa
     if (sparsity_.size() != n) throw InternalError("simulate: tensor_sparsity has the wrong size");
 
     // Tensor types.
-    std::unordered_multimap<std::uint64_t, std::uint32_t> types;
+    InternTable types(64);
     tensor_type_.reserve(n);
     for (std::size_t t = 0; t < n; ++t) {
         const TensorDesc& d = g.tensors[t];
         std::uint64_t h = mix(mix(fnv_offset, static_cast<std::uint64_t>(d.role)), static_cast<std::uint64_t>(d.bits) * 2 + (d.is_integer ? 1 : 0));
         h = mix(h, bits_of(sparsity_[t]));
         for (std::int64_t dim : d.shape) h = mix(h, static_cast<std::uint64_t>(dim));
-        const std::uint32_t type = intern(types, h, static_cast<std::uint32_t>(type_rep_.size()), [&](std::uint32_t other) {
+        const std::uint32_t type = types.intern(h, static_cast<std::uint32_t>(type_rep_.size()), [&](std::uint32_t other) {
             const std::size_t r = static_cast<std::size_t>(type_rep_[other]);
             const TensorDesc& o = g.tensors[r];
             return o.role == d.role && o.bits == d.bits && o.is_integer == d.is_integer && bits_of(sparsity_[r]) == bits_of(sparsity_[t]) && o.shape == d.shape;
@@ -64,7 +98,7 @@ PreparedGraph::PreparedGraph(const ModelGraph& g, std::vector<double> tensor_spa
     }
 
     // Op classes and load patterns.
-    std::unordered_multimap<std::uint64_t, std::uint32_t> classes, patterns;
+    InternTable classes(256), patterns(256);
     std::vector<std::uint8_t> on_chip(n, 0), seen;
     op_class_.reserve(g.ops.size());
     op_pattern_.reserve(g.ops.size());
@@ -78,7 +112,7 @@ PreparedGraph::PreparedGraph(const ModelGraph& g, std::vector<double> tensor_spa
         auto same_types = [&](const std::vector<TensorId>& a, const std::vector<TensorId>& b) {
             return std::equal(a.begin(), a.end(), b.begin(), b.end(), [&](TensorId x, TensorId y) { return tensor_type(x) == tensor_type(y); });
         };
-        const std::uint32_t cls = intern(classes, h, static_cast<std::uint32_t>(class_rep_.size()), [&](std::uint32_t other) {
+        const std::uint32_t cls = classes.intern(h, static_cast<std::uint32_t>(class_rep_.size()), [&](std::uint32_t other) {
             const OpDesc& o = g.ops[static_cast<std::size_t>(class_rep_[other])];
             return o.kind == op.kind && same_types(o.inputs, op.inputs) && same_types(o.outputs, op.outputs) && o.attrs == op.attrs;
         });
@@ -100,10 +134,11 @@ PreparedGraph::PreparedGraph(const ModelGraph& g, std::vector<double> tensor_spa
         for (TensorId t : op.outputs) on_chip[static_cast<std::size_t>(t)] = 1;
         std::uint64_t ph = mix(fnv_offset, cls);
         for (std::uint8_t s : seen) ph = mix(ph, s);
-        const std::uint32_t pattern = intern(patterns, ph, static_cast<std::uint32_t>(patterns_.size()),
-                                             [&](std::uint32_t other) { return patterns_[other].op_class == cls && patterns_[other].seen == seen; });
-        if (pattern == patterns_.size()) patterns_.push_back({cls, static_cast<OpId>(i), 0, seen});
+        const std::uint32_t pattern =
+            patterns.intern(ph, static_cast<std::uint32_t>(patterns_.size()), [&](std::uint32_t other) { return patterns_[other].op_class == cls && patterns_[other].seen == seen; });
+        if (pattern == patterns_.size()) patterns_.push_back({cls, static_cast<OpId>(i), 0, {0, 0, 0}, seen});
         ++patterns_[pattern].ops;
+        ++patterns_[pattern].phase_ops[static_cast<std::size_t>(op.phase)];
         op_pattern_.push_back(pattern);
     }
 }

@@ -33,6 +33,7 @@ public:
         std::uint32_t op_class = 0;
         OpId first_op = 0;                  ///< an op of the pattern
         std::int64_t ops = 0;               ///< how many ops share it
+        std::int64_t phase_ops[3] = {0, 0, 0};  ///< of them, in each Phase
         std::vector<std::uint8_t> seen;     ///< per input: already on chip when it fits
     };
 

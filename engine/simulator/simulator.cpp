@@ -27,6 +27,25 @@ bool persistent(const TensorDesc& t) { return t.role == TensorRole::weight || t.
 
 constexpr std::size_t buffer_index(BufferClass c) { return static_cast<std::size_t>(c); }
 
+// What the accounting needs of the ops, summed as they are scheduled: per phase, the ops, tiles,
+// dynamic energy and gated leakage, and the latest end.
+struct OpTotals {
+    PhaseReport sums[3];
+    std::int64_t ends[3] = {0, 0, 0};
+    void add(Phase phase, const OpRecord& rec, std::int64_t ops = 1) {
+        PhaseReport& s = sums[static_cast<std::size_t>(phase)];
+        const double n = static_cast<double>(ops);
+        s.ops += ops;
+        s.tiles += ops * rec.tiles;
+        s.dynamic_j += n * rec.dynamic_j;
+        s.leakage_j += n * rec.gated_leakage_j;
+    }
+    void end(Phase phase, std::int64_t at) {
+        std::int64_t& e = ends[static_cast<std::size_t>(phase)];
+        e = std::max(e, at);
+    }
+};
+
 // Everything both fidelities share: tensor sizes (per tensor type), per-op dynamic energy terms
 // (per op class), the final energy and utilisation accounting.
 class Accounting {
@@ -60,8 +79,10 @@ public:
             fits_[t] = data_bytes_[t] <= capacity_[buffer_index(class_of(g.tensors[static_cast<std::size_t>(p.type_representatives()[t])]))] &&
                        mask_bytes_[t] <= capacity_[buffer_index(BufferClass::mask)];
         // Support units serving each compute unit group's kind: dynamic power per busy
-        // instance-cycle of that group.
+        // instance-cycle of that group; and, with power gating, the leakage power of one busy
+        // instance with its share of the gateable support units serving it.
         support_j_per_cycle_.assign(acc.units.size(), 0.0);
+        gated_w_.assign(acc.units.size(), 0.0);
         for (std::size_t i = 0; i < acc.units.size(); ++i) {
             const UnitGroup& c = acc.units[i];
             if (c.role != ComponentRole::compute) continue;
@@ -69,6 +90,12 @@ public:
             for (const auto& u : acc.units)
                 if (u.role == ComponentRole::support && u.serves == c.unit_kind && (o.training || !u.training_only))
                     support_j_per_cycle_[i] += u.dynamic_w * static_cast<double>(u.count) / static_cast<double>(served) / acc.clock_hz;
+            if (!acc.power_gating) continue;
+            double w = c.power_gateable ? c.leakage_w : 0.0;
+            for (const auto& s : acc.units)
+                if (s.role == ComponentRole::support && s.serves == c.unit_kind && s.power_gateable && (o.training || !s.training_only))
+                    w += s.leakage_w * static_cast<double>(s.count) / static_cast<double>(served);
+            gated_w_[i] = w;
         }
         lowering_ = lower(p, acc, o.training);
         // Ops of one class cost the same: their tile, buffer-access and support energy, their
@@ -139,14 +166,9 @@ public:
     }
     // Leakage of power-gated compute units (and the support units serving them) while an op runs.
     double class_gated_leakage(const LoweredOp& l) const {
-        const UnitGroup& unit = acc_.units[l.unit];
         if (!acc_.power_gating) return 0.0;
         const double busy_s = static_cast<double>(l.tiles) * static_cast<double>(l.cycles_per_tile) / acc_.clock_hz;
-        double p = unit.power_gateable ? unit.leakage_w : 0.0;
-        for (const auto& s : acc_.units)
-            if (s.role == ComponentRole::support && s.serves == unit.unit_kind && s.power_gateable && (o_.training || !s.training_only))
-                p += s.leakage_w * static_cast<double>(s.count) / static_cast<double>(served_count(unit.unit_kind));
-        return p * busy_s;
+        return gated_w_[l.unit] * busy_s;
     }
     std::int64_t served_count(const std::string& kind) const {
         std::int64_t n = 0;
@@ -155,8 +177,8 @@ public:
         return n;
     }
 
-    // Fills totals, unit reports and phases from the op records.
-    void finish(SimulationResult& r) const {
+    // Fills totals, unit reports and phases from the ops' totals.
+    void finish(SimulationResult& r, const OpTotals& totals) const {
         // Tiles, busy instance-cycles and tile energy per unit group: per op class.
         r.tiles = 0;
         std::vector<double> busy(acc_.units.size(), 0.0), tile_j(acc_.units.size(), 0.0);
@@ -167,19 +189,9 @@ public:
             busy[l.unit] += static_cast<double>(ops) * static_cast<double>(l.tiles) * static_cast<double>(l.cycles_per_tile);
             tile_j[l.unit] += static_cast<double>(ops) * static_cast<double>(l.tiles) * l.energy_per_tile_j;
         }
-        // One pass over the op records: the end, and the sums of each phase.
-        r.cycles = 0;
-        PhaseReport sums[3];
-        std::int64_t ends[3] = {0, 0, 0};
-        for (const auto& rec : r.ops) {
-            r.cycles = std::max(r.cycles, rec.end);
-            const std::size_t p = static_cast<std::size_t>(p_.phase(static_cast<std::size_t>(rec.op)));
-            ++sums[p].ops;
-            sums[p].tiles += rec.tiles;
-            sums[p].dynamic_j += rec.dynamic_j;
-            sums[p].leakage_j += rec.gated_leakage_j;
-            ends[p] = std::max(ends[p], rec.end);
-        }
+        r.cycles = std::max({totals.ends[0], totals.ends[1], totals.ends[2]});
+        const PhaseReport* sums = totals.sums;
+        const std::int64_t* ends = totals.ends;
         r.seconds = static_cast<double>(r.cycles) / acc_.clock_hz;
         r.area_mm2 = acc_.area_mm2();
         std::map<std::string, double> kind_busy;
@@ -258,6 +270,7 @@ public:
     double memory_energy_ = 0;
     std::vector<bool> fits_;  ///< per tensor type
     std::vector<double> support_j_per_cycle_;  ///< per unit group
+    std::vector<double> gated_w_;              ///< per compute unit group, W (power gating only)
     Lowering lowering_;
     std::vector<ClassCost> class_cost_;
 };
@@ -284,10 +297,17 @@ public:
         for (const auto& u : acc.units) pools_.push_back(u.role == ComponentRole::compute ? o.pool_factory(u.count) : nullptr);
     }
 
-    void run(SimulationResult& r) {
+    OpTotals run(SimulationResult& r) {
         r.buffers = empty_buffers(acc_);
-        r.ops.reserve(g_.ops.size());
-        for (std::size_t i = 0; i < g_.ops.size(); ++i) r.ops.push_back(run_op(static_cast<OpId>(i), r));
+        if (o_.op_records) r.ops.reserve(g_.ops.size());
+        OpTotals totals;
+        for (std::size_t i = 0; i < g_.ops.size(); ++i) {
+            const OpRecord rec = run_op(static_cast<OpId>(i), r);
+            totals.add(g_.ops[i].phase, rec);
+            totals.end(g_.ops[i].phase, rec.end);
+            if (o_.op_records) r.ops.push_back(rec);
+        }
+        return totals;
     }
 
 private:
@@ -469,65 +489,74 @@ private:
 // --- analytic fidelity ------------------------------------------------------------------------
 
 // Every op of a load pattern (prepared_graph.hpp) loads, stores and costs the same: the closed
-// forms run once per pattern, and the ops only add up their durations.
-void run_analytic(const PreparedGraph& p, const Accelerator& acc, const SimulationOptions& o, const Accounting& a, SimulationResult& r) {
+// forms run once per pattern, the phase sums are taken per pattern, and the ops only add up their
+// durations (and, when asked for, get their records).
+OpTotals run_analytic(const PreparedGraph& p, const Accelerator& acc, const SimulationOptions& o, const Accounting& a, SimulationResult& r) {
     const ModelGraph& g = p.graph();
     r.buffers = empty_buffers(acc);
-    struct PatternCost {
-        double load_bytes = 0, store_bytes = 0, dynamic_j = 0;
-        std::int64_t cycles = 0;
-        OpRecord record;  ///< of every op of the pattern, but for op and times
-    };
-    std::vector<PatternCost> costs;
-    costs.reserve(p.load_patterns().size());
+    OpTotals totals;
+    std::vector<OpRecord> records;  ///< per pattern: of every op of the pattern, but for op and times
+    std::vector<std::int64_t> cycles;  ///< per pattern
+    records.reserve(p.load_patterns().size());
+    cycles.reserve(p.load_patterns().size());
     std::vector<BufferReport> traffic = empty_buffers(acc);
     for (const auto& pattern : p.load_patterns()) {
         const std::size_t i = static_cast<std::size_t>(pattern.first_op);
         const OpDesc& op = g.ops[i];
         const LoweredOp& l = a.lowered(i);
         for (auto& b : traffic) b.read_bytes = b.write_bytes = 0;
-        PatternCost c;
+        OpRecord& rec = records.emplace_back(OpRecord{pattern.first_op, l.unit, l.tiles, l.cycles_per_tile});
         for (std::size_t k = 0; k < op.inputs.size(); ++k) {
             const TensorId t = op.inputs[k];
             if (pattern.seen[k] && a.fits(t)) continue;
             const double bytes = a.transfer_bytes(t) * l.input_fetch_fraction[k];
-            c.load_bytes += bytes;
-            c.dynamic_j += a.transfer_energy(t, bytes, true, traffic);
+            rec.load_bytes += bytes;
+            rec.dynamic_j += a.transfer_energy(t, bytes, true, traffic);
         }
         for (TensorId t : op.outputs)
             if (!a.fits(t)) {
-                c.store_bytes += a.transfer_bytes(t);
-                c.dynamic_j += a.transfer_energy(t, a.transfer_bytes(t), false, traffic);
+                rec.store_bytes += a.transfer_bytes(t);
+                rec.dynamic_j += a.transfer_energy(t, a.transfer_bytes(t), false, traffic);
             }
-        c.cycles = std::max(a.compute_cycles(i), a.transfer_cycles(c.load_bytes + c.store_bytes));
-        c.dynamic_j += a.op_energy(i, traffic);
+        cycles.push_back(std::max(a.compute_cycles(i), a.transfer_cycles(rec.load_bytes + rec.store_bytes)));
+        rec.dynamic_j += a.op_energy(i, traffic);
+        rec.gated_leakage_j = a.gated_leakage(i);
+        rec.padded_fraction = l.padded_fraction;
         const double ops = static_cast<double>(pattern.ops);
         for (std::size_t b = 0; b < traffic.size(); ++b) {
             r.buffers[b].read_bytes += ops * traffic[b].read_bytes;
             r.buffers[b].write_bytes += ops * traffic[b].write_bytes;
         }
-        r.memory_read_bytes += ops * c.load_bytes;
-        r.memory_write_bytes += ops * c.store_bytes;
-        c.record = {pattern.first_op, l.unit, l.tiles, l.cycles_per_tile};
-        c.record.padded_fraction = l.padded_fraction;
-        c.record.load_bytes = c.load_bytes;
-        c.record.store_bytes = c.store_bytes;
-        c.record.dynamic_j = c.dynamic_j;
-        c.record.gated_leakage_j = a.gated_leakage(i);
-        costs.push_back(c);
+        r.memory_read_bytes += ops * rec.load_bytes;
+        r.memory_write_bytes += ops * rec.store_bytes;
+        for (Phase ph : {Phase::forward, Phase::backward, Phase::update})
+            if (const std::int64_t n = pattern.phase_ops[static_cast<std::size_t>(ph)]; n > 0) totals.add(ph, rec, n);
     }
-    // Ops in sequence: each op's record is its pattern's, placed in time.
-    r.ops.reserve(g.ops.size());
+    // Ops in sequence: each ends when its pattern's cycles after the previous one.
     std::int64_t now = 0;
-    for (std::size_t i = 0; i < g.ops.size(); ++i) {
-        const std::uint32_t q = p.load_pattern(i);
-        OpRecord& rec = r.ops.emplace_back(costs[q].record);
-        rec.op = static_cast<OpId>(i);
-        rec.ready = rec.data_ready = rec.start = now;
-        now += costs[q].cycles;
-        rec.end = now;
-        if (o.trace) r.trace.push_back({g.ops[i].name, acc.units[rec.unit].name, rec.start, rec.end - rec.start});
+    const std::size_t n = g.ops.size();
+    if (!o.op_records && !o.trace) {
+        for (std::size_t i = 0; i < n; ++i) {
+            now += cycles[p.load_pattern(i)];
+            totals.ends[static_cast<std::size_t>(p.phase(i))] = now;  // `now` only grows
+        }
+        return totals;
     }
+    if (o.op_records) r.ops.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t q = p.load_pattern(i);
+        const std::int64_t start = now;
+        now += cycles[q];
+        totals.ends[static_cast<std::size_t>(p.phase(i))] = now;
+        if (o.op_records) {
+            OpRecord& rec = r.ops.emplace_back(records[q]);
+            rec.op = static_cast<OpId>(i);
+            rec.ready = rec.data_ready = rec.start = start;
+            rec.end = now;
+        }
+        if (o.trace) r.trace.push_back({g.ops[i].name, acc.units[records[q].unit].name, start, now - start});
+    }
+    return totals;
 }
 
 }  // namespace
@@ -550,30 +579,34 @@ std::vector<double> sparsity_per_tensor(const ModelGraph& g, const SparsityByRol
     return out;
 }
 
-SimulationResult simulate(const ModelGraph& g, const Accelerator& acc, const SimulationOptions& options) {
-    return simulate(PreparedGraph(g, options.tensor_sparsity), acc, options);
-}
+namespace {
 
-SimulationResult simulate(const PreparedGraph& p, const Accelerator& acc, const SimulationOptions& options) {
-    if (!options.tensor_sparsity.empty() && options.tensor_sparsity != p.sparsity())
-        throw InternalError("simulate: options.tensor_sparsity differs from the prepared graph's");
+// simulate() on a graph prepared with options.tensor_sparsity.
+SimulationResult simulate_prepared(const PreparedGraph& p, const Accelerator& acc, const SimulationOptions& options) {
     const ModelGraph& g = p.graph();
     const Accounting a(p, acc, options);
     SimulationResult r;
     r.fidelity = options.fidelity;
     r.training = options.training;
-    if (options.fidelity == Fidelity::event) {
-        EventScheduler s(g, acc, options, a);
-        s.run(r);
-    } else {
-        run_analytic(p, acc, options, a, r);
-    }
-    a.finish(r);
+    const OpTotals totals = options.fidelity == Fidelity::event ? EventScheduler(g, acc, options, a).run(r) : run_analytic(p, acc, options, a, r);
+    a.finish(r, totals);
     if (r.cycles >= std::numeric_limits<std::int64_t>::max() / 4) {
         r.status = "infeasible";
         r.reason = "the schedule overflows the cycle counter";
     }
     return r;
+}
+
+}  // namespace
+
+SimulationResult simulate(const ModelGraph& g, const Accelerator& acc, const SimulationOptions& options) {
+    return simulate_prepared(PreparedGraph(g, options.tensor_sparsity), acc, options);
+}
+
+SimulationResult simulate(const PreparedGraph& p, const Accelerator& acc, const SimulationOptions& options) {
+    if (!options.tensor_sparsity.empty() && options.tensor_sparsity != p.sparsity())
+        throw InternalError("simulate: options.tensor_sparsity differs from the prepared graph's");
+    return simulate_prepared(p, acc, options);
 }
 
 }  // namespace transcode::engine

@@ -59,6 +59,9 @@ struct SimulationOptions {
     /// executor supplies measured values here; experiments give per-role numbers.
     std::vector<double> tensor_sparsity;
     bool trace = false;
+    /// Fill SimulationResult::ops, one record per op (ops.csv reads them). A search, which reads
+    /// only the totals, turns this off; every other figure of the result is the same either way.
+    bool op_records = true;
     /// The pool implementation (tests swap in a naive one).
     TilePoolFactory pool_factory = &GroupedTilePool::make;
 };
@@ -131,7 +134,7 @@ struct SimulationResult {
     double memory_write_bytes = 0;  ///< chip -> main memory
     std::int64_t stall_memory_cycles = 0;  ///< summed over ops: waiting for loads after inputs existed
     std::int64_t stall_unit_cycles = 0;    ///< summed over ops: data on chip, waiting for a free unit
-    std::vector<OpRecord> ops;
+    std::vector<OpRecord> ops;      ///< one per op, in graph order, when SimulationOptions::op_records (the default)
     std::vector<UnitReport> units;  ///< one per unit group, in file order
     std::vector<PhaseReport> phases;
     std::vector<BufferReport> buffers;

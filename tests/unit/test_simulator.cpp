@@ -384,6 +384,93 @@ TEST_CASE("simulator: lowering and costing once per op class equals doing it op 
     }
 }
 
+namespace {
+
+// Every figure of two results but the op records, bit for bit.
+void check_same_totals(const SimulationResult& a, const SimulationResult& b) {
+    CHECK(a.cycles == b.cycles);
+    CHECK(a.tiles == b.tiles);
+    CHECK(a.dynamic_j == b.dynamic_j);
+    CHECK(a.leakage_j == b.leakage_j);
+    CHECK(a.memory_read_bytes == b.memory_read_bytes);
+    CHECK(a.memory_write_bytes == b.memory_write_bytes);
+    CHECK(a.stall_memory_cycles == b.stall_memory_cycles);
+    CHECK(a.stall_unit_cycles == b.stall_unit_cycles);
+    REQUIRE(a.phases.size() == b.phases.size());
+    for (std::size_t i = 0; i < a.phases.size(); ++i) {
+        CHECK(a.phases[i].ops == b.phases[i].ops);
+        CHECK(a.phases[i].tiles == b.phases[i].tiles);
+        CHECK(a.phases[i].cycles == b.phases[i].cycles);
+        CHECK(a.phases[i].dynamic_j == b.phases[i].dynamic_j);
+        CHECK(a.phases[i].leakage_j == b.phases[i].leakage_j);
+    }
+    REQUIRE(a.units.size() == b.units.size());
+    for (std::size_t u = 0; u < a.units.size(); ++u) {
+        CHECK(a.units[u].busy_cycles == b.units[u].busy_cycles);
+        CHECK(a.units[u].dynamic_j == b.units[u].dynamic_j);
+        CHECK(a.units[u].leakage_j == b.units[u].leakage_j);
+    }
+    REQUIRE(a.buffers.size() == b.buffers.size());
+    for (std::size_t i = 0; i < a.buffers.size(); ++i) {
+        CHECK(a.buffers[i].read_bytes == b.buffers[i].read_bytes);
+        CHECK(a.buffers[i].write_bytes == b.buffers[i].write_bytes);
+        CHECK(a.buffers[i].peak_bytes == b.buffers[i].peak_bytes);
+    }
+}
+
+// Phase sums taken from the op records, as a reader of ops.csv would.
+void check_phases_sum_records(const SimulationResult& r, const ModelGraph& g) {
+    for (const PhaseReport& ph : r.phases) {
+        std::int64_t ops = 0, tiles = 0;
+        double dynamic_j = 0;
+        for (const OpRecord& rec : r.ops)
+            if (g.ops[static_cast<std::size_t>(rec.op)].phase == ph.phase) {
+                ++ops;
+                tiles += rec.tiles;
+                dynamic_j += rec.dynamic_j;
+            }
+        CHECK(ph.ops == ops);
+        CHECK(ph.tiles == tiles);
+        // Phases add the always-on support units' energy to their ops' energy.
+        CHECK(ph.dynamic_j >= dynamic_j * (1 - 1e-12));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("simulator: without op records every other figure is the same, at both fidelities") {
+    auto both = [](const ModelGraph& g, const Accelerator& acc, bool training, const std::vector<double>& sparsity) {
+        for (Fidelity f : {Fidelity::event, Fidelity::analytic}) {
+            CAPTURE(to_string(f));
+            SimulationOptions o;
+            o.fidelity = f;
+            o.training = training;
+            o.tensor_sparsity = sparsity;
+            const SimulationResult with = simulate(g, acc, o);
+            o.op_records = false;
+            const SimulationResult without = simulate(g, acc, o);
+            CHECK(with.ops.size() == g.ops.size());
+            CHECK(without.ops.empty());
+            check_same_totals(with, without);
+            check_phases_sum_records(with, g);
+        }
+    };
+    SUBCASE("100 random graphs and accelerators") {
+        SplitMix64 rng(20261204);
+        for (int c = 0; c < 100; ++c) {
+            CAPTURE(c);
+            const RandomCase rc = random_case(rng);
+            both(rc.g, rc.acc, rc.training, rc.sparsity);
+        }
+    }
+    SUBCASE("a BERT-Tiny training step on AccelTran-Edge") {
+        const auto m = load_model_file(source_dir / "configs" / "models" / "bert-tiny.yaml", {}, test::builtin_plugins());
+        const Accelerator acc = load_accelerator_file(source_dir / "configs" / "accelerators" / "acceltran-edge.yaml", {}, test::builtin_plugins());
+        const ModelGraph g = make_training_graph(m.forward, OptimizerSettings{});
+        both(g, acc, true, sparsity_per_tensor(g, {0.5, 0.9, 0.9}));
+    }
+}
+
 TEST_CASE("simulator: a prepared graph simulates on many accelerators exactly as the graph itself") {
     const auto m = load_model_file(source_dir / "configs" / "models" / "bert-tiny.yaml", {}, test::builtin_plugins());
     const ModelGraph g = make_training_graph(m.forward, OptimizerSettings{});
