@@ -33,7 +33,7 @@ public:
     // The entry equal to the candidate (same hash, then `same(id)`), or `next`, which it adds.
     template <typename Same>
     std::uint32_t intern(std::uint64_t h, std::uint32_t next, Same same) {
-        std::size_t i = static_cast<std::size_t>(h ^ (h >> 29)) & (slots_.size() - 1);
+        std::size_t i = home(h);
         for (;; i = (i + 1) & (slots_.size() - 1)) {
             Slot& s = slots_[i];
             if (s.id == empty) break;
@@ -50,12 +50,15 @@ private:
         std::uint64_t hash = 0;
         std::uint32_t id = empty;
     };
+    // The first slot to probe for hash h (its high bits folded in: the low bits of an FNV-1a
+    // product depend only on the low bits of what it mixed).
+    std::size_t home(std::uint64_t h) const { return static_cast<std::size_t>(h ^ (h >> 29)) & (slots_.size() - 1); }
     void grow() {
         std::vector<Slot> old(slots_.size() * 2, Slot{});
         old.swap(slots_);
         for (const Slot& s : old) {
             if (s.id == empty) continue;
-            std::size_t i = static_cast<std::size_t>(s.hash ^ (s.hash >> 29)) & (slots_.size() - 1);
+            std::size_t i = home(s.hash);
             while (slots_[i].id != empty) i = (i + 1) & (slots_.size() - 1);
             slots_[i] = s;
         }
