@@ -24,6 +24,7 @@ Example frame(const std::vector<std::int32_t>& words, std::int32_t label, std::i
     if (S >= 1) e.ids[0] = cls_id;
     for (std::size_t i = 0; i < n; ++i) e.ids[i + 1] = words[i];
     if (S >= 2) e.ids[n + 1] = sep_id;
+    e.length = static_cast<std::int32_t>(std::min<std::int64_t>(S, static_cast<std::int64_t>(n) + 2));
     return e;
 }
 
