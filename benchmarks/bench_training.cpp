@@ -1,6 +1,7 @@
 // The numeric executor: one whole BERT-Tiny training step (batch 32, sequence 128: forward,
 // backward with input and weight gradients, AdamW update) in float32 on the CPU, without pruning
 // and with DynaProp pruning its published points and every gradient.
+#include <algorithm>
 #include <exception>
 #include <filesystem>
 
@@ -41,6 +42,8 @@ void BM_TrainingStepBertTiny(benchmark::State& state) {
             auto& ids = ex.ids(static_cast<TensorId>(t));
             for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int32_t>((i * 7919) % 2);  // valid ids and labels
         }
+    // Every token real, as on full-length sequences.
+    if (const TensorId mask = ex.find("attention_mask"); mask >= 0) std::fill(ex.ids(mask).begin(), ex.ids(mask).end(), 1);
     const engine::PluginInfo* info = host->find("dynaprop", PluginKind::pruning);
     const auto dynaprop = host->create<PruningStrategy>(*info, config::parse_params(info->schema, "tau_i_train: 0.01\ntau_t: 1.0e-6"));
     engine::Executor::Hook hook;

@@ -174,10 +174,17 @@ Executor::Executor(const ModelGraph& g) : g_(g) {
             floats_[t].assign(n, d.is_input && d.role == TensorRole::activation_gradient ? 1.0f : 0.0f);
     }
     for (const OpDesc& op : g_.ops)
-        if (op.kind == OpKind::seq_transform) {
-            const auto key = std::make_pair(static_cast<int>(op.attr("variant")), shape(op.inputs[0])[1]);
-            if (!transforms_.contains(key)) transforms_[key] = transform_matrix(key.first, key.second);
-        }
+        if (op.kind == OpKind::seq_transform) transform(static_cast<int>(op.attr("variant")), shape(op.inputs[0])[1]);
+    // Padding masks that are graph inputs start all 1 (no padding) until the caller fills them.
+    for (const OpDesc& op : g_.ops) {
+        const std::size_t mask_input = op.kind == OpKind::softmax || op.kind == OpKind::seq_transform ? 1
+                                       : op.kind == OpKind::conv1d                                    ? 2
+                                       : op.kind == OpKind::conv1d_backward                           ? 3
+                                                                                                      : 0;
+        if (mask_input == 0 || op.inputs.size() <= mask_input) continue;
+        const auto t = static_cast<std::size_t>(op.inputs[mask_input]);
+        if (g_.tensors[t].is_input) std::fill(ints_[t].begin(), ints_[t].end(), 1);
+    }
 }
 
 void Executor::init_weights(std::uint64_t seed) {
@@ -264,6 +271,31 @@ float* Executor::out(const OpDesc& op, std::size_t i) { return values(op.outputs
 const float* Executor::in(const OpDesc& op, std::size_t i) const { return values(op.inputs[i]).data(); }
 const std::int32_t* Executor::in_ids(const OpDesc& op, std::size_t i) const { return ids(op.inputs[i]).data(); }
 
+std::vector<std::int64_t> Executor::sequence_lengths(const OpDesc& op, std::size_t mask_input) const {
+    const Shape& ms = shape(op.inputs[mask_input]);
+    const std::int64_t batch = ms[0], S = ms[1];
+    const std::int32_t* mask = in_ids(op, mask_input);
+    std::vector<std::int64_t> lengths(static_cast<std::size_t>(batch));
+    for (std::int64_t b = 0; b < batch; ++b) {
+        const std::int32_t* row = mask + b * S;
+        std::int64_t n = 0;
+        while (n < S && row[n] == 1) ++n;
+        for (std::int64_t j = n; j < S; ++j)
+            if (row[j] != 0)
+                throw ConfigError(fmt::format("op '{}' ({}): padding mask row {} has {} at position {} after padding began at {}: a mask is 1 for "
+                                              "the real tokens, then 0 for the padding",
+                                              op.name, to_string(op.kind), b, row[j], j, n));
+        lengths[static_cast<std::size_t>(b)] = n;
+    }
+    return lengths;
+}
+
+const std::vector<float>& Executor::transform(int variant, std::int64_t length) {
+    auto it = transforms_.find({variant, length});
+    if (it == transforms_.end()) it = transforms_.emplace(std::make_pair(variant, length), transform_matrix(variant, length)).first;
+    return it->second;
+}
+
 // C = op(A)·op(B). Without batch_reduce, the work is cut into (batch, block of 64 output rows)
 // pieces; a shared B with an untransposed A folds A's batch dims into its rows first. With
 // batch_reduce, the pieces are blocks of 64 output rows, each summing over the batch in order.
@@ -313,16 +345,30 @@ void Executor::matmul(const OpDesc& op) {
     });
 }
 
-// y_b = T·x_b (or Tᵀ·x_b) for each batch element b, x_b [S, C].
+// y_b = T·x_b (or Tᵀ·x_b) for each batch element b, x_b [S, C]. With a padding mask, the transform
+// of a sequence of length L covers its first L positions only (T of size L), and the padding rows
+// of y are 0, so the padding never mixes into the real tokens.
 void Executor::seq_transform(const OpDesc& op) {
     const Shape& s = shape(op.inputs[0]);
     const std::int64_t B = s[0], S = s[1], C = s[2];
-    const auto& t = transforms_.at({static_cast<int>(op.attr("variant")), S});
+    const int variant = static_cast<int>(op.attr("variant"));
     const bool transpose = op.attr("transpose") != 0.0;
+    std::vector<std::int64_t> lengths(static_cast<std::size_t>(B), S);
+    if (op.inputs.size() == 2) lengths = sequence_lengths(op, 1);
+    // The transforms of every length this batch needs, made before the threads read them.
+    std::vector<const float*> matrices(static_cast<std::size_t>(B));
+    for (std::int64_t i = 0; i < B; ++i) {
+        const std::int64_t len = lengths[static_cast<std::size_t>(i)];
+        matrices[static_cast<std::size_t>(i)] = len > 0 ? transform(variant, len).data() : nullptr;
+    }
     const float* x = in(op, 0);
     float* y = out(op, 0);
     parallel_for(B, static_cast<double>(B * S * S * C), threads_, [&](std::int64_t first, std::int64_t last) {
-        for (std::int64_t i = first; i < last; ++i) gemm(transpose, false, t.data(), S, S, x + i * S * C, S, C, y + i * S * C, 0, S, false);
+        for (std::int64_t i = first; i < last; ++i) {
+            const std::int64_t len = lengths[static_cast<std::size_t>(i)];
+            if (len > 0) gemm(transpose, false, matrices[static_cast<std::size_t>(i)], len, len, x + i * S * C, len, C, y + i * S * C, 0, len, false);
+            std::fill(y + (i * S + len) * C, y + (i + 1) * S * C, 0.0f);
+        }
     });
 }
 
@@ -455,12 +501,19 @@ void Executor::run_op(const OpDesc& op) {
             const auto scale = static_cast<float>(op.attr("scale", 1.0));
             const bool causal = op.attr("causal") != 0.0;
             // Causal: row r is query position r mod (second-to-last dim); keys after it are masked.
+            // A padding mask (input 1): row r belongs to sequence r / q, whose padding keys are masked.
             const std::int64_t q = s0.size() >= 2 ? s0[s0.size() - 2] : 1;
+            const std::vector<std::int64_t> lengths = op.inputs.size() == 2 ? sequence_lengths(op, 1) : std::vector<std::int64_t>{};
             parallel_for(rows, 20.0 * static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
                 for (std::int64_t r = first; r < last; ++r) {
                     const float* xr = x + r * L;
                     float* yr = y + r * L;
-                    const std::int64_t valid = causal ? std::min(L, r % q + 1) : L;
+                    std::int64_t valid = causal ? std::min(L, r % q + 1) : L;
+                    if (!lengths.empty()) valid = std::min(valid, lengths[static_cast<std::size_t>(r / q)]);
+                    if (valid == 0) {
+                        std::fill(yr, yr + L, 0.0f);
+                        continue;
+                    }
                     float mx = -std::numeric_limits<float>::infinity();
                     for (std::int64_t j = 0; j < valid; ++j) mx = std::max(mx, scale * xr[j]);
                     double sum = 0.0;
@@ -570,18 +623,24 @@ void Executor::run_op(const OpDesc& op) {
             const Shape& sx = shape(op.inputs[fwd ? 0 : 1]);
             const std::int64_t B = sx[0], S = sx[1], C = sx[2];
             const std::int64_t K = shape(op.inputs[fwd ? 1 : 2])[2], pad = (K - 1) / 2;
+            // With a padding mask, a sequence of length len reads positions [0, len) only, and its
+            // padding positions give 0 (forward) and take no gradient (backward).
+            const std::size_t mask_input = fwd ? 2 : 3;
+            std::vector<std::int64_t> lengths(static_cast<std::size_t>(B), S);
+            if (op.inputs.size() > mask_input) lengths = sequence_lengths(op, mask_input);
             if (fwd) {
                 const float* x = in(op, 0);
                 const float* w = in(op, 1);
                 float* y = out(op, 0);
                 parallel_for(B * S, 2.0 * static_cast<double>(B * S * K * C), T, [&](std::int64_t first, std::int64_t last) {
                     for (std::int64_t bs = first; bs < last; ++bs) {
-                        const std::int64_t s = bs % S;
+                        const std::int64_t s = bs % S, len = lengths[static_cast<std::size_t>(bs / S)];
                         float* yr = y + bs * C;
                         std::fill(yr, yr + C, 0.0f);
+                        if (s >= len) continue;
                         for (std::int64_t j = 0; j < K; ++j) {
                             const std::int64_t src = s + j - pad;
-                            if (src < 0 || src >= S) continue;
+                            if (src < 0 || src >= len) continue;
                             const float wv = w[bs * K + j];
                             const float* xr = x + (bs - s + src) * C;
                             for (std::int64_t c = 0; c < C; ++c) yr[c] += wv * xr[c];
@@ -597,21 +656,22 @@ void Executor::run_op(const OpDesc& op) {
                 float* dw = out(op, 1);
                 parallel_for(B * S, 4.0 * static_cast<double>(B * S * K * C), T, [&](std::int64_t first, std::int64_t last) {
                     for (std::int64_t bs = first; bs < last; ++bs) {
-                        const std::int64_t s = bs % S, base = bs - s;
+                        const std::int64_t s = bs % S, base = bs - s, len = lengths[static_cast<std::size_t>(bs / S)];
                         // dw[b, s, j] = Σ_c dy[b, s, c] · x[b, s + j − pad, c]
                         for (std::int64_t j = 0; j < K; ++j) {
                             const std::int64_t src = s + j - pad;
                             float acc = 0.0f;
-                            if (src >= 0 && src < S)
+                            if (s < len && src >= 0 && src < len)
                                 for (std::int64_t c = 0; c < C; ++c) acc += dy[bs * C + c] * x[(base + src) * C + c];
                             dw[bs * K + j] = acc;
                         }
                         // dx[b, s, c] = Σ_j w[b, t, j] · dy[b, t, c] over the t with t + j − pad = s.
                         float* dxr = dx + bs * C;
                         std::fill(dxr, dxr + C, 0.0f);
+                        if (s >= len) continue;
                         for (std::int64_t j = 0; j < K; ++j) {
                             const std::int64_t t = s - j + pad;
-                            if (t < 0 || t >= S) continue;
+                            if (t < 0 || t >= len) continue;
                             const float wv = w[(base + t) * K + j];
                             for (std::int64_t c = 0; c < C; ++c) dxr[c] += wv * dy[(base + t) * C + c];
                         }

@@ -73,7 +73,7 @@ private:
     const ModelGraph& g_;
     std::vector<std::vector<float>> floats_;        // by tensor id; empty for integer tensors
     std::vector<std::vector<std::int32_t>> ints_;   // by tensor id; empty for float tensors
-    std::map<std::pair<int, std::int64_t>, std::vector<float>> transforms_;  // (variant, S) -> T, row-major [S, S]
+    std::map<std::pair<int, std::int64_t>, std::vector<float>> transforms_;  // (variant, length) -> T, row-major [length, length]
     std::int64_t step_ = 1;
     double lr_override_ = -1.0;
     unsigned threads_ = 1;
@@ -86,6 +86,11 @@ private:
 
     void matmul(const OpDesc& op);
     void seq_transform(const OpDesc& op);
+    /// Per sequence, the real tokens of the padding mask that is input `mask_input` of `op`
+    /// (integer [batch, S]: 1s, then 0s); anything else is a ConfigError naming the op and row.
+    std::vector<std::int64_t> sequence_lengths(const OpDesc& op, std::size_t mask_input) const;
+    /// The seq_transform matrix of `variant` and `length`, made on first use (not thread-safe).
+    const std::vector<float>& transform(int variant, std::int64_t length);
     void optimizer_update(const OpDesc& op);
 };
 

@@ -37,6 +37,12 @@ struct OpContext {
         if (in(i).size() != 1 || in(i)[0] != in(j).back())
             fail(fmt::format("input {} is {}, expected [{}] (the last dimension of input {})", i, shape_text(in(i)), in(j).back(), j));
     }
+    // Input i is a padding mask: an integer tensor [batch, length].
+    void key_mask(std::size_t i, std::int64_t batch, std::int64_t length) const {
+        if (!in_tensor(i).is_integer || in(i) != Shape{batch, length})
+            fail(fmt::format("input {} (the padding mask) must be an integer tensor [{}, {}], got {}{}", i, batch, length, in_tensor(i).is_integer ? "" : "a float tensor ",
+                             shape_text(in(i))));
+    }
     std::int64_t attr_int(const char* key, std::int64_t fallback) const { return static_cast<std::int64_t>(op.attr(key, static_cast<double>(fallback))); }
     bool flag(const char* key) const {
         const double v = op.attr(key, 0.0);
@@ -84,12 +90,25 @@ std::vector<Shape> infer_output_shapes(const ModelGraph& g, const OpDesc& op) {
             c.vector_of_last(2, 0);
             return {c.in(0)};
         case OpKind::softmax:
+            if (op.inputs.size() == 2) {
+                // A key mask [N, keys]: N = the rows of x divided by its second-to-last dim.
+                c.arity(2, 1);
+                c.min_rank(0, 2);
+                const Shape& x = c.in(0);
+                std::int64_t groups = 1;
+                for (std::size_t d = 0; d + 2 < x.size(); ++d) groups *= x[d];
+                c.key_mask(1, groups, x.back());
+            } else {
+                c.arity(1, 1);
+                c.min_rank(0, 1);
+            }
+            c.flag("causal");
+            return {c.in(0)};
         case OpKind::gelu:
         case OpKind::relu:
         case OpKind::tanh:
             c.arity(1, 1);
             c.min_rank(0, 1);
-            if (op.kind == OpKind::softmax) c.flag("causal");
             return {c.in(0)};
         case OpKind::embedding: {
             c.arity(2, 1);
@@ -101,19 +120,21 @@ std::vector<Shape> infer_output_shapes(const ModelGraph& g, const OpDesc& op) {
             return {out};
         }
         case OpKind::seq_transform: {
-            c.arity(1, 1);
+            c.arity(op.inputs.size() == 2 ? 2 : 1, 1);
             if (c.in(0).size() != 3) c.fail(fmt::format("input is {}, expected [batch, sequence, channels]", shape_text(c.in(0))));
+            if (op.inputs.size() == 2) c.key_mask(1, c.in(0)[0], c.in(0)[1]);
             const auto v = op.attr("variant", 0.0);
             if (v != 0.0 && v != 1.0) c.fail(fmt::format("attribute variant must be 0 (dft) or 1 (dct), got {}", v));
             c.flag("transpose");
             return {c.in(0)};
         }
         case OpKind::conv1d: {
-            c.arity(2, 1);
+            c.arity(op.inputs.size() == 3 ? 3 : 2, 1);
             const Shape& x = c.in(0);
             const Shape& w = c.in(1);
             if (x.size() != 3 || w.size() != 3 || w[0] != x[0] || w[1] != x[1])
                 c.fail(fmt::format("inputs are {} and {}, expected x [B, S, C] and per-position kernels [B, S, k]", shape_text(x), shape_text(w)));
+            if (op.inputs.size() == 3) c.key_mask(2, x[0], x[1]);
             return {x};
         }
         case OpKind::concat: {
@@ -177,8 +198,9 @@ std::vector<Shape> infer_output_shapes(const ModelGraph& g, const OpDesc& op) {
             if (!c.in_tensor(1).is_integer) c.fail("input 1 (ids) must be an integer tensor");
             return {g.tensors[static_cast<std::size_t>(op.outputs[0])].shape};
         case OpKind::conv1d_backward:
-            c.arity(3, 2);
+            c.arity(op.inputs.size() == 4 ? 4 : 3, 2);
             c.same(0, 1);
+            if (op.inputs.size() == 4) c.key_mask(3, c.in(1)[0], c.in(1)[1]);
             return {c.in(1), c.in(2)};
         case OpKind::cross_entropy_backward:
             c.arity(3, 1);

@@ -172,12 +172,15 @@ private:
                 if (needs(in[1])) contribute(in[1], emit(OpKind::embedding_backward, n, {dy[0], in[0]}, {in[1]}).front());
                 break;
             case OpKind::seq_transform:
-                contribute(in[0], emit(OpKind::seq_transform, n, {dy[0]}, {in[0]},
+                // With a padding mask (input 1), the transposed transform takes the same mask.
+                contribute(in[0], emit(OpKind::seq_transform, n, in.size() == 2 ? std::vector<TensorId>{dy[0], in[1]} : std::vector<TensorId>{dy[0]}, {in[0]},
                                        {{"variant", op.attr("variant")}, {"transpose", op.attr("transpose") != 0.0 ? 0.0 : 1.0}})
                                       .front());
                 break;
             case OpKind::conv1d: {
-                const auto r = emit(OpKind::conv1d_backward, n, {dy[0], in[0], in[1]}, {in[0], in[1]});
+                std::vector<TensorId> args{dy[0], in[0], in[1]};
+                if (in.size() == 3) args.push_back(in[2]);  // the padding mask
+                const auto r = emit(OpKind::conv1d_backward, n, args, {in[0], in[1]});
                 contribute(in[0], r[0]);
                 contribute(in[1], r[1]);
                 break;

@@ -15,7 +15,7 @@ namespace transcode::engine {
 struct Example {
     std::vector<std::int32_t> ids;       ///< sequence_length token ids
     std::vector<std::int32_t> segments;  ///< segment (token type) ids, one per position; empty: all 0
-    std::int32_t length = 0;             ///< real tokens ([CLS] ... [SEP]) before the padding, 1..sequence_length
+    std::int32_t length = 0;             ///< real tokens ([CLS] ... [SEP]) before the padding; 0: all sequence_length are real
     std::int32_t label = 0;
 };
 

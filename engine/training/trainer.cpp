@@ -51,6 +51,7 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
         throw ConfigError("training needs a model with inputs named input_ids [batch, sequence] and labels [batch] (a sequence-classification model)");
     const TensorId segment_ids = find_tensor(step, "segment_ids");
     const TensorId position_ids = find_tensor(step, "position_ids");
+    const TensorId attention_mask = find_tensor(step, "attention_mask");
     const TensorId loss_grad = find_tensor(step, "loss.grad");
     const Shape& ids_shape = step.tensors[static_cast<std::size_t>(input_ids)].shape;
     if (ids_shape.size() != 2) throw ConfigError("training: input_ids must be [batch, sequence]");
@@ -95,7 +96,6 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
 
     Executor ex(step);
     ex.init_weights(settings.seed);
-    if (segment_ids >= 0) std::fill(ex.ids(segment_ids).begin(), ex.ids(segment_ids).end(), 0);
     if (position_ids >= 0) {
         auto& p = ex.ids(position_ids);
         for (std::size_t i = 0; i < p.size(); ++i) p[i] = static_cast<std::int32_t>(static_cast<std::int64_t>(i) % S);
@@ -141,6 +141,19 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
             const Example& e = split[order[static_cast<std::size_t>(b * B + r)]];
             std::copy(e.ids.begin(), e.ids.end(), ids.begin() + r * S);
             lab[static_cast<std::size_t>(r)] = e.label;
+            if (segment_ids >= 0) {
+                auto row = ex.ids(segment_ids).begin() + r * S;
+                if (e.segments.empty())
+                    std::fill(row, row + S, 0);
+                else
+                    std::copy(e.segments.begin(), e.segments.end(), row);
+            }
+            if (attention_mask >= 0) {
+                auto row = ex.ids(attention_mask).begin() + r * S;
+                const std::int64_t real = e.length > 0 ? std::min<std::int64_t>(e.length, S) : S;
+                std::fill(row, row + real, 1);
+                std::fill(row + real, row + S, 0);
+            }
         }
     };
     auto batch_accuracy = [&]() {

@@ -7,8 +7,9 @@
 // bias add (dense-layer outputs); in the backward pass, every activation gradient and weight
 // gradient, before the optimizer step. The strategy decides per role and mode (prunes()).
 //
-// Model inputs are filled by name: `input_ids` [B, S] and `labels` [B] (required), `segment_ids`
-// (zeros) and `position_ids` (0..S-1) when present. Accuracy is the argmax of the logits (the
+// Model inputs are filled by name: `input_ids` [B, S] and `labels` [B] (required), and when
+// present `segment_ids` (the example's segments, or zeros), `position_ids` (0..S-1) and
+// `attention_mask` (1 for the example's `length` real tokens, then 0). Accuracy is the argmax of the logits (the
 // first input of the cross_entropy op) against the labels.
 #pragma once
 

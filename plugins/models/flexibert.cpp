@@ -215,9 +215,11 @@ public:
 
     TensorId add(TensorId a, TensorId b, const std::string& name) { return g.op1(OpKind::add, name, {a, b}, shape(a)); }
 
-    // softmax(scale · x) over the last dim, no mask.
-    TensorId softmax(TensorId x, const std::string& name, double scale) {
-        return g.op1(OpKind::softmax, name, {x}, shape(x), {{"scale", scale}, {"causal", 0.0}});
+    // softmax(scale · x) over the last dim; with a padding mask [B, S] (>= 0), padding keys get 0.
+    TensorId softmax(TensorId x, const std::string& name, double scale, TensorId mask = -1) {
+        std::vector<TensorId> inputs{x};
+        if (mask >= 0) inputs.push_back(mask);
+        return g.op1(OpKind::softmax, name, inputs, shape(x), {{"scale", scale}, {"causal", 0.0}});
     }
 
     // [B, S, d] x [B, S, d]ᵀ -> [B, S, S]
@@ -235,7 +237,10 @@ private:
 };
 
 // One head on x [B, S, h]; returns [B, S, d]. `p` is the head's name prefix ("layer3.head1").
-TensorId build_head(Net& net, TensorId x, const HeadSpec& head, const std::string& p) {
+// Every op that mixes positions takes the padding mask [B, S], so padding never reaches a real
+// token: attention gives padding keys probability 0, the linear transforms cover the real
+// tokens only, and the convolutions read no padding position.
+TensorId build_head(Net& net, TensorId x, TensorId mask, const HeadSpec& head, const std::string& p) {
     const std::int64_t d = head.dim;
     switch (head.kind) {
         case HeadKind::sa_sdp:
@@ -245,14 +250,14 @@ TensorId build_head(Net& net, TensorId x, const HeadSpec& head, const std::strin
             const TensorId v = net.dense(x, p + ".v", d);
             const TensorId left = head.kind == HeadKind::sa_wma ? net.linear(q, p + ".qw", p + ".wm", d) : q;
             const TensorId s = net.scores(left, k, p + ".scores");
-            const TensorId probs = net.softmax(s, p + ".probs", 1.0 / std::sqrt(static_cast<double>(d)));
+            const TensorId probs = net.softmax(s, p + ".probs", 1.0 / std::sqrt(static_cast<double>(d)), mask);
             return net.mix(probs, v, p + ".context");
         }
         case HeadKind::l_dft:
         case HeadKind::l_dct: {
             const TensorId v = net.dense(x, p + ".v", d);
             const double variant = head.kind == HeadKind::l_dft ? 0.0 : 1.0;
-            return net.g.op1(OpKind::seq_transform, p + ".transform", {v}, net.shape(v), {{"variant", variant}, {"transpose", 0.0}});
+            return net.g.op1(OpKind::seq_transform, p + ".transform", {v, mask}, net.shape(v), {{"variant", variant}, {"transpose", 0.0}});
         }
         case HeadKind::c_5:
         case HeadKind::c_9:
@@ -261,7 +266,7 @@ TensorId build_head(Net& net, TensorId x, const HeadSpec& head, const std::strin
             const TensorId v = net.dense(x, p + ".v", d);
             const TensorId logits = net.dense(v, p + ".kernel_logits", kernel);
             const TensorId w = net.softmax(logits, p + ".kernel", 1.0);
-            return net.g.op1(OpKind::conv1d, p + ".conv", {v, w}, net.shape(v));
+            return net.g.op1(OpKind::conv1d, p + ".conv", {v, w, mask}, net.shape(v));
         }
     }
     throw InternalError("models.flexibert: unhandled head kind");
@@ -323,6 +328,10 @@ ModelGraph FlexiBert::build_forward() const {
     const TensorId segment_ids = g.input("segment_ids", {B, S}, true);
     const TensorId position_ids = g.input("position_ids", {B, S}, true);
     const TensorId labels = g.input("labels", {B}, true);
+    // 1 for the real tokens of each sequence, then 0 for its padding; 8-bit in storage.
+    g.set_bits(8);
+    const TensorId attention_mask = g.input("attention_mask", {B, S}, true);
+    g.set_bits(32);
 
     // Embeddings.
     g.set_layer(model_section::embeddings);
@@ -348,7 +357,7 @@ ModelGraph FlexiBert::build_forward() const {
         std::vector<TensorId> outs;
         std::int64_t width = 0;
         for (std::size_t i = 0; i < layer.heads.size(); ++i) {
-            outs.push_back(build_head(net, x, layer.heads[i], p + ".head" + std::to_string(i)));
+            outs.push_back(build_head(net, x, attention_mask, layer.heads[i], p + ".head" + std::to_string(i)));
             width += layer.heads[i].dim;
         }
         const TensorId heads = outs.size() == 1 ? outs.front() : g.op1(OpKind::concat, p + ".attention.concat", outs, {B, S, width});
@@ -396,7 +405,8 @@ Factory flexibert_factory() {
         "Graph: token + position + segment embeddings and layer-norm; per layer a projection where the width changes, the\n"
         "heads, concat, output projection, residual and layer-norm, the GELU feed-forward stack, residual and layer-norm; a\n"
         "pooler (first token, dense, tanh) and a classifier with cross-entropy loss. Inputs: input_ids, segment_ids,\n"
-        "position_ids (0..S-1 per sequence) and labels. c-k heads are a simplified ConvBERT dynamic convolution whose\n"
+        "position_ids (0..S-1 per sequence), attention_mask (1 for real tokens, then 0 for padding; every head masks\n"
+        "the padding) and labels. c-k heads are a simplified ConvBERT dynamic convolution whose\n"
         "per-position kernels come from the head's own value projection (see plugins/models/README.md).",
         flexibert_schema(),
         [](const Params& params) -> std::unique_ptr<PluginObject> { return std::make_unique<FlexiBert>(params); },

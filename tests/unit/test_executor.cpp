@@ -409,6 +409,34 @@ TEST_CASE("executor: embedding, seq_transform, conv1d, concat, slice, cross_entr
             CHECK(check.check("conv1d k=" + std::to_string(k)) < op_tolerance);
         }
     }
+    SUBCASE("softmax, seq_transform and conv1d with a padding mask (full, partial and one-token sequences)") {
+        // Each op reads x (a weight) and an integer mask [3, 6] whose rows keep 6, 4 and 1 tokens.
+        const std::vector<std::int32_t> mask{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0};
+        const auto masked = [](OpKind kind, const Shape& x, const std::vector<Shape>& more, std::map<std::string, double> attrs) {
+            GraphBuilder g;
+            std::vector<TensorId> in{g.weight("x", x)};
+            for (std::size_t i = 0; i < more.size(); ++i) in.push_back(g.weight("kernel", more[i]));
+            in.push_back(g.input("mask", {3, 6}, true));
+            g.op1(kind, "op", in, x, std::move(attrs));
+            return g.take();
+        };
+        const auto run = [&](ModelGraph fwd, const std::string& label) {
+            GradientCheck check(std::move(fwd));
+            check.ex().ids(check.ex().find("mask")) = mask;
+            CHECK(check.check(label) < op_tolerance);
+        };
+        run(masked(OpKind::softmax, {3, 6, 6}, {}, {{"scale", 0.7}}), "softmax (masked)");
+        for (const double variant : {0.0, 1.0})
+            for (const double transpose : {0.0, 1.0}) {
+                CAPTURE(variant);
+                CAPTURE(transpose);
+                run(masked(OpKind::seq_transform, {3, 6, 2}, {}, {{"variant", variant}, {"transpose", transpose}}), "seq_transform (masked)");
+            }
+        for (const std::int64_t k : {5, 4}) {
+            CAPTURE(k);
+            run(masked(OpKind::conv1d, {3, 6, 2}, {{3, 6, k}}, {}), "conv1d (masked)");
+        }
+    }
     SUBCASE("concat") {
         GradientCheck check(one_op(OpKind::concat, {{2, 3, 2}, {2, 3, 1}, {2, 3, 3}}, {2, 3, 6}));
         CHECK(check.check("concat") < op_tolerance);
@@ -624,6 +652,9 @@ void fill_inputs(Executor& ex, std::uint64_t seed, std::int32_t vocab, std::int3
     auto& pos = ex.ids(ex.find("position_ids"));
     for (std::size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<std::int32_t>(static_cast<std::int64_t>(i) % shape[1]);
     for (auto& v : ex.ids(ex.find("labels"))) v = static_cast<std::int32_t>(rng.next() % static_cast<std::uint64_t>(classes));
+    // The first sequence is whole, every other one keeps S - 3 real tokens, then padding.
+    auto& mask = ex.ids(ex.find("attention_mask"));
+    for (std::size_t i = 0; i < mask.size(); ++i) mask[i] = i < static_cast<std::size_t>(shape[1]) || static_cast<std::int64_t>(i) % shape[1] < shape[1] - 3 ? 1 : 0;
 }
 
 TEST_CASE("executor: a FlexiBERT encoder layer's weight gradients match finite differences") {
@@ -664,6 +695,81 @@ layer_norm_eps: 1e-5
         const double err = check.check("flexibert encoder (N(0, 0.3) weights)", 8);
         CHECK(err < encoder_tolerance);
     }
+}
+
+// ---- padding ------------------------------------------------------------------------------------
+
+/// A FlexiBERT model with all seven head kinds, at sequence length `s`.
+ModelGraph every_head_model(std::int64_t s) {
+    return flexibert(R"(
+layers: 2
+hidden: [21, 14]
+heads: [[sa-sdp, sa-wma, l-dft, l-dct, c-5, c-9, c-13], [l-dft, c-13]]
+ff: [[16], [16]]
+sequence_length: )" + std::to_string(s) + R"(
+batch_size: 2
+vocab_size: 40
+max_position: 24
+layer_norm_eps: 1e-5
+)");
+}
+
+/// The logits of two sentences (6 and 9 tokens, [CLS] ... [SEP]) padded to the model's length;
+/// `mask` false leaves the attention mask all 1, so the padding is read as tokens.
+std::vector<float> padded_logits(const ModelGraph& model, bool mask) {
+    Executor ex(model);
+    ex.init_weights(5);
+    // Matrices N(0, 0.2) instead of BERT's 0.02, so the logits are O(1) and any leak shows.
+    for (std::size_t t = 0; t < model.tensors.size(); ++t)
+        if (model.tensors[t].role == TensorRole::weight && model.tensors[t].shape.size() >= 2)
+            for (float& v : ex.values(static_cast<TensorId>(t))) v *= 10.0f;
+    const std::int64_t s = model.tensors[static_cast<std::size_t>(ex.find("input_ids"))].shape[1];
+    const std::vector<std::vector<std::int32_t>> sentences{{1, 7, 12, 30, 4, 2}, {1, 9, 9, 21, 33, 5, 17, 8, 2}};
+    auto& ids = ex.ids(ex.find("input_ids"));
+    auto& att = ex.ids(ex.find("attention_mask"));
+    auto& pos = ex.ids(ex.find("position_ids"));
+    for (std::size_t b = 0; b < sentences.size(); ++b)
+        for (std::int64_t j = 0; j < s; ++j) {
+            const auto i = static_cast<std::size_t>(static_cast<std::int64_t>(b) * s + j);
+            const bool real = j < static_cast<std::int64_t>(sentences[b].size());
+            ids[i] = real ? sentences[b][static_cast<std::size_t>(j)] : 0;
+            att[i] = real || !mask ? 1 : 0;
+            pos[i] = static_cast<std::int32_t>(j);
+        }
+    ex.run_all();
+    return ex.values(ex.find("classifier"));
+}
+
+TEST_CASE("padding changes nothing: a sentence padded to 9, 16 or 24 tokens gives the same logits with every head kind") {
+    const std::vector<float> tight = padded_logits(every_head_model(9), true);
+    for (const std::int64_t s : {16, 24}) {
+        CAPTURE(s);
+        const std::vector<float> padded = padded_logits(every_head_model(s), true);
+        REQUIRE(padded.size() == tight.size());
+        for (std::size_t i = 0; i < tight.size(); ++i) {
+            CAPTURE(i);
+            CHECK(std::abs(padded[i] - tight[i]) <= 1e-5f);
+        }
+        // Without the mask the padding is attended, transformed and convolved: the logits move.
+        const std::vector<float> unmasked = padded_logits(every_head_model(s), false);
+        double moved = 0.0;
+        for (std::size_t i = 0; i < tight.size(); ++i) moved = std::max(moved, static_cast<double>(std::abs(unmasked[i] - tight[i])));
+        CHECK(moved > 1e-3);
+    }
+}
+
+TEST_CASE("a padding mask that is not 1s then 0s is an error naming the op and the row") {
+    GraphBuilder g;
+    const TensorId x = g.weight("x", {2, 4, 4});
+    const TensorId mask = g.input("mask", {2, 4}, true);
+    g.op1(OpKind::softmax, "probs", {x, mask}, {2, 4, 4});
+    const ModelGraph graph = g.take();
+    Executor ex(graph);
+    ex.ids(mask) = {1, 1, 1, 1, 1, 0, 1, 0};
+    CHECK_THROWS_WITH_AS(ex.run_all(),
+                         "op 'probs' (softmax): padding mask row 1 has 1 at position 2 after padding began at 1: a mask is 1 for the real tokens, then "
+                         "0 for the padding",
+                         ConfigError);
 }
 
 // ---- optimizer ----------------------------------------------------------------------------------

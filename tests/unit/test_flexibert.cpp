@@ -153,9 +153,22 @@ void check_shapes(const ModelGraph& g) {
                 CHECK(out == a);
                 break;
             case OpKind::softmax:
+            case OpKind::seq_transform:
+                // Attention and the linear transforms take the padding mask; the kernel softmax of a
+                // convolution head normalises over taps, not positions, and takes none.
+                if (op.inputs.size() == 2) {
+                    const TensorDesc& mask = g.tensors.at(static_cast<std::size_t>(op.inputs[1]));
+                    CHECK(mask.name == "attention_mask");
+                    CHECK(mask.is_integer);
+                    CHECK(mask.shape == Shape{a[0], a[a.size() - 2]});
+                } else {
+                    CHECK(op.inputs.size() == 1);
+                    CHECK(op.name.find(".kernel") != std::string::npos);
+                }
+                CHECK(out == a);
+                break;
             case OpKind::gelu:
             case OpKind::tanh:
-            case OpKind::seq_transform:
                 CHECK(op.inputs.size() == 1);
                 CHECK(out == a);
                 break;
@@ -169,6 +182,8 @@ void check_shapes(const ModelGraph& g) {
                 break;
             }
             case OpKind::conv1d: {
+                REQUIRE(op.inputs.size() == 3);
+                CHECK(g.tensors.at(static_cast<std::size_t>(op.inputs[2])).name == "attention_mask");
                 const Shape& w = sh(op.inputs.at(1));
                 REQUIRE(a.size() == 3);
                 REQUIRE(w.size() == 3);

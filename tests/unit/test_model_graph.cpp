@@ -156,6 +156,21 @@ TEST_CASE("a malformed graph from a plugin is a PluginError naming the op and th
     d.op1(OpKind::gelu, "g", {x}, {4, 9});
     CHECK_THROWS_WITH_AS(engine::check_graph(d.take(), "m"), "m: op 'g' (gelu): output 'g' is declared [4,9] but the inputs give [4,8]", PluginError);
 
+    // A padding mask must be an integer [batch, length] tensor matching the op's sequences.
+    GraphBuilder m;
+    const TensorId scores = m.weight("scores", {2, 5, 5});
+    const TensorId wrong = m.input("mask", {2, 4}, true);
+    m.op1(OpKind::softmax, "probs", {scores, wrong}, {2, 5, 5});
+    CHECK_THROWS_WITH_AS(engine::check_graph(m.take(), "m"),
+                         "m: op 'probs' (softmax): input 1 (the padding mask) must be an integer tensor [2, 5], got [2,4]", PluginError);
+    GraphBuilder f;
+    const TensorId v = f.weight("v", {2, 5, 3});
+    const TensorId float_mask = f.input("mask", {2, 5}, false);
+    f.op1(OpKind::seq_transform, "t", {v, float_mask}, {2, 5, 3});
+    CHECK_THROWS_WITH_AS(engine::check_graph(f.take(), "m"),
+                         "m: op 't' (seq_transform): input 1 (the padding mask) must be an integer tensor [2, 5], got a float tensor [2,5]",
+                         PluginError);
+
     ModelGraph cyc;  // r0 reads r1's output and r1 reads r0's
     for (const char* name : {"t0", "t1"}) {
         TensorDesc t;

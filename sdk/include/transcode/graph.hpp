@@ -22,6 +22,10 @@
 
 namespace transcode {
 
+/// A padding mask is an integer tensor [batch, S] holding, per sequence, 1 for each of its L real
+/// tokens and then 0 for the padding (anything else is an error when the graph runs). The ops that
+/// mix sequence positions take one, so that padding never reaches a real token.
+///
 /// Every op kind. Forward kinds come first; the `*_backward` kinds appear only in derived
 /// backward passes (matmul, add, concat, slice, reduce_sum and seq_transform serve as their own
 /// backward forms). Exact semantics, inputs (in order) and outputs:
@@ -33,16 +37,21 @@ enum class OpKind {
     add,             ///< C = A + B; B has A's shape, or is a vector of A's last dim (bias)
     layer_norm,      ///< y = (x - mean) / sqrt(var + eps) * gamma + beta over the last dim; x, gamma,
                      ///< beta; attr eps (default 1e-12)
-    softmax,         ///< y = softmax(scale · x) over the last dim; attrs scale, causal (0/1)
+    softmax,         ///< y = softmax(scale · x) over the last dim; attrs scale, causal (0/1). Optional
+                     ///< input 1: a padding mask (see below) [N, keys], N = x's rows ÷ its
+                     ///< second-to-last dim; the padding keys of sequence n get probability 0
     gelu,            ///< y = gelu(x), tanh approximation
     relu,            ///< y = max(x, 0)
     tanh,            ///< y = tanh(x)
     embedding,       ///< out[b, s, :] = table[ids[b, s], :]; ids [b, s] (integer ids), table [rows, d]
     seq_transform,   ///< y[b, :, c] = T · x[b, :, c] over the sequence; attr variant 0 = DFT (real
-                     ///< part, T[j,k] = cos(2πjk/S)), 1 = DCT-II (orthonormal); transpose (0/1) applies Tᵀ
+                     ///< part, T[j,k] = cos(2πjk/S)), 1 = DCT-II (orthonormal); transpose (0/1) applies Tᵀ.
+                     ///< Optional input 1: a padding mask [b, S]; sequence b of length L_b is then
+                     ///< transformed with the T of size L_b over its first L_b positions, and the rest of y is 0
     conv1d,          ///< dynamic 1-D convolution over the sequence, shared across channels:
                      ///< y[b, s, c] = Σ_j w[b, s, j] · x[b, s + j - (k-1)/2, c] (zero padded);
-                     ///< x [b, S, C], w [b, S, k] (per-position kernels) -> y [b, S, C]
+                     ///< x [b, S, C], w [b, S, k] (per-position kernels) -> y [b, S, C]. Optional
+                     ///< input 2: a padding mask [b, S]; positions >= L_b are then read as zeros and give 0
     concat,          ///< concatenation along the last dim of all inputs
     slice,           ///< y = x[start .. start+length) along attr axis (1 = sequence, -1 = last);
                      ///< attr squeeze = 1 drops the axis (length must be 1): [B, S, H] -> [B, H]
@@ -55,7 +64,7 @@ enum class OpKind {
     relu_backward,           ///< (dy, x) -> dx
     tanh_backward,           ///< (dy, y) -> dx
     embedding_backward,      ///< (dout, ids) -> dtable (scatter-add; shape of the table)
-    conv1d_backward,         ///< (dy, x, w) -> (dx, dw)
+    conv1d_backward,         ///< (dy, x, w[, mask]) -> (dx, dw); the forward op's padding mask, if any
     cross_entropy_backward,  ///< (dloss, logits, labels) -> dlogits
     slice_backward,          ///< dy -> dx: dy placed into zeros of x's shape (attrs as the slice)
     reduce_sum,              ///< y = x summed over all but the last dim (bias gradients)
