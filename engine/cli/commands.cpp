@@ -208,7 +208,7 @@ int run_experiment(const engine::Experiment& ex, const Options& o, std::chrono::
     if (ex.kind == "simulate") {
         run_simulation(ex, out, doc, o.quiet);
     } else if (ex.kind == "train" || ex.kind == "train_and_simulate" || ex.kind == "dynaprop_sweep") {
-        engine::run_training_kind(ex, plugins, out, o.quiet, doc);
+        engine::run_training_kind(ex, plugins, out, o.quiet, static_cast<unsigned>(std::max(1, o.threads)), doc);
     } else if (ex.kind == "codesign") {
         engine::run_codesign(ex, plugins, out, {static_cast<unsigned>(std::max(1, o.threads)), o.resume, o.quiet}, doc);
     } else if (ex.kind == "sparsity_probe") {

@@ -116,12 +116,14 @@ Dataset load_data(const Experiment& ex, std::int64_t S) {
 }
 
 namespace {
-void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::path& out, bool quiet, nlohmann::json& doc);
+void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::path& out, bool quiet, const TrainingSettings& settings, nlohmann::json& doc);
 }
 
-void run_training_kind(const Experiment& ex, PluginHost& host, const fs::path& out, bool quiet, nlohmann::json& doc) {
+void run_training_kind(const Experiment& ex, PluginHost& host, const fs::path& out, bool quiet, unsigned threads, nlohmann::json& doc) {
+    TrainingSettings settings = ex.training;
+    settings.threads = threads;
     try {
-        run_training_kind_impl(ex, host, out, quiet, doc);
+        run_training_kind_impl(ex, host, out, quiet, settings, doc);
     } catch (const ConfigError& e) {
         // Data that does not fit the model is found when training starts: name the experiment.
         const std::string m = e.what();
@@ -131,7 +133,7 @@ void run_training_kind(const Experiment& ex, PluginHost& host, const fs::path& o
 }
 
 namespace {
-void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::path& out, bool quiet, nlohmann::json& doc) {
+void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::path& out, bool quiet, const TrainingSettings& settings, nlohmann::json& doc) {
     const ModelGraph step = make_training_graph(ex.model->forward, ex.optimizer);
     std::int64_t S = 0;
     for (const auto& t : step.tensors)
@@ -172,7 +174,7 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
             const SweepPoint& p = ex.sweep[i];
             const auto strategy = host.create<PruningStrategy>(*ex.pruning.info, p.params);
             Progress progress(quiet, ex.training.epochs, fmt::format("[{}/{}] ", i + 1, ex.sweep.size()));
-            const TrainingReport r = train(step, data, *strategy, ex.training, std::ref(progress));
+            const TrainingReport r = train(step, data, *strategy, settings, std::ref(progress));
             const SimulationResult sim = simulate_step(r.tensor_sparsity, true);
             std::string line, values;
             nlohmann::json row = nlohmann::json::object();
@@ -203,7 +205,7 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
 
     const auto strategy = host.create<PruningStrategy>(*ex.pruning.info, ex.pruning.params);
     Progress progress(quiet, ex.training.epochs, "");
-    const TrainingReport r = train(step, data, *strategy, ex.training, std::ref(progress));
+    const TrainingReport r = train(step, data, *strategy, settings, std::ref(progress));
     doc["accuracy"] = accuracy_json(r);
     doc["sparsity"] = sparsity_json(r);
     write_profile(out / "sparsity_profile.yaml", ex, {{ex.pruning.params.values(), r}});

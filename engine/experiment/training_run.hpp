@@ -16,7 +16,8 @@ Dataset load_data(const Experiment& ex, std::int64_t sequence_length);
 
 /// Runs kind train, train_and_simulate or dynaprop_sweep. Prints progress (on a terminal, a live
 /// line with the time left) unless `quiet`. Writes sparsity_profile.yaml (and, for the sweep,
-/// sweep.csv) into `out`, and adds the kind's sections to `doc`.
-void run_training_kind(const Experiment& ex, PluginHost& host, const std::filesystem::path& out, bool quiet, nlohmann::json& doc);
+/// sweep.csv) into `out`, and adds the kind's sections to `doc`. The executor runs on `threads`
+/// threads (0: the hardware concurrency); results never depend on it.
+void run_training_kind(const Experiment& ex, PluginHost& host, const std::filesystem::path& out, bool quiet, unsigned threads, nlohmann::json& doc);
 
 }  // namespace transcode::engine

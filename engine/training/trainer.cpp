@@ -95,6 +95,7 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
     }
 
     Executor ex(step);
+    if (settings.threads > 0) ex.set_threads(settings.threads);
     ex.init_weights(settings.seed);
     if (position_ids >= 0) {
         auto& p = ex.ids(position_ids);

@@ -32,6 +32,7 @@ struct TrainingSettings {
     enum class Schedule { constant, linear } schedule = Schedule::linear;
     double warmup_fraction = 0.1;  ///< linear schedule: warm up over this fraction of all steps, then decay to 0
     std::uint64_t seed = 0;        ///< weights and shuffling
+    unsigned threads = 0;          ///< the executor's threads (0: the hardware concurrency); never changes results
 };
 
 struct EpochReport {

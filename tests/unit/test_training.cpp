@@ -170,3 +170,28 @@ TEST_CASE("train_and_simulate and dynaprop_sweep: results, sparsity profile and 
     CHECK(nan.exit_code == 2);
     CHECK(nan.output.find("sweep.params.tau_t[0]") != std::string::npos);
 }
+
+TEST_CASE("training: the thread count never changes a result, with padded sequences") {
+    // Wide enough (hidden 128, 32 tokens) that the executor's products and row-wise kernels split
+    // over threads; the built-in task's sentences are shorter than 32 tokens, so masks are partial.
+    PluginHost& host = test::builtin_plugins();
+    const PluginInfo& info = *host.find("flexibert", PluginKind::model);
+    const auto family = host.create<ModelFamily>(
+        info, config::parse_params(info.schema, "layers: 1\nhidden: [128]\nheads: [[sa-sdp, c-5]]\nff: [[256]]\nsequence_length: 32\nbatch_size: 8\n"
+                                                 "max_position: 32\nvocab_size: 128"));
+    const ModelGraph step = make_training_graph(family->build_forward(), OptimizerSettings{});
+    SyntheticTask task;
+    task.train = 32;
+    task.validation = 8;
+    task.seed = 5;
+    const Dataset data = make_synthetic_sentiment(task, 32);
+    REQUIRE(std::any_of(data.train.begin(), data.train.end(), [](const Example& e) { return e.length < 32; }));
+    TrainingSettings one = settings(1), two = settings(1);
+    one.threads = 1;
+    two.threads = 2;
+    const auto a = train(step, data, *strategy("none", ""), one);
+    const auto b = train(step, data, *strategy("none", ""), two);
+    REQUIRE(a.step_losses.size() == 4);
+    CHECK(a.step_losses == b.step_losses);
+    CHECK(a.epochs.back().validation_loss == b.epochs.back().validation_loss);
+}
