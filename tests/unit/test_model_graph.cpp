@@ -156,7 +156,7 @@ TEST_CASE("dropout is its own backward form: the derived op is a dropout of the 
     CHECK(engine::op_cost(train, *bwd).flops == 12);
 }
 
-TEST_CASE("a dropout of integers, with p outside [0, 1) or a seed that is not an integer in [0, 2^53), and an op kind the engine does not know, are PluginErrors") {
+TEST_CASE("a dropout of integers, with a rate of 1 or below 0, or a seed that is not a whole number below 2^53, and an op kind the engine does not know, are PluginErrors") {
     const auto with = [](std::map<std::string, double> attrs) {
         GraphBuilder b;
         b.op1(OpKind::dropout, "d", {b.weight("x", {2, 3})}, {2, 3}, std::move(attrs));
