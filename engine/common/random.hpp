@@ -8,16 +8,19 @@
 
 namespace transcode::engine {
 
+/// SplitMix64's increment (the golden ratio) and its output finaliser.
+inline constexpr std::uint64_t splitmix64_gamma = 0x9E3779B97F4A7C15ull;
+inline constexpr std::uint64_t splitmix64_mix(std::uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
 /// SplitMix64: a tiny, high-quality 64-bit generator; also used to derive independent seeds.
 class SplitMix64 {
 public:
     explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
-    std::uint64_t next() {
-        std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
+    std::uint64_t next() { return splitmix64_mix(state_ += splitmix64_gamma); }
     /// Uniform in [0, 1) with 53 random bits.
     double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
     /// Standard normal by the Box-Muller transform.
@@ -45,6 +48,13 @@ private:
 inline std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) {
     SplitMix64 g(seed ^ (stream * 0xD1B54A32D192ED03ull));
     return g.next();
+}
+
+/// Output `i` (from 0) of SplitMix64(seed), computed directly: SplitMix64 is counter-based (its
+/// output i finalises seed + (i + 1)·γ), so the entries of a stream can be drawn in any order, by
+/// any thread, with the same values.
+inline constexpr std::uint64_t splitmix64_at(std::uint64_t seed, std::uint64_t i) {
+    return splitmix64_mix(seed + (i + 1) * splitmix64_gamma);
 }
 
 }  // namespace transcode::engine

@@ -715,6 +715,26 @@ void Executor::run_op(const OpDesc& op) {
             }
             return;
         }
+        case OpKind::dropout: {
+            // y = x · m / (1 − p). m[i] is a function of (seed, step, i) alone (graph.hpp), so any
+            // thread computes any element, and the backward op (same attrs) draws the same mask.
+            const float* x = in(op, 0);
+            float* y = out(op, 0);
+            const double p = op.attr("p");
+            if (!training_ || p == 0.0) {
+                std::copy(x, x + n0, y);
+                return;
+            }
+            const std::uint64_t key = derive_seed(static_cast<std::uint64_t>(op.attr("seed")), static_cast<std::uint64_t>(step_));
+            const auto scale = static_cast<float>(1.0 / (1.0 - p));
+            parallel_for(n0, 8.0 * static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
+                for (std::int64_t i = first; i < last; ++i) {
+                    const double u = static_cast<double>(splitmix64_at(key, static_cast<std::uint64_t>(i)) >> 11) * 0x1.0p-53;
+                    y[i] = u >= p ? x[i] * scale : 0.0f;
+                }
+            });
+            return;
+        }
         case OpKind::reduce_sum: {
             const float* x = in(op, 0);
             float* y = out(op, 0);

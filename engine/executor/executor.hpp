@@ -52,9 +52,15 @@ public:
     /// After an update phase: copies each optimizer_update's outputs (weight', m', v') back into its
     /// inputs (weight, m, v), so the same graph runs the next step; increments the AdamW step count.
     void commit_update();
-    /// AdamW bias correction uses this step count (starts at 1).
+    /// AdamW bias correction uses this step count (starts at 1), and dropout masks change with it.
     void set_step(std::int64_t t);
     std::int64_t step() const { return step_; }
+
+    /// Training (the default) or evaluation: `dropout` ops draw their mask, from (seed attribute,
+    /// step(), element index), only when training; when evaluating (validation, inference) they
+    /// are the identity. Nothing else depends on it.
+    void set_training(bool training) { training_ = training; }
+    bool training() const { return training_; }
 
     /// Overrides the `lr` attribute of every optimizer_update op (for learning-rate schedules);
     /// a negative value restores the attributes.
@@ -76,6 +82,7 @@ private:
     std::map<std::pair<int, std::int64_t>, std::vector<float>> transforms_;  // (variant, length) -> T, row-major [length, length]
     std::int64_t step_ = 1;
     double lr_override_ = -1.0;
+    bool training_ = true;
     unsigned threads_ = 1;
 
     void run_op(const OpDesc& op);

@@ -1,6 +1,7 @@
 #include "graph/graph_check.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_set>
 
 #include <boost/graph/adjacency_list.hpp>
@@ -210,6 +211,15 @@ std::vector<Shape> infer_output_shapes(const ModelGraph& g, const OpDesc& op) {
             c.arity(1, 1);
             c.min_rank(0, 1);
             return {Shape{c.in(0).back()}};
+        case OpKind::dropout: {
+            c.arity(1, 1);
+            if (c.in_tensor(0).is_integer) c.fail("input 0 must be a float tensor");
+            const double p = op.attr("p", 0.0), seed = op.attr("seed", 0.0);
+            if (!(p >= 0.0 && p < 1.0)) c.fail(fmt::format("attribute p must be in [0, 1), got {}", p));
+            if (!(seed >= 0.0 && seed < 0x1p53 && seed == std::floor(seed)))
+                c.fail(fmt::format("attribute seed must be an integer in [0, 2^53), got {}", seed));
+            return {c.in(0)};
+        }
         case OpKind::optimizer_update: {
             const auto opt = op.attr("optimizer", 0.0);
             const std::size_t states = opt == 0.0 ? 2 : 0;
@@ -219,7 +229,9 @@ std::vector<Shape> infer_output_shapes(const ModelGraph& g, const OpDesc& op) {
             return std::vector<Shape>(1 + states, c.in(0));
         }
     }
-    throw InternalError("infer_output_shapes: unhandled op kind");
+    // A kind past the last one this engine knows: a plugin built against a newer SDK, whose
+    // OpKind has more (appended) kinds.
+    c.fail(fmt::format("op kind number {} is unknown to this engine; was the plugin built against a newer SDK?", static_cast<int>(op.kind)));
 }
 
 namespace {

@@ -30,6 +30,7 @@ OpCost op_cost(const ModelGraph& g, const OpDesc& op) {
         }
         case OpKind::add: c.flops = out; break;
         case OpKind::relu: c.flops = out; break;
+        case OpKind::dropout: c.flops = out; break;
         case OpKind::tanh: c.flops = 4 * out; break;
         case OpKind::gelu: c.flops = 8 * out; break;
         case OpKind::softmax: c.flops = 5 * out; break;

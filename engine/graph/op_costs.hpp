@@ -3,6 +3,7 @@
 //
 //   add 1 · relu 1 · tanh 4 · gelu 8 (tanh approximation) · softmax 5 (max, subtract, exp, sum,
 //   divide) · layer_norm 8 (mean, centre, square, variance, rsqrt, normalise, scale, shift)
+//   dropout 1 (x times 0 or 1/(1 − p); the mask's integer hash is not counted)
 //   relu_backward 1 · tanh_backward 2 · gelu_backward 12 · softmax_backward 4 · layer_norm_backward 14
 //   reduce_sum 1 per input element · embedding 0 (a gather) · embedding_backward 1 per gradient
 //   element (scatter-add) · concat, slice, slice_backward 0 (data movement only)

@@ -198,6 +198,10 @@ private:
                 break;
             }
             case OpKind::slice: contribute(in[0], emit(OpKind::slice_backward, n, {dy[0]}, {in[0]}, op.attrs).front()); break;
+            case OpKind::dropout:
+                // Its own backward form: the same attrs give the same mask in the same step.
+                contribute(in[0], emit(OpKind::dropout, n, {dy[0]}, {in[0]}, op.attrs).front());
+                break;
             case OpKind::cross_entropy:
                 contribute(in[0], emit(OpKind::cross_entropy_backward, n, {dy[0], in[0], in[1]}, {in[0]}).front());
                 break;

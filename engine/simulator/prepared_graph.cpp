@@ -78,6 +78,23 @@ double input_fetch_fraction(const ModelGraph& g, const OpDesc& op, std::size_t k
     return 1.0;
 }
 
+namespace {
+
+// A dropout's seed picks its mask, never its cost (graph.hpp): it is not part of the op's class,
+// so the dropouts of a model, each with its own seed, share classes.
+bool class_attr(const OpDesc& op, const std::string& key) { return !(op.kind == OpKind::dropout && key == "seed"); }
+
+bool same_class_attrs(const OpDesc& a, const OpDesc& b) {
+    if (a.kind != OpKind::dropout) return a.attrs == b.attrs;
+    auto costed = [](std::map<std::string, double> m) {
+        m.erase("seed");
+        return m;
+    };
+    return costed(a.attrs) == costed(b.attrs);
+}
+
+}  // namespace
+
 PreparedGraph::PreparedGraph(const ModelGraph& g, std::vector<double> tensor_sparsity) : g_(&g), sparsity_(std::move(tensor_sparsity)) {
     const std::size_t n = g.tensors.size();
     if (sparsity_.empty()) sparsity_.assign(n, 0.0);
@@ -111,13 +128,14 @@ PreparedGraph::PreparedGraph(const ModelGraph& g, std::vector<double> tensor_spa
         std::uint64_t h = mix(mix(fnv_offset, static_cast<std::uint64_t>(op.kind)), op.inputs.size() * 1024 + op.outputs.size());
         for (TensorId t : op.inputs) h = mix(h, tensor_type(t));
         for (TensorId t : op.outputs) h = mix(h, tensor_type(t));
-        for (const auto& [key, value] : op.attrs) h = mix(mix(h, key.size()), bits_of(value));
+        for (const auto& [key, value] : op.attrs)
+            if (class_attr(op, key)) h = mix(mix(h, key.size()), bits_of(value));
         auto same_types = [&](const std::vector<TensorId>& a, const std::vector<TensorId>& b) {
             return std::equal(a.begin(), a.end(), b.begin(), b.end(), [&](TensorId x, TensorId y) { return tensor_type(x) == tensor_type(y); });
         };
         const std::uint32_t cls = classes.intern(h, static_cast<std::uint32_t>(class_rep_.size()), [&](std::uint32_t other) {
             const OpDesc& o = g.ops[static_cast<std::size_t>(class_rep_[other])];
-            return o.kind == op.kind && same_types(o.inputs, op.inputs) && same_types(o.outputs, op.outputs) && o.attrs == op.attrs;
+            return o.kind == op.kind && same_types(o.inputs, op.inputs) && same_types(o.outputs, op.outputs) && same_class_attrs(o, op);
         });
         if (cls == class_rep_.size()) {
             class_rep_.push_back(static_cast<OpId>(i));

@@ -179,6 +179,7 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
         for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<std::size_t>(shuffle.next() % i)]);
         measuring = epoch == settings.epochs;
         mode = RunMode::training;
+        ex.set_training(true);  // dropout masks on
         EpochReport er{epoch};
         std::int64_t correct = 0;
         double loss_sum = 0;
@@ -213,6 +214,7 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
         const bool was_measuring = measuring;
         measuring = false;
         mode = RunMode::inference;
+        ex.set_training(false);  // dropout is the identity
         double vloss = 0;
         std::int64_t vcorrect = 0;
         for (std::int64_t b = 0; b < valid_batches; ++b) {

@@ -36,7 +36,7 @@ struct Layer {
 const std::vector<std::string>& flexibert_keys() {
     static const std::vector<std::string> keys{"preset",     "layers",       "hidden",     "heads",       "ff",
                                                "head_dim",   "sequence_length", "batch_size", "vocab_size", "max_position",
-                                               "type_vocab", "num_classes",  "layer_norm_eps"};
+                                               "type_vocab", "num_classes",  "layer_norm_eps", "hidden_dropout", "attention_dropout"};
     return keys;
 }
 

@@ -175,7 +175,7 @@ Features row_features(const std::string& text, const std::string& path, std::siz
                 throw ConfigError("csv", at_line(path, line) + "model: unknown key '" + key +
                                              "' (models.flexibert takes preset, layers, hidden, heads, ff, head_dim and the "
                                              "non-architecture keys sequence_length, batch_size, vocab_size, max_position, "
-                                             "type_vocab, num_classes, layer_norm_eps)");
+                                             "type_vocab, num_classes, layer_norm_eps, hidden_dropout, attention_dropout)");
     try {
         return flexibert_features(model);
     } catch (const ConfigError& e) {

@@ -74,6 +74,17 @@ ParamSchema flexibert_schema() {
         ParamSpec::integer("type_vocab", "rows of the segment (token type) embedding").unit("segments").greater_than(0).default_value(2),
         ParamSpec::integer("num_classes", "classes of the classification head").unit("classes").min(2).default_value(2),
         ParamSpec::floating("layer_norm_eps", "epsilon added to the variance in every layer-norm").greater_than(0.0).default_value(1e-12),
+        ParamSpec::floating("hidden_dropout",
+                            "dropout rate (below 1) on the embeddings' output and on each layer's attention output and feed-forward output "
+                            "before their residual adds (BERT: 0.1); 0 adds no dropout ops")
+            .min(0.0)
+            .max(1.0)
+            .default_value(0.0),
+        ParamSpec::floating("attention_dropout",
+                            "dropout rate (below 1) on the attention probabilities of sa-sdp and sa-wma heads (BERT: 0.1); 0 adds no dropout ops")
+            .min(0.0)
+            .max(1.0)
+            .default_value(0.0),
     };
 }
 
@@ -174,6 +185,16 @@ std::vector<LayerSpec> explicit_layers(const Params& p) {
 
 // ---- graph construction -------------------------------------------------------------------------
 
+// FNV-1a of an op name: its dropout seed (the top 53 bits, which a double attribute holds exactly).
+std::uint64_t fnv1a(const std::string& s) {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char ch : s) {
+        h ^= ch;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
 // GraphBuilder plus the composite blocks the family is made of. Shapes are copied before each op
 // (GraphBuilder::shape returns a reference into a vector that op() may grow).
 class Net {
@@ -181,6 +202,7 @@ public:
     explicit Net(double eps) : eps_(eps) {}
 
     GraphBuilder g;
+    double attention_dropout = 0.0;  // the rate on attention probabilities
 
     Shape shape(TensorId t) const { return g.shape(t); }
 
@@ -222,6 +244,13 @@ public:
         return g.op1(OpKind::softmax, name, inputs, shape(x), {{"scale", scale}, {"causal", 0.0}});
     }
 
+    // Dropout at `rate`, seeded by the op's name so that every op draws its own masks; x itself
+    // when the rate is 0 (no op).
+    TensorId dropout(TensorId x, const std::string& name, double rate) {
+        if (rate == 0.0) return x;
+        return g.op1(OpKind::dropout, name, {x}, shape(x), {{"p", rate}, {"seed", static_cast<double>(fnv1a(name) >> 11)}});
+    }
+
     // [B, S, d] x [B, S, d]ᵀ -> [B, S, S]
     TensorId scores(TensorId q, TensorId k, const std::string& name) {
         Shape s = shape(q);
@@ -251,7 +280,7 @@ TensorId build_head(Net& net, TensorId x, TensorId mask, const HeadSpec& head, c
             const TensorId left = head.kind == HeadKind::sa_wma ? net.linear(q, p + ".qw", p + ".wm", d) : q;
             const TensorId s = net.scores(left, k, p + ".scores");
             const TensorId probs = net.softmax(s, p + ".probs", 1.0 / std::sqrt(static_cast<double>(d)), mask);
-            return net.mix(probs, v, p + ".context");
+            return net.mix(net.dropout(probs, p + ".dropout", net.attention_dropout), v, p + ".context");
         }
         case HeadKind::l_dft:
         case HeadKind::l_dct: {
@@ -308,6 +337,11 @@ FlexiBertConfig read_flexibert_config(const Params& p) {
     if (c.num_classes < 2) throw ConfigError("num_classes", "num_classes must be at least 2, got " + std::to_string(c.num_classes));
     c.layer_norm_eps = p.get_float("layer_norm_eps");
     if (!(c.layer_norm_eps > 0.0)) throw ConfigError("layer_norm_eps", "layer_norm_eps must be greater than 0");
+    // The schema keeps the rates in [0, 1]; 1 itself has no meaning (y = x · 0 / 0).
+    c.hidden_dropout = p.get_float("hidden_dropout");
+    c.attention_dropout = p.get_float("attention_dropout");
+    for (const auto& [key, rate] : {std::pair<const char*, double>{"hidden_dropout", c.hidden_dropout}, {"attention_dropout", c.attention_dropout}})
+        if (!(rate < 1.0)) throw ConfigError(key, std::string(key) + " must be below 1: a rate of 1 would drop every element");
     if (c.sequence_length > c.max_position)
         throw ConfigError("sequence_length", "sequence_length " + std::to_string(c.sequence_length) + " exceeds max_position " +
                                                  std::to_string(c.max_position) + ": there is no position embedding beyond max_position");
@@ -322,6 +356,7 @@ ModelGraph FlexiBert::build_forward() const {
     const std::int64_t S = c.sequence_length;
     const int L = static_cast<int>(c.layers.size());
     Net net(c.layer_norm_eps);
+    net.attention_dropout = c.attention_dropout;
     GraphBuilder& g = net.g;
 
     const TensorId input_ids = g.input("input_ids", {B, S}, true);
@@ -343,7 +378,7 @@ ModelGraph FlexiBert::build_forward() const {
     const TensorId pos = g.op1(OpKind::embedding, "embeddings.position", {position_ids, position_table}, {B, S, h0});
     const TensorId seg = g.op1(OpKind::embedding, "embeddings.segment", {segment_ids, segment_table}, {B, S, h0});
     const TensorId sum = net.add(net.add(tok, pos, "embeddings.token_position"), seg, "embeddings.sum");
-    TensorId x = net.norm(sum, "embeddings.norm");
+    TensorId x = net.dropout(net.norm(sum, "embeddings.norm"), "embeddings.dropout", c.hidden_dropout);
 
     // Encoder layers.
     std::int64_t h_prev = h0;
@@ -361,7 +396,7 @@ ModelGraph FlexiBert::build_forward() const {
             width += layer.heads[i].dim;
         }
         const TensorId heads = outs.size() == 1 ? outs.front() : g.op1(OpKind::concat, p + ".attention.concat", outs, {B, S, width});
-        const TensorId attn = net.dense(heads, p + ".attention.out", h);
+        const TensorId attn = net.dropout(net.dense(heads, p + ".attention.out", h), p + ".attention.dropout", c.hidden_dropout);
         x = net.norm(net.add(attn, x, p + ".attention.residual"), p + ".attention.norm");
 
         TensorId f = x;
@@ -371,6 +406,7 @@ ModelGraph FlexiBert::build_forward() const {
             f = g.op1(OpKind::gelu, name + ".gelu", {f}, net.shape(f));
         }
         f = net.dense(f, p + ".ff." + std::to_string(layer.ff.size()), h);
+        f = net.dropout(f, p + ".ff.dropout", c.hidden_dropout);
         x = net.norm(net.add(f, x, p + ".ff.residual"), p + ".ff.norm");
         h_prev = h;
     }
@@ -404,7 +440,9 @@ Factory flexibert_factory() {
         "projection maps the sum of the head dims to hidden, so any head_dim is valid.\n"
         "Graph: token + position + segment embeddings and layer-norm; per layer a projection where the width changes, the\n"
         "heads, concat, output projection, residual and layer-norm, the GELU feed-forward stack, residual and layer-norm; a\n"
-        "pooler (first token, dense, tanh) and a classifier with cross-entropy loss. Inputs: input_ids, segment_ids,\n"
+        "pooler (first token, dense, tanh) and a classifier with cross-entropy loss. hidden_dropout and attention_dropout\n"
+        "(default 0: no ops) add dropout where BERT has it: after the embeddings' layer-norm, on sa-sdp/sa-wma attention\n"
+        "probabilities, and on the attention and feed-forward outputs before their residual adds. Inputs: input_ids, segment_ids,\n"
         "position_ids (0..S-1 per sequence), attention_mask (1 for real tokens, then 0 for padding; every head masks\n"
         "the padding) and labels. c-k heads are a simplified ConvBERT dynamic convolution whose\n"
         "per-position kernels come from the head's own value projection (see plugins/models/README.md).",

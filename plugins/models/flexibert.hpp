@@ -38,6 +38,8 @@ struct FlexiBertConfig {
     std::int64_t type_vocab = 0;
     std::int64_t num_classes = 0;
     double layer_norm_eps = 0.0;
+    double hidden_dropout = 0.0;     ///< embeddings, attention output, feed-forward output; 0 = no ops
+    double attention_dropout = 0.0;  ///< attention probabilities of sa-sdp and sa-wma heads; 0 = no ops
 };
 
 /// The head dimensions used when `head_dim` is not given: hidden / heads each, and when that does

@@ -127,8 +127,8 @@ std::string json_model(int layers, int hidden) {
         heads += sep + "[\"sa-sdp\",\"sa-sdp\"]";
         ff += sep + "[" + std::to_string(4 * hidden) + "]";
     }
-    return "{\"batch_size\":4,\"ff\":[" + ff + "],\"heads\":[" + heads + "],\"hidden\":[" + h +
-           "],\"layer_norm_eps\":1e-12,\"layers\":" + std::to_string(layers) +
+    return "{\"attention_dropout\":0.0,\"batch_size\":4,\"ff\":[" + ff + "],\"heads\":[" + heads + "],\"hidden\":[" + h +
+           "],\"hidden_dropout\":0.0,\"layer_norm_eps\":1e-12,\"layers\":" + std::to_string(layers) +
            ",\"max_position\":512,\"num_classes\":2,\"sequence_length\":128,\"type_vocab\":2,\"vocab_size\":30522}";
 }
 

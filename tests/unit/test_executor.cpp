@@ -840,6 +840,131 @@ TEST_CASE("executor: AdamW and SGD updates match a hand computation over two ste
     }
 }
 
+// ---- dropout ------------------------------------------------------------------------------------
+
+/// graph.hpp's dropout mask, written out from that header's comment (not from common/random.hpp):
+/// whether element i is kept by a dropout of rate p and seed `seed` at step t.
+bool documented_keep(std::uint64_t seed, std::uint64_t t, std::uint64_t i, double p) {
+    const auto mix = [](std::uint64_t z) {
+        z ^= z >> 30;
+        z *= 0xBF58476D1CE4E5B9ull;
+        z ^= z >> 27;
+        z *= 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        return z;
+    };
+    constexpr std::uint64_t gamma = 0x9E3779B97F4A7C15ull;
+    const std::uint64_t k = mix((seed ^ t * 0xD1B54A32D192ED03ull) + gamma);
+    return static_cast<double>(mix(k + (i + 1) * gamma) >> 11) * 0x1p-53 >= p;
+}
+
+TEST_CASE("executor: dropout keeps each element with probability 1 - p, scaled by 1/(1 - p), by graph.hpp's mask, and is the identity when evaluating") {
+    // 2^17 elements. For a given (seed, step) the mask is fixed, so nothing here can flake; the
+    // bound on the kept fraction is 6 standard deviations of a Binomial(N, 1 - p) proportion,
+    // 6·sqrt(p(1 - p)/N) (0.005 at p = 0.1), which a fair Bernoulli source misses with probability
+    // 2e-9 and a generator biased by 1% never meets.
+    constexpr std::int64_t rows = 256, cols = 512, n = rows * cols;
+    const auto graph = [](double p, double seed) {
+        GraphBuilder g;
+        g.op1(OpKind::dropout, "drop", {g.input("x", {rows, cols}, false)}, {rows, cols}, {{"p", p}, {"seed", seed}});
+        return g.take();
+    };
+    for (const double p : {0.0, 0.1, 0.5, 0.9})
+        for (const std::uint64_t seed : {1ull, 12345ull})
+            for (const std::int64_t step : {1, 7}) {
+                CAPTURE(p);
+                CAPTURE(seed);
+                CAPTURE(step);
+                OwnedRun r(graph(p, static_cast<double>(seed)));
+                auto& x = r.values(0);
+                for (std::size_t i = 0; i < x.size(); ++i) x[i] = 1.0f + 0.25f * static_cast<float>(i % 13);
+                r.ex.set_step(step);
+                r.ex.run_all();
+                const auto& y = r.values(1);
+                const auto scale = static_cast<float>(1.0 / (1.0 - p));
+                std::int64_t kept = 0, wrong = 0, first_wrong = -1;
+                for (std::int64_t i = 0; i < n; ++i) {
+                    const auto ii = static_cast<std::size_t>(i);
+                    const bool keep = documented_keep(seed, static_cast<std::uint64_t>(step), static_cast<std::uint64_t>(i), p);
+                    kept += keep ? 1 : 0;
+                    if (y[ii] != (keep ? x[ii] * scale : 0.0f) && wrong++ == 0) first_wrong = i;
+                }
+                CAPTURE(first_wrong);
+                CHECK(wrong == 0);
+                const double fraction = static_cast<double>(kept) / static_cast<double>(n);
+                CHECK(std::abs(fraction - (1.0 - p)) <= 6.0 * std::sqrt(p * (1.0 - p) / static_cast<double>(n)));
+                if (p == 0.0) CHECK(y == x);
+
+                // Evaluating: the identity, bit for bit, whatever p.
+                r.ex.set_training(false);
+                CHECK_FALSE(r.ex.training());
+                r.ex.run_all();
+                CHECK(r.values(1) == x);
+            }
+}
+
+TEST_CASE("executor: a dropout's backward op draws its forward op's mask in the same step and a new one in the next, the same bits on 1 and 2 threads") {
+    // 2^17 elements: enough work for two threads to split the op.
+    constexpr double p = 0.1;
+    const ModelGraph fwd = one_op(OpKind::dropout, {{256, 512}}, {256, 512}, {{"p", p}, {"seed", 99}});
+    const ModelGraph train = make_training_graph(fwd, OptimizerSettings{});
+    const auto scale = static_cast<float>(1.0 / (1.0 - p));
+    // The forward op's mask; checks that the backward op (on a gradient seed of ones) kept exactly
+    // the same elements, scaled by 1/(1 − p).
+    const auto mask = [&](Executor& ex) {
+        const auto& y = ex.values(ex.find("op"));
+        const auto& dx = ex.values(ex.find("op.bwd"));
+        std::vector<bool> m(y.size());
+        std::size_t disagree = 0;
+        for (std::size_t i = 0; i < y.size(); ++i) {
+            m[i] = y[i] != 0.0f;
+            disagree += dx[i] != (m[i] ? scale : 0.0f) ? 1 : 0;
+        }
+        CHECK(disagree == 0);
+        return m;
+    };
+    const auto run = [&](unsigned threads, std::int64_t step) {
+        auto ex = std::make_unique<Executor>(train);
+        ex->set_threads(threads);
+        SplitMix64 rng(3);
+        for (float& v : ex->values(ex->find("w0"))) v = static_cast<float>(rng.normal()) + 4.0f * (rng.uniform() < 0.5 ? -1.0f : 1.0f);  // never 0
+        ex->set_step(step);
+        ex->run_all();
+        return ex;
+    };
+    const auto one = run(1, 1), two = run(2, 1), next = run(2, 2);
+    const auto m1 = mask(*one), m2 = mask(*next);
+    CHECK(mask(*two) == m1);
+    for (const char* name : {"op", "op.bwd"}) {
+        CAPTURE(name);
+        const auto& a = one->values(one->find(name));
+        CHECK(std::memcmp(a.data(), two->values(two->find(name)).data(), a.size() * sizeof(float)) == 0);
+    }
+    // Independent masks of two steps differ in a fraction 2p(1 − p) = 0.18 of the elements.
+    std::size_t changed = 0;
+    for (std::size_t i = 0; i < m1.size(); ++i) changed += m1[i] != m2[i] ? 1 : 0;
+    CHECK(static_cast<double>(changed) / static_cast<double>(m1.size()) == doctest::Approx(2 * p * (1 - p)).epsilon(0.05));
+}
+
+TEST_CASE("executor: dropout gradients match finite differences at a fixed step") {
+    // The mask is a constant of the step, so within one step dropout is linear in x.
+    GradientCheck alone(one_op(OpKind::dropout, {{4, 6}}, {4, 6}, {{"p", 0.3}, {"seed", 2024}}));
+    alone.objective();
+    const auto& y = alone.ex().values(alone.ex().find("op"));
+    const auto dropped = std::count(y.begin(), y.end(), 0.0f);
+    CHECK(dropped > 0);  // the check covers dropped and kept elements
+    CHECK(dropped < 24);
+    CHECK(alone.check("dropout") < op_tolerance);
+
+    GraphBuilder g;  // x -> tanh -> dropout -> matmul: the mask scales the gradient on its way through
+    const TensorId x = g.weight("x", {3, 5});
+    const TensorId t = g.op1(OpKind::tanh, "t", {x}, {3, 5});
+    const TensorId d = g.op1(OpKind::dropout, "d", {t}, {3, 5}, {{"p", 0.5}, {"seed", 7}});
+    g.op1(OpKind::matmul, "m", {d, g.weight("w", {5, 2})}, {3, 2});
+    GradientCheck chain(g.take());
+    CHECK(chain.check("tanh, dropout, matmul") < op_tolerance);
+}
+
 // ---- initialisation and determinism -------------------------------------------------------------
 
 TEST_CASE("executor: BERT initialisation and bit-identical results for a seed, on any thread count") {

@@ -520,6 +520,8 @@ TEST_CASE("factory errors name the parameter path") {
          "sequence_length 1024 exceeds max_position 512: there is no position embedding beyond max_position"},
         {"preset: bert-tiny\nsequence_length: 65\nmax_position: 64", "sequence_length",
          "sequence_length 65 exceeds max_position 64: there is no position embedding beyond max_position"},
+        {"preset: bert-tiny\nhidden_dropout: 1", "hidden_dropout", "hidden_dropout must be below 1: a rate of 1 would drop every element"},
+        {"preset: bert-tiny\nattention_dropout: 1.0", "attention_dropout", "attention_dropout must be below 1: a rate of 1 would drop every element"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.yaml);
@@ -568,6 +570,71 @@ TEST_CASE("the schema refuses unknown variants, empty layers and non-positive si
     CHECK(schema_error("preset: bert-tiny\nnum_classes: 1").find("num_classes") != std::string::npos);
     CHECK(schema_error("preset: bert-tiny\nlayer_norm_eps: 0").find("layer_norm_eps") != std::string::npos);
     CHECK(schema_error("preset: bert-tiny\nsequence_length: 0").find("sequence_length") != std::string::npos);
+    CHECK(schema_error("preset: bert-tiny\nhidden_dropout: -0.1").find("hidden_dropout") != std::string::npos);
+    CHECK(schema_error("preset: bert-tiny\nattention_dropout: 1.5").find("attention_dropout") != std::string::npos);
+}
+
+TEST_CASE("hidden_dropout and attention_dropout put dropout ops at BERT's four points, each with its own seed; at 0 there are none") {
+    const std::string model = "layers: 2\nhidden: [32, 48]\nheads: [[sa-sdp, sa-wma], [l-dft, c-5, sa-sdp]]\nff: [[64], [64, 96]]\n"
+                              "sequence_length: 8\nbatch_size: 2\nvocab_size: 50\nmax_position: 8\n";
+    const ModelGraph plain = build(model);
+    const ModelGraph plain_explicit = build(model + "hidden_dropout: 0\nattention_dropout: 0.0");
+    CHECK(plain_explicit.ops.size() == plain.ops.size());
+    for (const auto& op : plain.ops) CHECK(op.kind != OpKind::dropout);
+
+    const ModelGraph g = build(model + "hidden_dropout: 0.1\nattention_dropout: 0.2");
+    transcode::engine::check_graph(g, "test");
+    const auto producer = [&](const std::string& tensor) -> const OpDesc* {
+        for (const auto& op : g.ops)
+            for (TensorId t : op.outputs)
+                if (g.tensors[static_cast<std::size_t>(t)].name == tensor) return &op;
+        return nullptr;
+    };
+    const auto name_of = [&](TensorId t) { return g.tensors[static_cast<std::size_t>(t)].name; };
+    // (dropout op, the tensor it reads, its rate, the op that reads its output, that op's input index)
+    struct Point {
+        std::string op, reads;
+        double p;
+        std::string consumer;
+    };
+    const std::vector<Point> points{
+        {"embeddings.dropout", "embeddings.norm", 0.1, "layer0.head0.q.matmul"},
+        {"layer0.head0.dropout", "layer0.head0.probs", 0.2, "layer0.head0.context"},
+        {"layer0.head1.dropout", "layer0.head1.probs", 0.2, "layer0.head1.context"},
+        {"layer0.attention.dropout", "layer0.attention.out", 0.1, "layer0.attention.residual"},
+        {"layer0.ff.dropout", "layer0.ff.1", 0.1, "layer0.ff.residual"},
+        {"layer1.head2.dropout", "layer1.head2.probs", 0.2, "layer1.head2.context"},
+        {"layer1.attention.dropout", "layer1.attention.out", 0.1, "layer1.attention.residual"},
+        {"layer1.ff.dropout", "layer1.ff.2", 0.1, "layer1.ff.residual"},
+    };
+    std::set<double> seeds;
+    std::size_t dropouts = 0;
+    for (const auto& op : g.ops) dropouts += op.kind == OpKind::dropout ? 1 : 0;
+    CHECK(dropouts == points.size());  // none on the l-dft and c-5 heads, which have no attention probabilities
+    CHECK(g.ops.size() == plain.ops.size() + points.size());
+    for (const Point& pt : points) {
+        CAPTURE(pt.op);
+        const OpDesc* d = producer(pt.op);
+        REQUIRE(d != nullptr);
+        CHECK(d->kind == OpKind::dropout);
+        CHECK(d->attr("p") == pt.p);
+        REQUIRE(d->inputs.size() == 1);
+        CHECK(name_of(d->inputs[0]) == pt.reads);
+        const OpDesc* consumer = producer(pt.consumer);
+        REQUIRE(consumer != nullptr);
+        CHECK(consumer->inputs[0] == d->outputs[0]);
+        seeds.insert(d->attr("seed", -1.0));
+    }
+    CHECK(seeds.size() == points.size());
+    // The residual adds read the dropped-out branch and the undropped skip connection.
+    CHECK(name_of(producer("layer0.attention.residual")->inputs[1]) == "embeddings.dropout");
+    // Seeds are the op name's FNV-1a, top 53 bits: the same model gives the same seeds.
+    const ModelGraph again = build(model + "hidden_dropout: 0.1\nattention_dropout: 0.2");
+    for (std::size_t i = 0; i < g.ops.size(); ++i) CHECK(again.ops[i].attrs == g.ops[i].attrs);
+    // Only one of the two rates: its points only.
+    std::size_t attention_only = 0;
+    for (const auto& op : build(model + "attention_dropout: 0.1").ops) attention_only += op.kind == OpKind::dropout ? 1 : 0;
+    CHECK(attention_only == 3);
 }
 
 }  // TEST_SUITE

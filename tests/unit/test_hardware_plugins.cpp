@@ -153,6 +153,8 @@ TEST_CASE("acceltran.mac_lane: published figures and tile costs of a 16-MAC GELU
     CHECK(lane->tile_cost(tile(OpKind::gelu_backward, 1, 16, 16)).cycles == 32);
     CHECK(lane->tile_cost(tile(OpKind::tanh, 1, 16, 16)).cycles == 64);
     CHECK(lane->tile_cost(tile(OpKind::tanh_backward, 1, 16, 16)).cycles == 32);
+    CHECK(executes(*lane, OpKind::dropout));
+    CHECK(lane->tile_cost(tile(OpKind::dropout, 1, 16, 16)).cycles == 16);  // one pass: x times 0 or 1/(1 − p)
     CHECK(lane->tile_cost(tile(OpKind::embedding_backward, 4, 16, 16)).cycles == 64);
     CHECK(lane->tile_cost(tile(OpKind::add, 1, 1, 3)).cycles == 1);
     TileWork update = tile(OpKind::optimizer_update, 1, 16, 16);

@@ -50,7 +50,8 @@ ModelGraph every_op_kind() {
     const TensorId first = b.op1(OpKind::slice, "first", {cat}, {2, 4, 6}, {{"axis", -1}, {"start", 3}, {"length", 6}});
     const TensorId cls_tok = b.op1(OpKind::slice, "cls_tok", {first}, {2, 6}, {{"axis", 1}, {"start", 0}, {"length", 1}, {"squeeze", 1}});
     const TensorId pooled = b.op1(OpKind::tanh, "tanh", {cls_tok}, {2, 6});
-    const TensorId logits = b.op1(OpKind::matmul, "cls", {pooled, cls}, {2, 3});
+    const TensorId dropped = b.op1(OpKind::dropout, "drop", {pooled}, {2, 6}, {{"p", 0.25}, {"seed", 7}});
+    const TensorId logits = b.op1(OpKind::matmul, "cls", {dropped, cls}, {2, 3});
     b.set_loss(b.op1(OpKind::cross_entropy, "loss", {logits, labels}, {1}));
     return b.take();
 }
@@ -99,7 +100,7 @@ TEST_CASE("every op kind has a backward form, and every weight has a gradient pa
         if (op.phase == Phase::backward)
             for (const auto& f : fwd.ops)
                 if (op.name.rfind(f.name + ".bwd", 0) == 0) derived_from.insert(f.kind);
-    CHECK(forward_kinds.size() == 13);  // every forward kind of graph.hpp
+    CHECK(forward_kinds.size() == 14);  // every forward kind of graph.hpp
     for (OpKind k : forward_kinds) {
         const std::string kind = to_string(k);
         CAPTURE(kind);
@@ -133,6 +134,59 @@ TEST_CASE("every op kind has a backward form, and every weight has a gradient pa
         CHECK(train.tensors[static_cast<std::size_t>(update->inputs[1])].role == TensorRole::weight_gradient);
     }
     CHECK(weights == 7);
+}
+
+TEST_CASE("dropout is its own backward form: the derived op is a dropout of the gradient with the same p and seed") {
+    GraphBuilder b;
+    const TensorId x = b.weight("x", {3, 4});
+    const TensorId y = b.op1(OpKind::dropout, "drop", {x}, {3, 4}, {{"p", 0.1}, {"seed", 42}});
+    b.op1(OpKind::tanh, "t", {y}, {3, 4});
+    const ModelGraph fwd = b.take();
+    const ModelGraph train = engine::make_training_graph(fwd, {});
+    const auto bwd = std::find_if(train.ops.begin(), train.ops.end(), [](const OpDesc& op) { return op.name == "drop.bwd"; });
+    REQUIRE(bwd != train.ops.end());
+    CHECK(bwd->kind == OpKind::dropout);
+    CHECK(bwd->phase == Phase::backward);
+    CHECK(bwd->attrs == fwd.ops[0].attrs);
+    REQUIRE(bwd->inputs.size() == 1);
+    CHECK(train.tensors[static_cast<std::size_t>(bwd->inputs[0])].name == "t.bwd");  // tanh's dx: the gradient of the dropout's output
+    CHECK(train.tensors[static_cast<std::size_t>(bwd->outputs[0])].role == TensorRole::weight_gradient);  // x is a weight
+    // One FLOP per element each way: x times 0 or 1/(1 − p).
+    CHECK(engine::op_cost(fwd, fwd.ops[0]).flops == 12);
+    CHECK(engine::op_cost(train, *bwd).flops == 12);
+}
+
+TEST_CASE("a dropout of integers, with a rate of 1 or below 0, or a seed that is not a whole number below 2^53, and an op kind the engine does not know, are PluginErrors") {
+    const auto with = [](std::map<std::string, double> attrs) {
+        GraphBuilder b;
+        b.op1(OpKind::dropout, "d", {b.weight("x", {2, 3})}, {2, 3}, std::move(attrs));
+        return b.take();
+    };
+    CHECK_NOTHROW(engine::check_graph(with({{"p", 0.0}, {"seed", 0}}), "m"));
+    CHECK_NOTHROW(engine::check_graph(with({{"p", 0.999}, {"seed", 0x1p53 - 1}}), "m"));
+    CHECK_THROWS_WITH_AS(engine::check_graph(with({{"p", 1.0}, {"seed", 1}}), "m"), "m: op 'd' (dropout): attribute p must be in [0, 1), got 1",
+                         PluginError);
+    CHECK_THROWS_WITH_AS(engine::check_graph(with({{"p", -0.1}, {"seed", 1}}), "m"), "m: op 'd' (dropout): attribute p must be in [0, 1), got -0.1",
+                         PluginError);
+    CHECK_THROWS_WITH_AS(engine::check_graph(with({{"p", 0.1}, {"seed", 2.5}}), "m"),
+                         "m: op 'd' (dropout): attribute seed must be an integer in [0, 2^53), got 2.5", PluginError);
+    CHECK_THROWS_WITH_AS(engine::check_graph(with({{"p", 0.1}, {"seed", -1}}), "m"),
+                         "m: op 'd' (dropout): attribute seed must be an integer in [0, 2^53), got -1", PluginError);
+    CHECK_THROWS_WITH_AS(engine::check_graph(with({{"p", 0.1}, {"seed", 0x1p53}}), "m"),
+                         doctest::Contains("m: op 'd' (dropout): attribute seed must be an integer in [0, 2^53), got 9"), PluginError);
+
+    GraphBuilder ids;
+    ids.op1(OpKind::dropout, "d", {ids.input("ids", {2, 3}, true)}, {2, 3}, {{"p", 0.1}, {"seed", 1}});
+    CHECK_THROWS_WITH_AS(engine::check_graph(ids.take(), "m"), "m: op 'd' (dropout): input 0 must be a float tensor", PluginError);
+
+    // A model plugin built against a newer SDK, whose OpKind has kinds appended after dropout.
+    ModelGraph future = with({});
+    future.ops[0].kind = static_cast<OpKind>(static_cast<int>(OpKind::dropout) + 1);
+    CHECK_THROWS_WITH_AS(engine::check_graph(future, "m"),
+                         ("m: op 'd' (?): op kind number " + std::to_string(static_cast<int>(OpKind::dropout) + 1) +
+                          " is unknown to this engine; was the plugin built against a newer SDK?")
+                             .c_str(),
+                         PluginError);
 }
 
 TEST_CASE("input gradients are computed too: h feeds gelu and relu, so its gradient is accumulated") {

@@ -384,6 +384,45 @@ TEST_CASE("simulator: lowering and costing once per op class equals doing it op 
     }
 }
 
+TEST_CASE("simulator: a BERT-Tiny training step with dropout runs its dropout ops on the MAC lanes at both fidelities, costed per class") {
+    PluginHost& host = test::builtin_plugins();
+    const auto plain = load_model_file(source_dir / "configs" / "models" / "bert-tiny.yaml", {}, host);
+    const auto m = load_model_file(source_dir / "configs" / "models" / "bert-tiny.yaml",
+                                   {"params.hidden_dropout=0.1", "params.attention_dropout=0.1"}, host);
+    const Accelerator acc = load_accelerator_file(source_dir / "configs" / "accelerators" / "acceltran-edge.yaml", {}, host);
+    const ModelGraph g = make_training_graph(m.forward, OptimizerSettings{});
+    const ModelGraph g_plain = make_training_graph(plain.forward, OptimizerSettings{});
+    // BERT-Tiny: embeddings 1, per layer 2 heads + attention output + feed-forward output, twice;
+    // each forward dropout has a dropout as its backward form.
+    std::vector<std::size_t> dropouts;
+    for (std::size_t i = 0; i < g.ops.size(); ++i)
+        if (g.ops[i].kind == OpKind::dropout) dropouts.push_back(i);
+    CHECK(dropouts.size() == 2 * (1 + 2 * 4));
+    // Seeds pick masks, not costs: the 18 dropouts, each with its own seed, fall into few classes
+    // (one per shape and phase), so the graph has only a handful more classes than without dropout.
+    const PreparedGraph p(g, {}), p_plain(g_plain, {});
+    CHECK(p.class_representatives().size() <= p_plain.class_representatives().size() + 6);
+    std::size_t mac_lane = acc.units.size();
+    for (std::size_t u = 0; u < acc.units.size(); ++u)
+        if (acc.units[u].unit_kind == "mac_lane") mac_lane = u;
+    REQUIRE(mac_lane < acc.units.size());
+    for (Fidelity f : {Fidelity::event, Fidelity::analytic}) {
+        CAPTURE(to_string(f));
+        const SimulationResult r = run(g, acc, true, {}, &GroupedTilePool::make, f);
+        REQUIRE(r.ops.size() == g.ops.size());
+        for (std::size_t i : dropouts) {
+            CAPTURE(g.ops[i].name);
+            CHECK(r.ops[i].unit == mac_lane);
+            CHECK(r.ops[i].tiles > 0);
+            CHECK(r.ops[i].cycles_per_tile > 0);
+            CHECK(r.ops[i].end > r.ops[i].start);
+            CHECK(r.ops[i].dynamic_j > 0);
+        }
+        CHECK(r.cycles >= run(g_plain, acc, true, {}, &GroupedTilePool::make, f).cycles);
+        check_same_result(r, run(one_class_per_op(g), acc, true, {}, &GroupedTilePool::make, f));
+    }
+}
+
 namespace {
 
 // Every figure of two results but the op records, bit for bit.
@@ -569,7 +608,7 @@ TEST_CASE("simulate: an accelerator with no unit for an op kind the model needs 
     CHECK(r.exit_code == 2);
     const std::string runs =
         "its units run: lane: matmul seq_transform conv1d conv1d_backward add reduce_sum embedding embedding_backward concat slice slice_backward "
-        "optimizer_update tanh tanh_backward relu relu_backward; softmax: softmax softmax_backward cross_entropy cross_entropy_backward (unsupported-op)\n";
+        "optimizer_update tanh tanh_backward dropout relu relu_backward; softmax: softmax softmax_backward cross_entropy cross_entropy_backward (unsupported-op)\n";
     CHECK(r.output == chip.string() + ":1:7: error: accelerator: accelerator 'relu-chip' has no unit that executes op kind 'layer_norm' (needed by op "
                                       "'embeddings.norm' of model 'bert-tiny'); " + runs +
                           chip.string() + ":1:7: error: accelerator: accelerator 'relu-chip' has no unit that executes op kind 'gelu' (needed by op "

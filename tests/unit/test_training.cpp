@@ -66,6 +66,33 @@ TEST_CASE("training: dynaprop with thresholds 0 gives bit for bit the loss traje
     CHECK(train(small_step(), data, *strategy("none", ""), settings(2)).step_losses == none.step_losses);
 }
 
+TEST_CASE("training: dropout is on in the training steps and the identity in validation") {
+    // Learning rate 0 keeps the weights at their initial values (AdamW: w - 0 · (...) = w), so the
+    // model with dropout and the one without differ only by the dropout ops: in training their
+    // losses differ, in validation (dropout the identity) they agree bit for bit.
+    const auto step = [](const std::string& dropout) {
+        PluginHost& host = test::builtin_plugins();
+        const PluginInfo& info = *host.find("flexibert", PluginKind::model);
+        const std::string yaml = "layers: 1\nhidden: [32]\nheads: [[sa-sdp, l-dft]]\nff: [[64]]\nsequence_length: 8\nbatch_size: 8\nmax_position: 8\n"
+                                 "vocab_size: 128\n" + dropout;
+        OptimizerSettings opt;
+        opt.learning_rate = 0.0;
+        return make_training_graph(host.create<ModelFamily>(info, config::parse_params(info.schema, yaml))->build_forward(), opt);
+    };
+    const Dataset data = small_data();
+    const auto plain = train(step(""), data, *strategy("none", ""), settings(1));
+    const auto dropped = train(step("hidden_dropout: 0.3\nattention_dropout: 0.3"), data, *strategy("none", ""), settings(1));
+    REQUIRE(plain.step_losses.size() == dropped.step_losses.size());
+    for (std::size_t i = 0; i < plain.step_losses.size(); ++i) {
+        CAPTURE(i);
+        CHECK(plain.step_losses[i] != dropped.step_losses[i]);
+    }
+    CHECK(plain.epochs.back().validation_loss == dropped.epochs.back().validation_loss);
+    CHECK(plain.epochs.back().validation_accuracy == dropped.epochs.back().validation_accuracy);
+    // The masks change from step to step but not from run to run.
+    CHECK(train(step("hidden_dropout: 0.3\nattention_dropout: 0.3"), data, *strategy("none", ""), settings(1)).step_losses == dropped.step_losses);
+}
+
 TEST_CASE("training: measured sparsity does not decrease as the thresholds grow") {
     const Dataset data = small_data();
     double last_act = -1, last_grad = -1;

@@ -47,6 +47,7 @@ std::int64_t element_passes(const TileWork& w) {
         case OpKind::slice_backward:
         case OpKind::relu:
         case OpKind::relu_backward:
+        case OpKind::dropout:
         case OpKind::gelu: return 1;
         case OpKind::gelu_backward: return 2;
         case OpKind::tanh: return 4;
@@ -86,7 +87,7 @@ std::vector<OpKind> MacLane::executes() const {
     std::vector<OpKind> kinds{OpKind::matmul,          OpKind::seq_transform, OpKind::conv1d,         OpKind::conv1d_backward,
                               OpKind::add,             OpKind::reduce_sum,    OpKind::embedding,      OpKind::embedding_backward,
                               OpKind::concat,          OpKind::slice,         OpKind::slice_backward, OpKind::optimizer_update,
-                              OpKind::tanh,            OpKind::tanh_backward};
+                              OpKind::tanh,            OpKind::tanh_backward, OpKind::dropout};
     if (gelu_) {
         kinds.push_back(OpKind::gelu);
         kinds.push_back(OpKind::gelu_backward);
@@ -125,7 +126,7 @@ Factory mac_lane_factory() {
         "Runs matmul, seq_transform and conv1d (and its backward) on the MACs, skipping every product with a zero\n"
         "operand: cycles = max(1, ceil(b·x·y·depth·(1-s0)·(1-s1)·k / macs)), k = 2 for conv1d_backward (dx and dw).\n"
         "Element-wise kinds take max(1, ceil(b·x·y·passes / macs)) cycles: 1 pass for add, reduce_sum, concat, gelu,\n"
-        "embedding, slice and relu (and the backward forms of the last three), 2 for gelu_backward and tanh_backward, 4\n"
+        "dropout, embedding, slice and relu (and the backward forms of the last three), 2 for gelu_backward and tanh_backward, 4\n"
         "for tanh, 12 for an AdamW optimizer_update and 3 for SGD. A gelu lane runs gelu/gelu_backward, a relu lane\n"
         "relu/relu_backward.\n"
         "Energy per tile = dynamic power · cycles / clock. Area and power come from the figure row matching\n"

@@ -69,7 +69,9 @@ struct TileWork {
     bool training = false;
     /// The accelerator clock, Hz, to turn power into energy per cycle.
     double clock_hz = 700e6;
-    std::map<std::string, double> attrs;  ///< the op's attributes (OpDesc::attrs)
+    /// The op's attributes (OpDesc::attrs). A dropout's `seed` may be that of another dropout of
+    /// the same shape and rate (the engine costs them once): a cost never depends on it.
+    std::map<std::string, double> attrs;
 
     std::int64_t elements() const { return b * x * y; }
 };

@@ -27,8 +27,10 @@ namespace transcode {
 /// mix sequence positions take one, so that padding never reaches a real token.
 ///
 /// Every op kind. Forward kinds come first; the `*_backward` kinds appear only in derived
-/// backward passes (matmul, add, concat, slice, reduce_sum and seq_transform serve as their own
-/// backward forms). Exact semantics, inputs (in order) and outputs:
+/// backward passes (matmul, add, concat, slice, reduce_sum, seq_transform and dropout serve as
+/// their own backward forms). Kinds added later are appended at the end, so that the numbers of the
+/// existing kinds, which plugins are compiled with, never change. Exact semantics, inputs (in
+/// order) and outputs:
 enum class OpKind {
     // --- forward --------------------------------------------------------------------------------
     matmul,          ///< C = op(A)·op(B); attrs transpose_a, transpose_b (0/1), batch_reduce (1: sum
@@ -72,6 +74,16 @@ enum class OpKind {
     optimizer_update,        ///< (weight, gradient, state...) -> (weight', state'...); attr optimizer
                              ///< 0 = AdamW (state m, v), 1 = SGD (no state); lr, beta1, beta2, eps,
                              ///< weight_decay as attrs
+    // --- appended kinds (forward), after the others so that existing values keep their numbers ---
+    dropout,         ///< y = x · m / (1 − p), m[i] ~ Bernoulli(1 − p), in training only (the identity
+                     ///< when evaluating); attrs p in [0, 1) and seed (an integer in [0, 2^53), a
+                     ///< per-op constant). The mask is a pure function of (seed, training step t,
+                     ///< flat element index i), so nothing is stored: with SplitMix64's finaliser
+                     ///< mix(z) (z ^= z>>30, z *= 0xBF58476D1CE4E5B9, z ^= z>>27,
+                     ///< z *= 0x94D049BB133111EB, z ^= z>>31) and γ = 0x9E3779B97F4A7C15,
+                     ///< k = mix((seed ^ t·0xD1B54A32D192ED03) + γ), z_i = mix(k + (i + 1)·γ),
+                     ///< m[i] = 1 iff (z_i >> 11)·2^-53 ≥ p. Its own backward form: dx = dropout(dy)
+                     ///< with the same attrs, hence the same mask in the same step
 };
 
 inline const char* to_string(OpKind k) {
@@ -100,6 +112,7 @@ inline const char* to_string(OpKind k) {
         case OpKind::slice_backward: return "slice_backward";
         case OpKind::reduce_sum: return "reduce_sum";
         case OpKind::optimizer_update: return "optimizer_update";
+        case OpKind::dropout: return "dropout";
     }
     return "?";
 }
