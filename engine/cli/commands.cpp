@@ -414,8 +414,7 @@ int cmd_tokenize(const Options& o) {
                                {"length", e.length},
                                {"sequence_length", o.sequence_length},
                                {"truncated", e.truncated}};
-        fmt::print("{}
-", j.dump(2));
+        fmt::print("{}\n", j.dump(2));
         return 0;
     }
     fmt::print("{:>8}  {:<20} {:>6} {:>7}\n", "position", "piece", "id", "segment");
