@@ -112,12 +112,14 @@ TEST_CASE("glue data source: validate checks the files, and a run trains and rep
     // A missing vocabulary, a vocabulary larger than the model's embedding, a missing data file.
     const auto missing = test::run_cli("validate " + exp + " --set data.glue.vocabulary=nope.txt --set data.validation=nope.tsv");
     CHECK(missing.exit_code == 2);
-    CHECK(missing.output.find(exp + ":17:14: error: data.validation: data file 'nope.tsv' not found") != std::string::npos);
-    CHECK(missing.output.find("--set:1:1: error: data.glue.vocabulary: vocabulary file 'nope.txt' not found (looked for nope.txt) (file)") != std::string::npos);
+    CHECK(missing.output ==
+          "--set:1:17: error: data.validation: data file 'nope.tsv' not found (looked for nope.tsv) (file)\n"
+          "--set:1:22: error: data.glue.vocabulary: vocabulary file 'nope.txt' not found (looked for nope.txt) (file)\n"
+          "1 of 1 file(s) invalid\n");
     const auto small = test::run_cli("validate " + exp + " --set model.params.vocab_size=20");
     CHECK(small.exit_code == 2);
     CHECK(small.output.find(exp +
-                            ":18:10: error: data.glue.vocabulary: the vocabulary has 28 tokens but the model's token embedding has 20 rows: set the "
+                            ":17:22: error: data.glue.vocabulary: the vocabulary has 28 tokens but the model's token embedding has 20 rows: set the "
                             "model's vocab_size to at least 28 (range)") != std::string::npos);
     test::TempDir dir;
     const auto dup = dir.write("dup.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\nthe\n");
