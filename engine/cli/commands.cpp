@@ -24,6 +24,7 @@
 #include "report/json_schema.hpp"
 #include "report/simulation_report.hpp"
 #include "report/results.hpp"
+#include "tokenizer/wordpiece.hpp"
 
 namespace fs = std::filesystem;
 
@@ -395,6 +396,33 @@ int cmd_schema(const Options& o) {
     return 0;
 }
 
+// BERT's tokenisation of one sentence or a pair: a row per real token (position, piece, id,
+// segment), then the length, the padding and whether it was truncated.
+int cmd_tokenize(const Options& o) {
+    for (std::size_t k = 0; k < o.texts.size(); ++k)
+        if (const std::size_t bad = config::invalid_utf8_at(o.texts[k]); bad != std::string::npos)
+            throw ConfigError(fmt::format("error: text {} is not valid UTF-8 (byte {} is 0x{:02X})", k + 1, bad + 1, static_cast<unsigned char>(o.texts[k][bad])));
+    const engine::WordPieceTokenizer tokenizer(engine::Vocabulary::load(o.vocabulary));
+    const engine::Encoding e = o.texts.size() == 2 ? tokenizer.encode(o.texts[0], o.texts[1], o.sequence_length) : tokenizer.encode(o.texts[0], o.sequence_length);
+    const auto real = static_cast<std::size_t>(e.length);
+    if (o.json) {
+        nlohmann::json pieces = nlohmann::json::array();
+        for (std::size_t i = 0; i < real; ++i) pieces.push_back(tokenizer.vocabulary().token(e.ids[i]));
+        const nlohmann::json j{{"pieces", pieces},
+                               {"ids", std::vector<std::int32_t>(e.ids.begin(), e.ids.begin() + e.length)},
+                               {"segments", std::vector<std::int32_t>(e.segments.begin(), e.segments.begin() + e.length)},
+                               {"length", e.length},
+                               {"sequence_length", o.sequence_length},
+                               {"truncated", e.truncated}};
+        fmt::print("{}\n", j.dump(2));
+        return 0;
+    }
+    fmt::print("{:>8}  {:<20} {:>6} {:>7}\n", "position", "piece", "id", "segment");
+    for (std::size_t i = 0; i < real; ++i) fmt::print("{:>8}  {:<20} {:>6} {:>7}\n", i, tokenizer.vocabulary().token(e.ids[i]), e.ids[i], e.segments[i]);
+    fmt::print("length {} of {} ({} [PAD] after), truncated: {}\n", e.length, o.sequence_length, o.sequence_length - e.length, e.truncated ? "yes" : "no");
+    return 0;
+}
+
 int cmd_version() {
     fmt::print("transcode {} (SDK ABI {})\n", engine::engine_version(), TRANSCODE_SDK_ABI_VERSION);
     return 0;
@@ -456,6 +484,12 @@ void add_commands(CLI::App& app, Options& o) {
     import_config->add_option("file", o.experiment, "AccelTran accelerator config (YAML or JSON)")->required()->check(CLI::ExistingFile);
     import_config->add_option("--name", o.import_name, "The accelerator's name (default: the file's stem)");
 
+    auto* tokenize = app.add_subcommand("tokenize", "Tokenise a sentence (or a pair) as BERT does: WordPiece pieces, ids, segment ids, length");
+    tokenize->add_option("--vocabulary", o.vocabulary, "WordPiece vocabulary file (e.g. data/wordpiece/bert-base-uncased-vocab.txt)")->required();
+    tokenize->add_option("--sequence-length", o.sequence_length, "Tokens after framing and padding (default 128)")->check(CLI::Range(2, 1 << 20));
+    tokenize->add_option("text", o.texts, "The sentence, and optionally the second sentence of a pair")->required()->expected(1, 2);
+    tokenize->add_flag("--json", o.json, "Print JSON");
+
     auto* schema = app.add_subcommand("schema", "Print the JSON Schema of experiment (or model) files, with every loaded plugin's parameters, for editors");
     schema->add_option("--file-kind", o.kind, "experiment (default) or model")->check(CLI::IsMember({"experiment", "model"}));
 
@@ -468,6 +502,7 @@ int run_selected(CLI::App& app, const Options& o) {
     if (app.got_subcommand("validate")) return cmd_validate(o);
     if (app.got_subcommand("version")) return cmd_version();
     if (app.got_subcommand("schema")) return cmd_schema(o);
+    if (app.got_subcommand("tokenize")) return cmd_tokenize(o);
     if (auto* model = app.get_subcommand("model"); model->parsed()) return cmd_model_describe(o);
     if (auto* import = app.get_subcommand("import"); import->parsed())
         return import->got_subcommand("acceltran-config") ? cmd_import_config(o) : cmd_import_model(o);

@@ -1,7 +1,8 @@
 // The `transcode` subcommands: run, validate, plugins list/describe, model describe,
-// simulate, import acceltran-model/acceltran-config, schema, version.
+// simulate, import acceltran-model/acceltran-config, tokenize, schema, version.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,10 @@ struct Options {
     std::string fidelity = "event";
     // import acceltran-config
     std::string import_name;
+    // tokenize
+    std::string vocabulary;
+    std::int64_t sequence_length = 128;
+    std::vector<std::string> texts;
     // plugins
     std::string kind;
     std::string plugin_name;

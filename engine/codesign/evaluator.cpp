@@ -60,9 +60,7 @@ private:
         const auto key = std::make_pair(S, classes);
         auto it = data_.find(key);
         if (it == data_.end())
-            it = data_.emplace(key, ex_.data.source == DataSettings::Source::tsv ? read_tsv(ex_.data.train_file, ex_.data.validation_file, S, classes)
-                                                                                  : make_synthetic_sentiment(ex_.data.synthetic, S))
-                     .first;
+            it = data_.emplace(key, load_dataset(ex_.data, S, classes)).first;
         return it->second;
     }
 

@@ -50,8 +50,8 @@ Location mark_location(const std::string& file, const YAML::Mark& m, int column_
     return Location{file, m.line + 1, m.column + 1 + column_offset};
 }
 
-// The offset of the first byte of `s` that does not belong to valid UTF-8 (overlong forms,
-// surrogates and code points above U+10FFFF are invalid), or npos when all of `s` is valid.
+}  // namespace
+
 std::size_t invalid_utf8_at(std::string_view s) {
     std::size_t i = 0;
     while (i < s.size()) {
@@ -74,6 +74,8 @@ std::size_t invalid_utf8_at(std::string_view s) {
     }
     return std::string_view::npos;
 }
+
+namespace {
 
 // "" when `text` is valid UTF-8, else what is wrong with it; `what` names it ("this value").
 std::string utf8_problem(std::string_view text, const char* what) {

@@ -47,6 +47,11 @@ public:
 const Node* find_path(const Node& root, std::string_view path);
 Node* find_path(Node& root, std::string_view path);
 
+/// The offset of the first byte of `s` that does not belong to valid UTF-8 (overlong forms,
+/// surrogates and code points above U+10FFFF are invalid), or npos when all of `s` is valid. Also
+/// used by the data readers (engine/tokenizer, engine/training/glue.cpp).
+std::size_t invalid_utf8_at(std::string_view s);
+
 /// Parses a YAML file and resolves its includes. Problems (unreadable file, malformed YAML, a
 /// missing or cyclic include) are added to `diags`; the returned node is then partial.
 Node load_file(const std::filesystem::path& file, Diagnostics& diags);

@@ -52,6 +52,45 @@ SparsityByRole load_sparsity_profile(const fs::path& file, std::int64_t point, c
     return {sp.at("activation").as_float(), sp.at("activation_gradient").as_float(), sp.at("weight_gradient").as_float()};
 }
 
+// Source glue: the vocabulary file must exist, be a valid vocabulary, and fit the model's token
+// embedding (so that `transcode validate` finds all three).
+void check_glue_vocabulary(const ValueMap& glue, const config::Node* data_node, const config::Node& root, Experiment& ex, config::Diagnostics& diags) {
+    const config::Node* glue_node = data_node != nullptr ? data_node->find("glue") : nullptr;
+    const config::Node* n = glue_node != nullptr ? glue_node->find("vocabulary") : nullptr;
+    const std::string& file = glue.count("vocabulary") ? glue.at("vocabulary").as_string() : std::string();
+    if (n == nullptr || file.empty()) {
+        diags.add(glue_node != nullptr ? glue_node->where : data_node != nullptr ? data_node->where : root.where, "data.glue.vocabulary",
+                  "data source glue needs a WordPiece vocabulary file (e.g. data/wordpiece/bert-base-uncased-vocab.txt)", "required");
+        return;
+    }
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) {
+        diags.add(n->where, "data.glue.vocabulary", fmt::format("vocabulary file '{}' not found (looked for {})", n->scalar, file), "file");
+        return;
+    }
+    try {
+        const Vocabulary vocabulary = Vocabulary::load(file);
+        ex.data.vocabulary_file = file;
+        std::int64_t rows = -1;
+        if (ex.model) {
+            TensorId input_ids = -1;
+            for (std::size_t t = 0; t < ex.model->forward.tensors.size(); ++t)
+                if (ex.model->forward.tensors[t].name == "input_ids") input_ids = static_cast<TensorId>(t);
+            for (const auto& op : ex.model->forward.ops)
+                if (op.kind == OpKind::embedding && op.inputs[0] == input_ids) rows = ex.model->forward.tensors[static_cast<std::size_t>(op.inputs[1])].shape[0];
+        }
+        if (rows >= 0 && vocabulary.size() > rows)
+            diags.add(n->where, "data.glue.vocabulary",
+                      fmt::format("the vocabulary has {} tokens but the model's token embedding has {} rows: set the model's vocab_size to at least {}",
+                                  vocabulary.size(), rows, vocabulary.size()),
+                      "range");
+    } catch (const ConfigError& e) {
+        std::string m = e.what();
+        if (const std::string tail = " (vocabulary)"; m.size() > tail.size() && m.compare(m.size() - tail.size(), tail.size(), tail) == 0) m.resize(m.size() - tail.size());
+        diags.add(n->where, "data.glue.vocabulary", m, "vocabulary");
+    }
+}
+
 }  // namespace
 
 const ParamSchema& experiment_schema() {
@@ -112,11 +151,30 @@ const ParamSchema& experiment_schema() {
                        }),
         ParamSpec::map("data", "kinds train, train_and_simulate, dynaprop_sweep: the sequence-classification data",
                        {
-                           ParamSpec::enumeration("source", "synthetic: the built-in sentiment task; tsv: your files (label<TAB>tokens per line)",
-                                                  {"synthetic", "tsv"})
+                           ParamSpec::enumeration("source",
+                                                  "synthetic: the built-in sentiment task; tsv: your files (label<TAB>tokens per line); glue: GLUE TSV "
+                                                  "files (a header naming the columns) tokenised with BERT's WordPiece",
+                                                  {"synthetic", "tsv", "glue"})
                                .default_value("synthetic"),
-                           ParamSpec::string("train", "tsv: the training file, relative to this file").default_value(""),
-                           ParamSpec::string("validation", "tsv: the validation file, relative to this file").default_value(""),
+                           ParamSpec::string("train", "tsv, glue: the training file, relative to this file").default_value(""),
+                           ParamSpec::string("validation", "tsv, glue: the validation file, relative to this file").default_value(""),
+                           ParamSpec::map("glue", "source glue: the WordPiece vocabulary and the columns of the GLUE files",
+                                          {
+                                              ParamSpec::string("vocabulary", "the WordPiece vocabulary (one token per line, id = line number from 0), "
+                                                                              "relative to this file; required by source glue")
+                                                  .file_path()
+                                                  .default_value(""),
+                                              ParamSpec::list("text", "the text column(s): one (a sentence) or two (a sentence pair, e.g. [sentence1, sentence2])",
+                                                              ParamSpec::string("", "a column name of the header"))
+                                                  .min(1)
+                                                  .max(2)
+                                                  .default_value(ValueList{Value{std::string("sentence")}}),
+                                              ParamSpec::string("label", "the label column").default_value("label"),
+                                              ParamSpec::list("label_names", "named labels in class order (e.g. [entailment, not_entailment]); empty: "
+                                                                             "integer labels 0..num_classes-1",
+                                                              ParamSpec::string("", "a label"))
+                                                  .default_value(ValueList{}),
+                                          }),
                            ParamSpec::map("synthetic", "the built-in task (negation and intensifier scope), generated from the experiment's seed",
                                           {
                                               ParamSpec::integer("train", "training examples").unit("examples").min(1).max(1 << 22).default_value(4096),
@@ -288,12 +346,13 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
     if (values.count("data")) {
         const ValueMap& data = values.at("data").as_map();
         const config::Node* data_node = root.find("data");
-        if (data.count("source") && data.at("source").as_string() == "tsv")
+        const std::string source = data.count("source") ? data.at("source").as_string() : "";
+        if (source == "tsv" || source == "glue")
             for (const char* key : {"train", "validation"}) {
                 const config::Node* n = data_node != nullptr ? data_node->find(key) : nullptr;
                 if (n == nullptr || n->scalar.empty()) {
                     diags.add(data_node != nullptr ? data_node->where : root.where, fmt::format("data.{}", key),
-                              fmt::format("data source tsv needs a {} file", key), "required");
+                              fmt::format("data source {} needs a {} file", source, key), "required");
                     continue;
                 }
                 const fs::path base = n->where.file == "--set" || n->where.file.empty() ? fs::path() : fs::path(n->where.file).parent_path();
@@ -304,6 +363,7 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
                 else
                     (std::string(key) == "train" ? ex.data.train_file : ex.data.validation_file) = p;
             }
+        if (source == "glue" && data.count("glue")) check_glue_vocabulary(data.at("glue").as_map(), data_node, root, ex, diags);
     }
     // The sweep: each key a pruning parameter, each value a list of values of its type.
     if (values.count("kind") && values.at("kind").as_string() == "dynaprop_sweep" && ex.pruning.info != nullptr) {
@@ -387,7 +447,14 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
     ex.optimizer.eps = opt.at("eps").as_float();
     ex.optimizer.weight_decay = opt.at("weight_decay").as_float();
     const ValueMap& data = values.at("data").as_map();
-    ex.data.source = data.at("source").as_string() == "tsv" ? DataSettings::Source::tsv : DataSettings::Source::synthetic;
+    ex.data.source = data.at("source").as_string() == "tsv"    ? DataSettings::Source::tsv
+                     : data.at("source").as_string() == "glue" ? DataSettings::Source::glue
+                                                               : DataSettings::Source::synthetic;
+    const ValueMap& glue = data.at("glue").as_map();
+    ex.data.glue.text_columns.clear();
+    for (const auto& c : glue.at("text").as_list()) ex.data.glue.text_columns.push_back(c.as_string());
+    ex.data.glue.label_column = glue.at("label").as_string();
+    for (const auto& c : glue.at("label_names").as_list()) ex.data.glue.label_names.push_back(c.as_string());
     const ValueMap& syn = data.at("synthetic").as_map();
     ex.data.synthetic.train = syn.at("train").as_int();
     ex.data.synthetic.validation = syn.at("validation").as_int();

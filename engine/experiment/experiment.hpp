@@ -14,6 +14,7 @@
 #include "hardware/accelerator.hpp"
 #include "simulator/simulator.hpp"
 #include "training/dataset.hpp"
+#include "training/glue.hpp"
 #include "training/trainer.hpp"
 #include "model/model_file.hpp"
 #include "plugin_host/plugin_config.hpp"
@@ -41,10 +42,12 @@ struct SimulationSettings {
 
 /// Where kinds train, train_and_simulate and dynaprop_sweep get their data.
 struct DataSettings {
-    enum class Source { synthetic, tsv } source = Source::synthetic;
-    std::filesystem::path train_file;       ///< tsv: resolved relative to the experiment file
+    enum class Source { synthetic, tsv, glue } source = Source::synthetic;
+    std::filesystem::path train_file;       ///< tsv, glue: resolved relative to the experiment file
     std::filesystem::path validation_file;
     SyntheticTask synthetic;
+    std::filesystem::path vocabulary_file;  ///< glue: the WordPiece vocabulary (checked when the experiment loads)
+    GlueFormat glue;                        ///< glue: the text and label columns
 };
 
 /// One point of a sweep: the pruning parameters it sets (validated) and the strategy's Params.

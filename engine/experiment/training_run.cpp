@@ -105,14 +105,23 @@ void write_profile(const fs::path& file, const Experiment& ex, const std::vector
 
 }  // namespace
 
-Dataset load_data(const Experiment& ex, std::int64_t S) {
-    if (ex.data.source == DataSettings::Source::tsv) {
-        std::int64_t classes = 2;
-        for (const auto& op : ex.model->forward.ops)
-            if (op.kind == OpKind::cross_entropy) classes = ex.model->forward.tensors[static_cast<std::size_t>(op.inputs[0])].shape.back();
-        return read_tsv(ex.data.train_file, ex.data.validation_file, S, classes);
+Dataset load_dataset(const DataSettings& data, std::int64_t S, std::int64_t classes) {
+    switch (data.source) {
+        case DataSettings::Source::tsv:
+            return read_tsv(data.train_file, data.validation_file, S, classes);
+        case DataSettings::Source::glue:
+            return read_glue(data.train_file, data.validation_file, WordPieceTokenizer(Vocabulary::load(data.vocabulary_file)), data.glue, S, classes);
+        case DataSettings::Source::synthetic:
+            break;
     }
-    return make_synthetic_sentiment(ex.data.synthetic, S);
+    return make_synthetic_sentiment(data.synthetic, S);
+}
+
+Dataset load_data(const Experiment& ex, std::int64_t S) {
+    std::int64_t classes = 2;
+    for (const auto& op : ex.model->forward.ops)
+        if (op.kind == OpKind::cross_entropy) classes = ex.model->forward.tensors[static_cast<std::size_t>(op.inputs[0])].shape.back();
+    return load_dataset(ex.data, S, classes);
 }
 
 namespace {
@@ -141,7 +150,8 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
     const Dataset data = load_data(ex, S);
     spdlog::info("data: {}", data.description);
     doc["data"] = {{"description", data.description}, {"train_examples", data.train.size()}, {"validation_examples", data.validation.size()},
-                   {"vocab_size", data.vocab_size}, {"classes", data.num_classes}};
+                   {"vocab_size", data.vocab_size}, {"classes", data.num_classes}, {"truncated_train", data.truncated_train},
+                   {"truncated_validation", data.truncated_validation}};
     doc["pruning"] = {{"plugin", ex.pruning.info->name}, {"params", to_json(Value{ex.pruning.params.values()})}};
 
     auto simulate_step = [&](const std::vector<double>& tensor_sparsity, bool training) {

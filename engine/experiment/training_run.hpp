@@ -14,6 +14,9 @@ namespace transcode::engine {
 /// The data an experiment asks for, framed to sequence length `S`.
 Dataset load_data(const Experiment& ex, std::int64_t sequence_length);
 
+/// The same for a model with `classes` classes (the co-design evaluator's models differ in both).
+Dataset load_dataset(const DataSettings& data, std::int64_t sequence_length, std::int64_t classes);
+
 /// Runs kind train, train_and_simulate or dynaprop_sweep. Prints progress (on a terminal, a live
 /// line with the time left) unless `quiet`. Writes sparsity_profile.yaml (and, for the sweep,
 /// sweep.csv) into `out`, and adds the kind's sections to `doc`. The executor runs on `threads`

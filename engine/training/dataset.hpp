@@ -1,4 +1,5 @@
-// Sequence-classification data for training: a built-in synthetic task and a TSV reader.
+// Sequence-classification data for training: a built-in synthetic task and a TSV reader (GLUE's
+// layout with BERT's WordPiece tokenizer is training/glue.hpp).
 //
 // Every sequence is `[CLS] tokens... [SEP]` padded with [PAD] to the model's sequence length
 // (longer ones are truncated, keeping [SEP]). Token ids: 0 [PAD], 1 [CLS], 2 [SEP], 3 [UNK], then
@@ -25,6 +26,8 @@ struct Dataset {
     std::int64_t vocab_size = 0;   ///< ids are < vocab_size
     std::int64_t num_classes = 2;
     std::string description;       ///< for reports
+    std::int64_t truncated_train = 0;       ///< examples that lost tokens to the sequence length (GLUE reader)
+    std::int64_t truncated_validation = 0;
 };
 
 inline constexpr std::int32_t pad_id = 0, cls_id = 1, sep_id = 2, unk_id = 3, first_word_id = 4;

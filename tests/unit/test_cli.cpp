@@ -27,7 +27,7 @@ TEST_CASE("transcode version") {
 }
 
 TEST_CASE("every command has --help; a bad argument exits 2") {
-    for (const char* cmd : {"--help", "run --help", "validate --help", "plugins --help", "plugins list --help", "plugins describe --help", "version --help"}) {
+    for (const char* cmd : {"--help", "run --help", "validate --help", "plugins --help", "plugins list --help", "plugins describe --help", "tokenize --help", "version --help"}) {
         CAPTURE(cmd);
         const auto r = run_cli(cmd);
         CHECK(r.exit_code == 0);
