@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "report/results.hpp"
+#include "training/baseline.hpp"
 #include "report/simulation_report.hpp"
 
 namespace fs = std::filesystem;
@@ -153,6 +154,18 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
                    {"vocab_size", data.vocab_size}, {"classes", data.num_classes}, {"truncated_train", data.truncated_train},
                    {"truncated_validation", data.truncated_validation}};
     doc["pruning"] = {{"plugin", ex.pruning.info->name}, {"params", to_json(Value{ex.pruning.params.values()})}};
+    // What the model must beat, on the same token ids.
+    BagOfWordsSettings bow;
+    bow.seed = ex.seed;
+    const BaselineReport baselines = run_baselines(data, bow);
+    doc["baselines"] = {{"majority_class", {{"validation_accuracy", baselines.majority_class}}},
+                        {"bag_of_words",
+                         {{"validation_accuracy", baselines.bag_of_words},
+                          {"train_accuracy", baselines.bag_of_words_train},
+                          {"features", baselines.features},
+                          {"epochs", bow.epochs}}}};
+    spdlog::info("baselines on the same tokens (validation): majority class {:.2f}%, bag-of-words logistic regression {:.2f}% ({:.2f} s)",
+                 100 * baselines.majority_class, 100 * baselines.bag_of_words, baselines.seconds);
 
     auto simulate_step = [&](const std::vector<double>& tensor_sparsity, bool training) {
         SimulationOptions so;
@@ -222,6 +235,8 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
     if (!quiet) {
         fmt::print("\n{} — {} trained on {} with {}\n", ex.name, ex.model->name, data.description, ex.pruning.info->name);
         print_epochs(r);
+        fmt::print("  baselines on the same tokens: majority class {:.2f}%, bag-of-words logistic regression {:.2f}%\n", 100 * baselines.majority_class,
+                   100 * baselines.bag_of_words);
     }
     if (ex.kind == "train_and_simulate") {
         const SimulationResult training = simulate_step(r.tensor_sparsity, true);
