@@ -18,6 +18,9 @@ public:
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
         return z ^ (z >> 31);
     }
+    /// The generator's state: SplitMix64(state()) continues the stream of next() exactly (the
+    /// spare normal deviate of normal() is not part of it).
+    std::uint64_t state() const { return state_; }
     /// Uniform in [0, 1) with 53 random bits.
     double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
     /// Standard normal by the Box-Muller transform.
