@@ -264,6 +264,10 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
     if (ex.checkpoint.save) settings.checkpoint_file = out / "checkpoint.bin";
     settings.resume_from = ex.checkpoint.resume_from;
     const TrainingReport r = train(step, data, *strategy, settings, std::ref(progress));
+    if (r.evaluated_only && ex.kind == "train_and_simulate")
+        throw ConfigError(fmt::format("{}: error: training.resume_from: the checkpoint has done all {} epochs, so nothing is trained and no sparsity is "
+                                      "measured to simulate: raise training.epochs, or use kind train to evaluate the checkpoint (conflict)",
+                                      ex.file.string(), r.validation.epoch));
     doc["accuracy"] = accuracy_json(r);
     write_curves(out / "curves.csv", r);
     doc["sparsity"] = sparsity_json(r);

@@ -423,6 +423,22 @@ TEST_CASE("training kinds write curves.csv and checkpoint.bin, and evaluate a ch
     CHECK(e["validation_loss"] == acc["validation_loss"]);
     CHECK_FALSE(fs::exists(b.path() / "checkpoint.bin"));
 
+    const auto nothing_to_simulate = test::run_cli("run " + config + small + " --set kind=train_and_simulate --set training.resume_from=" +
+                                                   checkpoint.string() + " --out " + b.path().string());
+    CHECK(nothing_to_simulate.exit_code == 2);
+    CHECK(nothing_to_simulate.output.find(config + ": error: training.resume_from: the checkpoint has done all 2 epochs, so nothing is trained and no "
+                                          "sparsity is measured to simulate: raise training.epochs, or use kind train to evaluate the checkpoint "
+                                          "(conflict)") != std::string::npos);
+    const auto not_train = test::run_cli("run " + config + small + " --set kind=train_and_simulate --set training.epochs=0 --set training.resume_from=" +
+                                         checkpoint.string() + " --out " + b.path().string());
+    CHECK(not_train.exit_code == 2);
+    CHECK(not_train.output.find("error: training.epochs: epochs 0 (evaluate a checkpoint) needs kind train, not train_and_simulate (conflict)") !=
+          std::string::npos);
+    const auto sweep = test::run_cli("run " TRANSCODE_SOURCE_DIR "/configs/experiments/dynaprop-sweep.yaml --set training.resume_from=" +
+                                     checkpoint.string() + " --out " + b.path().string());
+    CHECK(sweep.exit_code == 2);
+    CHECK(sweep.output.find("error: training.resume_from: kind dynaprop_sweep trains every point afresh: resume_from is for kinds train and "
+                            "train_and_simulate (conflict)") != std::string::npos);
     const auto no_file = test::run_cli("run " + config + small + " --set training.epochs=0 --out " + b.path().string());
     CHECK(no_file.exit_code == 2);
     CHECK(no_file.output.find("error: training.epochs: epochs 0 evaluates a checkpoint: give training.resume_from (required)") != std::string::npos);
