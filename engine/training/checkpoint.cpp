@@ -172,7 +172,8 @@ Checkpoint read_checkpoint(const fs::path& file) {
     if (fields != epoch_fields) r.fail(fmt::format("{} fields per epoch; version {} has {}", fields, checkpoint_format_version, epoch_fields));
     const auto n_epochs = r.get<std::uint64_t>("the epoch count");
     const std::uint64_t epoch_bytes = std::uint64_t{epoch_fields} * sizeof(double);
-    r.need(n_epochs <= (body - r.pos()) / epoch_bytes ? n_epochs * epoch_bytes : ~std::uint64_t{0}, fmt::format("the curves of {} epochs", n_epochs));
+    if (n_epochs > (body - r.pos()) / epoch_bytes)
+        r.fail(fmt::format("truncated: the curves of {} epochs cannot fit in the {} bytes left", n_epochs, body - r.pos()));
     for (std::uint64_t e = 0; e < n_epochs; ++e) {
         double v[epoch_fields];
         for (double& x : v) x = r.get<double>("the epoch curves");
@@ -180,7 +181,8 @@ Checkpoint read_checkpoint(const fs::path& file) {
     }
     const auto n_tensors = r.get<std::uint64_t>("the tensor count");
     // Each tensor's header takes at least 16 bytes: a corrupt count fails here, before allocating.
-    r.need(n_tensors <= (body - r.pos()) / 16 ? n_tensors * 16 : ~std::uint64_t{0}, fmt::format("the headers of {} tensors", n_tensors));
+    if (n_tensors > (body - r.pos()) / 16)
+        r.fail(fmt::format("truncated: the headers of {} tensors cannot fit in the {} bytes left", n_tensors, body - r.pos()));
     for (std::uint64_t i = 0; i < n_tensors; ++i) {
         CheckpointTensor t;
         const auto len = r.get<std::uint64_t>(fmt::format("the name length of tensor {}", i));

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <string>
@@ -382,6 +383,61 @@ TEST_CASE("two epochs equal one epoch, an interruption and a resumed epoch, bit 
         }
         CHECK(bytes_of(interrupted) == before);
     }
+}
+
+TEST_CASE("every truncation and every flipped byte of a checkpoint is a located error, and a forged count is caught behind the checksum") {
+    test::TempDir dir;
+    Checkpoint c;
+    c.epoch = 1;
+    c.global_step = 3;
+    c.train_examples = 20;
+    c.steps_per_epoch = 3;
+    c.shuffle_state = 0x1234;
+    EpochReport e;
+    e.epoch = 1;
+    e.validation_f1 = 0.5;
+    c.epochs = {e};
+    c.tensors = {{"w", {2, 3}, {1, 2, 3, 4, 5, 6}}, {"b", {3}, {-1, 0, 1}}};
+    const fs::path file = dir.path() / "c.bin";
+    write_checkpoint(file, c);
+    const Checkpoint back = read_checkpoint(file);
+    CHECK(back.shuffle_state == 0x1234);
+    REQUIRE(back.tensors.size() == 2);
+    CHECK(back.tensors[1].name == "b");
+    CHECK(back.tensors[1].data == std::vector<float>{-1, 0, 1});
+    CHECK(back.epochs.at(0).validation_f1 == 0.5);
+
+    const std::string good = bytes_of(file);
+    const fs::path bad = dir.path() / "bad.bin";
+    for (std::size_t n = 0; n < good.size(); ++n) {
+        CAPTURE(n);
+        write_bytes(bad, good.substr(0, n));
+        CHECK_THROWS_AS(read_checkpoint(bad), ConfigError);
+    }
+    for (std::size_t i = 0; i < good.size(); ++i) {
+        CAPTURE(i);
+        std::string flipped = good;
+        flipped[i] = static_cast<char>(flipped[i] ^ 0x01);
+        write_bytes(bad, flipped);
+        CHECK_THROWS_AS(read_checkpoint(bad), ConfigError);
+    }
+    // A tensor count of 2^60 with a valid checksum (FNV-1a 64, recomputed here): refused before
+    // any allocation. The count sits after the header (8 + 4 + 5·8 + 4 + 8 bytes) and one epoch.
+    const std::size_t count_at = 8 + 4 + 5 * 8 + 4 + 8 + 15 * 8;
+    std::string forged = good;
+    const std::uint64_t huge = std::uint64_t{1} << 60;
+    std::memcpy(forged.data() + count_at, &huge, sizeof huge);
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (std::size_t i = 0; i + 8 < forged.size(); ++i) {
+        h ^= static_cast<unsigned char>(forged[i]);
+        h *= 0x100000001b3ull;
+    }
+    std::memcpy(forged.data() + forged.size() - 8, &h, sizeof h);
+    write_bytes(bad, forged);
+    const std::string want = bad.string() + ": error: byte " + std::to_string(count_at + 8) +
+                             ": truncated: the headers of 1152921504606846976 tensors cannot fit in the " + std::to_string(good.size() - 8 - count_at - 8) +
+                             " bytes left (checkpoint)";
+    CHECK_THROWS_WITH_AS(read_checkpoint(bad), want.c_str(), ConfigError);
 }
 
 TEST_CASE("training kinds write curves.csv and checkpoint.bin, and evaluate a checkpoint with epochs 0") {
