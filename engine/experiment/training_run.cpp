@@ -30,8 +30,9 @@ public:
     void operator()(std::int64_t epoch, std::int64_t step, std::int64_t steps, double loss, double accuracy) {
         if (quiet_) return;
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-        const double done = static_cast<double>((epoch - 1) * steps + step);
-        const double total = static_cast<double>(epochs_ * steps);
+        if (first_epoch_ < 0) first_epoch_ = epoch;  // a resumed run starts after its checkpoint's epochs
+        const double done = static_cast<double>((epoch - first_epoch_) * steps + step);
+        const double total = static_cast<double>((epochs_ - first_epoch_ + 1) * steps);
         const double left = done > 0 ? elapsed / done * (total - done) : 0.0;
         if (tty_) {
             fmt::print(stderr, "\r  {}epoch {}/{}  step {}/{}  loss {:.4f}  accuracy {:.1f}%  elapsed {}  left ~{}   ", label_, epoch, epochs_, step, steps,
@@ -47,6 +48,7 @@ private:
     bool quiet_;
     bool tty_;
     std::int64_t epochs_;
+    std::int64_t first_epoch_ = -1;
     std::string label_;
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
