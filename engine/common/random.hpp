@@ -21,6 +21,9 @@ class SplitMix64 {
 public:
     explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
     std::uint64_t next() { return splitmix64_mix(state_ += splitmix64_gamma); }
+    /// The generator's state: SplitMix64(state()) continues the stream of next() exactly (the
+    /// spare normal deviate of normal() is not part of it).
+    std::uint64_t state() const { return state_; }
     /// Uniform in [0, 1) with 53 random bits.
     double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
     /// Standard normal by the Box-Muller transform.

@@ -745,7 +745,9 @@ void Executor::run_op(const OpDesc& op) {
         }
         case OpKind::cross_entropy:
         case OpKind::cross_entropy_backward: {
-            // loss = mean_b(logsumexp(logits[b]) − logits[b, label]); dlogits = dloss (p − onehot) / B.
+            // Rows with a label < 0 are ignored (padding rows of a partial batch): over the n rows
+            // kept, loss = mean(logsumexp(logits[b]) − logits[b, label]) (0 when n = 0);
+            // dlogits = dloss (p − onehot) / n on kept rows, 0 on ignored ones.
             const bool fwd = op.kind == OpKind::cross_entropy;
             const float* logits = in(op, fwd ? 0 : 1);
             const std::int32_t* labels = in_ids(op, fwd ? 1 : 2);
@@ -753,10 +755,17 @@ void Executor::run_op(const OpDesc& op) {
             const std::int64_t B = sl[0], K = sl[1];
             const double dloss = fwd ? 0.0 : in(op, 0)[0];
             float* y = out(op, 0);
+            std::int64_t kept = 0;
+            for (std::int64_t b = 0; b < B; ++b) {
+                if (labels[b] >= K) throw fail(fmt::format("label {} of example {} is outside the {} classes", labels[b], b, K));
+                kept += labels[b] >= 0 ? 1 : 0;
+            }
             double loss = 0.0;
             for (std::int64_t b = 0; b < B; ++b) {
-                if (labels[b] < 0 || labels[b] >= K)
-                    throw fail(fmt::format("label {} of example {} is outside the {} classes", labels[b], b, K));
+                if (labels[b] < 0) {
+                    if (!fwd) std::fill(y + b * K, y + (b + 1) * K, 0.0f);
+                    continue;
+                }
                 const float* lr = logits + b * K;
                 double mx = lr[0];
                 for (std::int64_t j = 1; j < K; ++j) mx = std::max(mx, static_cast<double>(lr[j]));
@@ -767,10 +776,10 @@ void Executor::run_op(const OpDesc& op) {
                     loss += lse - lr[labels[b]];
                 } else {
                     for (std::int64_t j = 0; j < K; ++j)
-                        y[b * K + j] = static_cast<float>(dloss * (std::exp(lr[j] - lse) - (j == labels[b] ? 1.0 : 0.0)) / static_cast<double>(B));
+                        y[b * K + j] = static_cast<float>(dloss * (std::exp(lr[j] - lse) - (j == labels[b] ? 1.0 : 0.0)) / static_cast<double>(kept));
                 }
             }
-            if (fwd) y[0] = static_cast<float>(loss / static_cast<double>(B));
+            if (fwd) y[0] = kept > 0 ? static_cast<float>(loss / static_cast<double>(kept)) : 0.0f;
             return;
         }
     }

@@ -185,11 +185,27 @@ const ParamSchema& experiment_schema() {
                        }),
         ParamSpec::map("training", "kinds train, train_and_simulate, dynaprop_sweep: the training loop (the optimizer section sets the optimizer)",
                        {
-                           ParamSpec::integer("epochs", "passes over the training split").min(1).max(100000).default_value(3),
-                           ParamSpec::integer("max_steps_per_epoch", "cap on steps per epoch (0: every whole batch)").min(0).default_value(0),
+                           ParamSpec::integer("epochs", "passes over the training split, counting those of a checkpoint resumed from (0: "
+                                                        "evaluate the resume_from checkpoint without training; kind train)")
+                               .min(0)
+                               .max(100000)
+                               .default_value(3),
+                           ParamSpec::integer("max_steps_per_epoch", "cap on steps per epoch (0: every batch, the last one partial)").min(0).default_value(0),
                            ParamSpec::enumeration("schedule", "learning rate: linear (warm-up, then linear decay to 0) or constant", {"linear", "constant"})
                                .default_value("linear"),
                            ParamSpec::floating("warmup_fraction", "linear schedule: fraction of all steps spent warming up").min(0).max(1).default_value(0.1),
+                           ParamSpec::floating("clip_grad_norm",
+                                               "clip the weight gradients to this global L2 norm before each optimizer step, as BERT does (0: off)")
+                               .min(0)
+                               .default_value(1.0),
+                           ParamSpec::boolean("checkpoint",
+                                              "kinds train and train_and_simulate: write checkpoint.bin (weights, optimizer state, step, shuffle state) "
+                                              "into the output folder after every epoch")
+                               .default_value(true),
+                           ParamSpec::string("resume_from", "a checkpoint.bin to continue training from (relative to this file); with epochs: 0, "
+                                                            "evaluate it without training")
+                               .file_path()
+                               .default_value(""),
                        }),
         ParamSpec::map("sweep", "kind dynaprop_sweep: the pruning parameters to sweep",
                        {
@@ -365,6 +381,28 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
             }
         if (source == "glue" && data.count("glue")) check_glue_vocabulary(data.at("glue").as_map(), data_node, root, ex, diags);
     }
+    // Checkpoints: resume_from must exist; epochs 0 evaluates it (kind train only).
+    if (values.count("training")) {
+        const ValueMap& tr = values.at("training").as_map();
+        const config::Node* tr_node = root.find("training");
+        const auto at = [&](const char* key) {
+            const config::Node* n = tr_node != nullptr ? tr_node->find(key) : nullptr;
+            return n != nullptr ? n->where : tr_node != nullptr ? tr_node->where : root.where;
+        };
+        const std::string resume = tr.count("resume_from") ? tr.at("resume_from").as_string() : "";
+        const std::int64_t epochs = tr.count("epochs") ? tr.at("epochs").as_int() : 1;
+        std::error_code ec;
+        if (!resume.empty() && !fs::is_regular_file(resume, ec))
+            diags.add(at("resume_from"), "training.resume_from", fmt::format("checkpoint '{}' not found", resume), "file");
+        const std::string kind = values.count("kind") ? values.at("kind").as_string() : "";
+        if (epochs == 0 && resume.empty())
+            diags.add(at("epochs"), "training.epochs", "epochs 0 evaluates a checkpoint: give training.resume_from", "required");
+        else if (!resume.empty() && kind == "dynaprop_sweep")
+            diags.add(at("resume_from"), "training.resume_from", "kind dynaprop_sweep trains every point afresh: resume_from is for kinds train and "
+                      "train_and_simulate", "conflict");
+        else if (epochs == 0 && kind != "train")
+            diags.add(at("epochs"), "training.epochs", fmt::format("epochs 0 (evaluate a checkpoint) needs kind train, not {}", kind), "conflict");
+    }
     // The sweep: each key a pruning parameter, each value a list of values of its type.
     if (values.count("kind") && values.at("kind").as_string() == "dynaprop_sweep" && ex.pruning.info != nullptr) {
         const config::Node* sweep = root.find("sweep");
@@ -467,6 +505,9 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
     ex.training.schedule = tr.at("schedule").as_string() == "linear" ? TrainingSettings::Schedule::linear : TrainingSettings::Schedule::constant;
     ex.training.warmup_fraction = tr.at("warmup_fraction").as_float();
     ex.training.seed = ex.seed;
+    ex.training.clip_grad_norm = tr.at("clip_grad_norm").as_float();
+    ex.checkpoint.save = tr.at("checkpoint").as_bool();
+    ex.checkpoint.resume_from = tr.at("resume_from").as_string();
     const ValueMap& sim = values.at("simulation").as_map();
     ex.simulation.fidelity = sim.at("fidelity").as_string() == "event" ? Fidelity::event : Fidelity::analytic;
     ex.simulation.trace = sim.at("trace").as_bool();

@@ -50,6 +50,12 @@ struct DataSettings {
     GlueFormat glue;                        ///< glue: the text and label columns
 };
 
+/// Kinds train and train_and_simulate: checkpoints (never written by dynaprop_sweep or codesign).
+struct CheckpointSettings {
+    bool save = true;                        ///< checkpoint.bin in the output folder after every epoch
+    std::filesystem::path resume_from;       ///< empty: start afresh
+};
+
 /// One point of a sweep: the pruning parameters it sets (validated) and the strategy's Params.
 struct SweepPoint {
     ValueMap changed;
@@ -72,6 +78,7 @@ struct Experiment {
     SimulationSettings simulation;
     DataSettings data;
     TrainingSettings training;
+    CheckpointSettings checkpoint;
     /// kind dynaprop_sweep: every combination of the swept pruning parameters, in order.
     std::vector<SweepPoint> sweep;
     OptimizerSettings optimizer;

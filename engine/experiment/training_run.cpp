@@ -31,8 +31,9 @@ public:
     void operator()(std::int64_t epoch, std::int64_t step, std::int64_t steps, double loss, double accuracy) {
         if (quiet_) return;
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-        const double done = static_cast<double>((epoch - 1) * steps + step);
-        const double total = static_cast<double>(epochs_ * steps);
+        if (first_epoch_ < 0) first_epoch_ = epoch;  // a resumed run starts after its checkpoint's epochs
+        const double done = static_cast<double>((epoch - first_epoch_) * steps + step);
+        const double total = static_cast<double>((epochs_ - first_epoch_ + 1) * steps);
         const double left = done > 0 ? elapsed / done * (total - done) : 0.0;
         if (tty_) {
             fmt::print(stderr, "\r  {}epoch {}/{}  step {}/{}  loss {:.4f}  accuracy {:.1f}%  elapsed {}  left ~{}   ", label_, epoch, epochs_, step, steps,
@@ -48,6 +49,7 @@ private:
     bool quiet_;
     bool tty_;
     std::int64_t epochs_;
+    std::int64_t first_epoch_ = -1;
     std::string label_;
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
@@ -64,12 +66,56 @@ nlohmann::json sparsity_json(const TrainingReport& r) {
 
 nlohmann::json accuracy_json(const TrainingReport& r) {
     nlohmann::json epochs = nlohmann::json::array();
-    for (const auto& e : r.epochs)
-        epochs.push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"train_accuracy", e.train_accuracy}, {"validation_loss", e.validation_loss},
-                          {"validation_accuracy", e.validation_accuracy}, {"seconds", e.seconds}});
-    const EpochReport& last = r.epochs.back();
-    return {{"source", "trained"}, {"validation", last.validation_accuracy}, {"train", last.train_accuracy}, {"validation_loss", last.validation_loss},
-            {"validation_examples", r.validation_examples}, {"steps", r.steps}, {"epochs", epochs}};
+    for (const auto& e : r.epochs) {
+        nlohmann::json row = {{"epoch", e.epoch},
+                              {"steps", e.steps},
+                              {"train_examples", e.train_examples},
+                              {"train_loss", e.train_loss},
+                              {"train_accuracy", e.train_accuracy},
+                              {"learning_rate", e.learning_rate},
+                              {"grad_norm", e.grad_norm},
+                              {"clipped_steps", e.clipped_steps},
+                              {"validation_examples", e.validation_examples},
+                              {"validation_loss", e.validation_loss},
+                              {"validation_accuracy", e.validation_accuracy},
+                              {"seconds", e.seconds}};
+        if (r.binary) {
+            row["validation_precision"] = e.validation_precision;
+            row["validation_recall"] = e.validation_recall;
+            row["validation_f1"] = e.validation_f1;
+        }
+        epochs.push_back(row);
+    }
+    const EpochReport& v = r.validation;
+    nlohmann::json j = {{"source", "trained"},
+                        {"validation", v.validation_accuracy},
+                        {"validation_loss", v.validation_loss},
+                        {"validation_examples", r.validation_examples},
+                        {"steps", r.steps},
+                        {"epochs", epochs},
+                        {"evaluated_only", r.evaluated_only},
+                        {"resumed_from_epoch", r.resumed_from_epoch}};
+    if (!r.epochs.empty()) j["train"] = r.epochs.back().train_accuracy;
+    if (r.binary) {
+        j["validation_precision"] = v.validation_precision;
+        j["validation_recall"] = v.validation_recall;
+        j["validation_f1"] = v.validation_f1;
+    }
+    return j;
+}
+
+// curves.csv: one row per epoch (the curves of accuracy.epochs), units in the header.
+void write_curves(const fs::path& file, const TrainingReport& r) {
+    std::ofstream out(file);
+    out << "epoch,steps,train_examples,train_loss_nats,train_accuracy_fraction,learning_rate,grad_norm_before_clip,clipped_steps,validation_examples,"
+           "validation_loss_nats,validation_accuracy_fraction,validation_precision_fraction,validation_recall_fraction,validation_f1_fraction,seconds\n";
+    for (const auto& e : r.epochs) {
+        const std::string binary = r.binary ? fmt::format("{:.6f},{:.6f},{:.6f}", e.validation_precision, e.validation_recall, e.validation_f1) : ",,";
+        out << fmt::format("{},{},{},{:.6f},{:.6f},{:.6e},{:.6e},{},{},{:.6f},{:.6f},{},{:.3f}\n", e.epoch, e.steps, e.train_examples, e.train_loss,
+                           e.train_accuracy, e.learning_rate, e.grad_norm, e.clipped_steps, e.validation_examples, e.validation_loss, e.validation_accuracy,
+                           binary, e.seconds);
+    }
+    if (!out.flush()) throw Error(fmt::format("{}: write failed (disk full?)", file.string()));
 }
 
 double role(const TrainingReport& r, TensorRole t) {
@@ -78,10 +124,23 @@ double role(const TrainingReport& r, TensorRole t) {
 }
 
 void print_epochs(const TrainingReport& r) {
-    fmt::print("  {:>5} {:>11} {:>10} {:>11} {:>10} {:>9}\n", "epoch", "train loss", "train acc", "valid loss", "valid acc", "seconds");
-    for (const auto& e : r.epochs)
-        fmt::print("  {:>5} {:>11.4f} {:>9.2f}% {:>11.4f} {:>9.2f}% {:>9.1f}\n", e.epoch, e.train_loss, 100 * e.train_accuracy, e.validation_loss,
-                   100 * e.validation_accuracy, e.seconds);
+    fmt::print("  {:>5} {:>11} {:>10} {:>10} {:>10} {:>11} {:>10} {:>9} {:>9}\n", "epoch", "train loss", "train acc", "lr", "grad norm", "valid loss", "valid acc",
+               "valid F1", "seconds");
+    for (const auto& e : r.epochs) {
+        const std::string f1 = r.binary ? fmt::format("{:>8.2f}%", 100 * e.validation_f1) : fmt::format("{:>9}", "-");
+        fmt::print("  {:>5} {:>11.4f} {:>9.2f}% {:>10.3e} {:>10.4f} {:>11.4f} {:>9.2f}% {} {:>9.1f}\n", e.epoch, e.train_loss, 100 * e.train_accuracy,
+                   e.learning_rate, e.grad_norm, e.validation_loss, 100 * e.validation_accuracy, f1, e.seconds);
+    }
+    const EpochReport& v = r.validation;
+    if (r.evaluated_only)
+        fmt::print("  checkpoint of epoch {} evaluated: validation loss {:.4f}, accuracy {:.2f}%{} on {} examples\n", v.epoch, v.validation_loss,
+                   100 * v.validation_accuracy, r.binary ? fmt::format(", F1 {:.2f}%", 100 * v.validation_f1) : "", r.validation_examples);
+    else
+        fmt::print("  validation on {} examples{}\n", r.validation_examples,
+                   r.binary ? fmt::format(": precision {:.2f}%, recall {:.2f}%, F1 {:.2f}% (positive class 1)", 100 * v.validation_precision,
+                                          100 * v.validation_recall, 100 * v.validation_f1)
+                            : "");
+    if (r.evaluated_only) return;
     fmt::print("  measured sparsity (last epoch): activations {:.2f}%, activation gradients {:.2f}%, weight gradients {:.2f}%\n",
                100 * role(r, TensorRole::activation), 100 * role(r, TensorRole::activation_gradient), 100 * role(r, TensorRole::weight_gradient));
 }
@@ -99,7 +158,7 @@ void write_profile(const fs::path& file, const Experiment& ex, const std::vector
         for (const auto& [k, v] : params) p += fmt::format("{}{}: {}", p.empty() ? "" : ", ", k, value_text(v));
         out << fmt::format("  - params: {{{}}}\n    sparsity: {{activation: {}, activation_gradient: {}, weight_gradient: {}}}\n    validation_accuracy: {}\n", p,
                            role(r, TensorRole::activation), role(r, TensorRole::activation_gradient), role(r, TensorRole::weight_gradient),
-                           r.epochs.back().validation_accuracy);
+                           r.validation.validation_accuracy);
     }
     if (!out.flush()) throw Error(fmt::format("{}: write failed (disk full?)", file.string()));
 }
@@ -228,10 +287,18 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
 
     const auto strategy = host.create<PruningStrategy>(*ex.pruning.info, ex.pruning.params);
     Progress progress(quiet, ex.training.epochs, "");
-    const TrainingReport r = train(step, data, *strategy, settings, std::ref(progress));
+    TrainingSettings run_settings = settings;
+    if (ex.checkpoint.save) run_settings.checkpoint_file = out / "checkpoint.bin";
+    run_settings.resume_from = ex.checkpoint.resume_from;
+    const TrainingReport r = train(step, data, *strategy, run_settings, std::ref(progress));
+    if (r.evaluated_only && ex.kind == "train_and_simulate")
+        throw ConfigError(fmt::format("{}: error: training.resume_from: the checkpoint has done all {} epochs, so nothing is trained and no sparsity is "
+                                      "measured to simulate: raise training.epochs, or use kind train to evaluate the checkpoint (conflict)",
+                                      ex.file.string(), r.validation.epoch));
     doc["accuracy"] = accuracy_json(r);
+    write_curves(out / "curves.csv", r);
     doc["sparsity"] = sparsity_json(r);
-    write_profile(out / "sparsity_profile.yaml", ex, {{ex.pruning.params.values(), r}});
+    if (!r.evaluated_only) write_profile(out / "sparsity_profile.yaml", ex, {{ex.pruning.params.values(), r}});
     if (!quiet) {
         fmt::print("\n{} — {} trained on {} with {}\n", ex.name, ex.model->name, data.description, ex.pruning.info->name);
         print_epochs(r);

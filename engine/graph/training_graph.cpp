@@ -60,7 +60,8 @@ public:
                        {"beta1", opt.beta1},
                        {"beta2", opt.beta2},
                        {"eps", opt.eps},
-                       {"weight_decay", opt.weight_decay}},
+                       // No weight decay on 1-D weights (biases, LayerNorm gains and offsets), as BERT does.
+                       {"weight_decay", w.shape.size() == 1 ? 0.0 : opt.weight_decay}},
                       Phase::update, layer_};
             g_.ops.push_back(std::move(up));
         }

@@ -13,7 +13,7 @@ struct OptimizerSettings {
     double beta1 = 0.9;
     double beta2 = 0.999;
     double eps = 1e-8;
-    double weight_decay = 0.01;
+    double weight_decay = 0.01;  ///< on weights of rank >= 2 only: 1-D weights (biases, LayerNorm gamma and beta) get 0, as in BERT
 };
 
 /// The forward graph plus backward and update phases. The gradient is seeded at `forward.loss`

@@ -9,6 +9,7 @@
 #include "common/random.hpp"
 #include "executor/executor.hpp"
 #include "plugin_host/plugin_host.hpp"
+#include "training/checkpoint.hpp"
 
 namespace transcode::engine {
 
@@ -43,6 +44,55 @@ bool is_pruning_point(const ModelGraph& g, const OpDesc& op) {
     }
 }
 
+namespace {
+
+// The tensors a checkpoint holds: every weight and optimizer state no op writes (what the update
+// ops read and commit_update refreshes), in graph order.
+std::vector<TensorId> checkpoint_tensors(const ModelGraph& g) {
+    std::vector<bool> written(g.tensors.size(), false);
+    for (const auto& op : g.ops)
+        for (TensorId t : op.outputs) written[static_cast<std::size_t>(t)] = true;
+    std::vector<TensorId> out;
+    for (std::size_t t = 0; t < g.tensors.size(); ++t) {
+        const TensorDesc& d = g.tensors[t];
+        if ((d.role == TensorRole::weight || d.role == TensorRole::optimizer_state) && !d.is_integer && !written[t]) out.push_back(static_cast<TensorId>(t));
+    }
+    return out;
+}
+
+std::string shape_text(const Shape& s) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < s.size(); ++i) out += fmt::format("{}{}", i ? ", " : "", s[i]);
+    return out + "]";
+}
+
+// Loads a checkpoint's tensors into the executor; a checkpoint of another model is an error naming
+// the first tensor that differs.
+void load_tensors(Executor& ex, const ModelGraph& g, const Checkpoint& c, const std::filesystem::path& file) {
+    std::map<std::string, const CheckpointTensor*> by_name;
+    for (const auto& t : c.tensors) by_name[t.name] = &t;
+    const auto fail = [&](const std::string& what) {
+        throw ConfigError(fmt::format("{}: error: the checkpoint does not fit the model: {} (checkpoint)", file.string(), what));
+    };
+    const std::vector<TensorId> mine = checkpoint_tensors(g);
+    for (TensorId t : mine) {
+        const TensorDesc& d = g.tensors[static_cast<std::size_t>(t)];
+        const auto it = by_name.find(d.name);
+        if (it == by_name.end()) fail(fmt::format("the model's tensor '{}' {} is not in the checkpoint", d.name, shape_text(d.shape)));
+        if (it->second->shape != d.shape)
+            fail(fmt::format("tensor '{}' is {} in the checkpoint but {} in the model", d.name, shape_text(it->second->shape), shape_text(d.shape)));
+        ex.values(t) = it->second->data;
+    }
+    if (c.tensors.size() != mine.size()) {
+        std::map<std::string, bool> in_model;
+        for (TensorId t : mine) in_model[g.tensors[static_cast<std::size_t>(t)].name] = true;
+        for (const auto& t : c.tensors)
+            if (!in_model.count(t.name)) fail(fmt::format("the checkpoint's tensor '{}' {} is not in the model", t.name, shape_text(t.shape)));
+    }
+}
+
+}  // namespace
+
 TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy& pruning, const TrainingSettings& settings,
                      const TrainingProgress& progress) {
     const TensorId input_ids = find_tensor(step, "input_ids");
@@ -73,11 +123,13 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
     for (const auto* split : {&data.train, &data.validation})
         if (!split->empty() && static_cast<std::int64_t>(split->front().ids.size()) != S)
             throw ConfigError(fmt::format("the data's sequences have {} tokens but the model's sequence_length is {}", split->front().ids.size(), S));
-    const std::int64_t train_batches = static_cast<std::int64_t>(data.train.size()) / B;
-    const std::int64_t valid_batches = static_cast<std::int64_t>(data.validation.size()) / B;
-    if (train_batches == 0 || valid_batches == 0)
-        throw ConfigError(fmt::format("the data has {} training and {} validation examples: each split needs at least one batch of {}", data.train.size(),
-                                      data.validation.size(), B));
+    if (data.train.empty() || data.validation.empty())
+        throw ConfigError(fmt::format("the data has {} training and {} validation examples: each split needs at least one", data.train.size(),
+                                      data.validation.size()));
+    // Every example counts: the last batch of a split may be partial (padded with ignored rows).
+    const auto batches = [&](std::size_t n) { return (static_cast<std::int64_t>(n) + B - 1) / B; };
+    const std::int64_t train_batches = batches(data.train.size());
+    const std::int64_t valid_batches = batches(data.validation.size());
     const std::int64_t steps_per_epoch = settings.max_steps_per_epoch > 0 ? std::min(settings.max_steps_per_epoch, train_batches) : train_batches;
     const std::int64_t total_steps = steps_per_epoch * settings.epochs;
 
@@ -88,10 +140,12 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
     while (backward_end < step.ops.size() && step.ops[backward_end].phase == Phase::backward) ++backward_end;
     std::vector<std::size_t> update_ops;
     std::vector<double> base_lr;
+    std::vector<TensorId> weight_gradients;  // what the update ops read: clipped together
     for (std::size_t i = backward_end; i < step.ops.size(); ++i) {
         if (step.ops[i].kind != OpKind::optimizer_update) continue;
         update_ops.push_back(i);
         base_lr.push_back(step.ops[i].attr("lr"));
+        weight_gradients.push_back(step.ops[i].inputs[1]);
     }
 
     Executor ex(step);
@@ -104,6 +158,7 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
     if (loss_grad >= 0) std::fill(ex.values(loss_grad).begin(), ex.values(loss_grad).end(), 1.0f);
 
     TrainingReport report;
+    report.binary = classes == 2;
     report.tensor_sparsity.assign(step.tensors.size(), 0.0);
     std::vector<double> zero_sum(step.tensors.size(), 0.0);
     std::int64_t measured_steps = 0;
@@ -135,13 +190,16 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
         }
     };
 
+    // Fills batch b of `split` (in `order`); returns how many rows are real examples. The rows
+    // past the end of the split repeat the batch's first example with label -1 (ignored).
     auto load_batch = [&](const std::vector<Example>& split, const std::vector<std::size_t>& order, std::int64_t b) {
         auto& ids = ex.ids(input_ids);
         auto& lab = ex.ids(labels);
+        const std::int64_t real = std::min<std::int64_t>(B, static_cast<std::int64_t>(split.size()) - b * B);
         for (std::int64_t r = 0; r < B; ++r) {
-            const Example& e = split[order[static_cast<std::size_t>(b * B + r)]];
+            const Example& e = split[order[static_cast<std::size_t>(b * B + (r < real ? r : 0))]];
             std::copy(e.ids.begin(), e.ids.end(), ids.begin() + r * S);
-            lab[static_cast<std::size_t>(r)] = e.label;
+            lab[static_cast<std::size_t>(r)] = r < real ? e.label : -1;
             if (segment_ids >= 0) {
                 auto row = ex.ids(segment_ids).begin() + r * S;
                 if (e.segments.empty())
@@ -151,38 +209,97 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
             }
             if (attention_mask >= 0) {
                 auto row = ex.ids(attention_mask).begin() + r * S;
-                const std::int64_t real = e.length > 0 ? std::min<std::int64_t>(e.length, S) : S;
-                std::fill(row, row + real, 1);
-                std::fill(row + real, row + S, 0);
+                const std::int64_t tokens = e.length > 0 ? std::min<std::int64_t>(e.length, S) : S;
+                std::fill(row, row + tokens, 1);
+                std::fill(row + tokens, row + S, 0);
             }
         }
+        return real;
     };
-    auto batch_accuracy = [&]() {
+    // Correct predictions among the real rows; confusion counts for a binary task.
+    auto batch_accuracy = [&](BinaryCounts* counts) {
         const auto& lg = ex.values(logits);
         const auto& lab = ex.ids(labels);
         std::int64_t correct = 0;
         for (std::int64_t r = 0; r < B; ++r) {
+            const std::int32_t label = lab[static_cast<std::size_t>(r)];
+            if (label < 0) continue;
             const float* row = lg.data() + r * classes;
-            correct += (std::max_element(row, row + classes) - row) == lab[static_cast<std::size_t>(r)] ? 1 : 0;
+            const auto predicted = std::max_element(row, row + classes) - row;
+            correct += predicted == label ? 1 : 0;
+            if (counts != nullptr && classes == 2) {
+                const bool p = predicted == 1, l = label == 1;
+                (p ? (l ? counts->tp : counts->fp) : (l ? counts->fn : counts->tn)) += 1;
+            }
         }
         return correct;
     };
-
-    SplitMix64 shuffle(settings.seed ^ 0x7a11u);
-    std::vector<std::size_t> order(data.train.size());
     std::vector<std::size_t> valid_order(data.validation.size());
     for (std::size_t i = 0; i < valid_order.size(); ++i) valid_order[i] = i;
+    // Validation: the forward ops only, inference thresholds, nothing measured.
+    auto validate = [&](EpochReport& er) {
+        const bool was_measuring = measuring;
+        measuring = false;
+        mode = RunMode::inference;
+        ex.set_training(false);  // dropout is the identity
+        double vloss = 0;
+        std::int64_t vcorrect = 0, vexamples = 0;
+        BinaryCounts counts;
+        for (std::int64_t b = 0; b < valid_batches; ++b) {
+            const std::int64_t real = load_batch(data.validation, valid_order, b);
+            ex.run(0, forward_end, hook);
+            vloss += static_cast<double>(ex.values(step.loss)[0]) * static_cast<double>(real);
+            vcorrect += batch_accuracy(&counts);
+            vexamples += real;
+        }
+        measuring = was_measuring;
+        er.validation_examples = vexamples;
+        er.validation_loss = vloss / static_cast<double>(vexamples);
+        er.validation_accuracy = static_cast<double>(vcorrect) / static_cast<double>(vexamples);
+        if (report.binary) {
+            er.validation_precision = counts.precision();
+            er.validation_recall = counts.recall();
+            er.validation_f1 = counts.f1();
+        }
+    };
+
+    SplitMix64 shuffle(settings.seed ^ 0x7a11u);
     std::int64_t global = 0;
-    for (std::int64_t epoch = 1; epoch <= settings.epochs; ++epoch) {
+    std::int64_t first_epoch = 1;
+    std::string last_good;  // where the last good checkpoint is, for the divergence message
+    if (!settings.resume_from.empty()) {
+        const Checkpoint c = read_checkpoint(settings.resume_from);
+        load_tensors(ex, step, c, settings.resume_from);
+        const auto where = [&] { return settings.resume_from.string() + ": error: "; };
+        if (c.train_examples != static_cast<std::int64_t>(data.train.size()) || c.steps_per_epoch != steps_per_epoch)
+            throw ConfigError(fmt::format("{}the checkpoint was written by a run of {} training examples and {} steps per epoch; this run has {} and {}: "
+                                          "resume with the same data and training settings (checkpoint)",
+                                          where(), c.train_examples, c.steps_per_epoch, data.train.size(), steps_per_epoch));
+        if (settings.epochs > 0 && settings.epochs < c.epoch)
+            throw ConfigError(fmt::format("{}the checkpoint has trained {} epochs, more than training.epochs = {}: set training.epochs to at least {} "
+                                          "(or 0 to evaluate the checkpoint) (checkpoint)",
+                                          where(), c.epoch, settings.epochs, c.epoch));
+        shuffle = SplitMix64(c.shuffle_state);
+        global = c.global_step;
+        first_epoch = c.epoch + 1;
+        report.epochs = c.epochs;
+        report.resumed_from_epoch = c.epoch;
+        last_good = fmt::format(" The last good checkpoint (epoch {}) is kept in {}.", c.epoch, settings.resume_from.string());
+    }
+
+    std::vector<std::size_t> order(data.train.size());
+    for (std::int64_t epoch = first_epoch; epoch <= settings.epochs; ++epoch) {
         const auto t0 = std::chrono::steady_clock::now();
         for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
         for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<std::size_t>(shuffle.next() % i)]);
         measuring = epoch == settings.epochs;
         mode = RunMode::training;
         ex.set_training(true);  // dropout masks on
-        EpochReport er{epoch};
-        std::int64_t correct = 0;
-        double loss_sum = 0;
+        EpochReport er;
+        er.epoch = epoch;
+        er.steps = steps_per_epoch;
+        std::int64_t correct = 0, examples = 0;
+        double loss_sum = 0, norm_sum = 0;
         for (std::int64_t s = 0; s < steps_per_epoch; ++s) {
             ++global;
             // Learning rate: linear warm-up, then linear decay to 0; or constant.
@@ -193,44 +310,73 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
                 scale = t <= warm ? t / warm : std::max(0.0, (static_cast<double>(total_steps) - t + 1) / (static_cast<double>(total_steps) - warm + 1));
             }
             for (std::size_t k = 0; k < update_ops.size(); ++k) step.ops[update_ops[k]].attrs["lr"] = base_lr[k] * scale;
-            load_batch(data.train, order, s);
+            er.learning_rate = base_lr.empty() ? 0.0 : base_lr[0] * scale;
+            const std::int64_t real = load_batch(data.train, order, s);
             ex.set_step(global);
-            ex.run(0, step.ops.size(), hook);
+            ex.run(0, backward_end, hook);
             const double loss = ex.values(step.loss)[0];
-            if (!std::isfinite(loss))
-                throw Error(fmt::format("training diverged: the loss is {} at epoch {}, step {} (global step {}); lower the learning rate or the "
-                                        "pruning thresholds. No results were written.",
-                                        loss, epoch, s + 1, global));
+            const auto diverged = [&](const char* what, double value) {
+                return Error(fmt::format("training diverged: the {} is {} at epoch {}, step {} (global step {}); lower the learning rate or the "
+                                         "pruning thresholds. No results were written.{}",
+                                         what, value, epoch, s + 1, global, last_good));
+            };
+            if (!std::isfinite(loss)) throw diverged("loss", loss);
+            // Global gradient norm over every weight gradient (in double, in graph order); clip.
+            double sq = 0;
+            for (TensorId g : weight_gradients)
+                for (float x : ex.values(g)) sq += static_cast<double>(x) * static_cast<double>(x);
+            const double norm = std::sqrt(sq);
+            if (!std::isfinite(norm)) throw diverged("gradient norm", norm);
+            if (settings.clip_grad_norm > 0 && norm > settings.clip_grad_norm) {
+                const auto factor = static_cast<float>(settings.clip_grad_norm / norm);
+                for (TensorId g : weight_gradients)
+                    for (float& x : ex.values(g)) x *= factor;
+                ++er.clipped_steps;
+            }
+            ex.run(backward_end, step.ops.size(), hook);
             ex.commit_update();
             report.step_losses.push_back(loss);
-            loss_sum += loss;
-            correct += batch_accuracy();
+            report.step_grad_norms.push_back(norm);
+            norm_sum += norm;
+            loss_sum += loss * static_cast<double>(real);
+            correct += batch_accuracy(nullptr);
+            examples += real;
             if (measuring) ++measured_steps;
-            if (progress) progress(epoch, s + 1, steps_per_epoch, loss_sum / static_cast<double>(s + 1), static_cast<double>(correct) / static_cast<double>((s + 1) * B));
+            if (progress) progress(epoch, s + 1, steps_per_epoch, loss_sum / static_cast<double>(examples), static_cast<double>(correct) / static_cast<double>(examples));
         }
-        er.train_loss = loss_sum / static_cast<double>(steps_per_epoch);
-        er.train_accuracy = static_cast<double>(correct) / static_cast<double>(steps_per_epoch * B);
-        // Validation: the forward ops only, inference thresholds, nothing measured.
-        const bool was_measuring = measuring;
-        measuring = false;
-        mode = RunMode::inference;
-        ex.set_training(false);  // dropout is the identity
-        double vloss = 0;
-        std::int64_t vcorrect = 0;
-        for (std::int64_t b = 0; b < valid_batches; ++b) {
-            load_batch(data.validation, valid_order, b);
-            ex.run(0, forward_end, hook);
-            vloss += ex.values(step.loss)[0];
-            vcorrect += batch_accuracy();
-        }
-        measuring = was_measuring;
-        er.validation_loss = vloss / static_cast<double>(valid_batches);
-        er.validation_accuracy = static_cast<double>(vcorrect) / static_cast<double>(valid_batches * B);
+        er.train_examples = examples;
+        er.train_loss = loss_sum / static_cast<double>(examples);
+        er.train_accuracy = static_cast<double>(correct) / static_cast<double>(examples);
+        er.grad_norm = norm_sum / static_cast<double>(steps_per_epoch);
+        validate(er);
         er.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         report.epochs.push_back(er);
+        if (!settings.checkpoint_file.empty()) {
+            Checkpoint c;
+            c.epoch = epoch;
+            c.global_step = global;
+            c.train_examples = static_cast<std::int64_t>(data.train.size());
+            c.steps_per_epoch = steps_per_epoch;
+            c.shuffle_state = shuffle.state();
+            c.epochs = report.epochs;
+            for (TensorId t : checkpoint_tensors(step)) {
+                const TensorDesc& d = step.tensors[static_cast<std::size_t>(t)];
+                c.tensors.push_back({d.name, d.shape, ex.values(t)});
+            }
+            write_checkpoint(settings.checkpoint_file, c);
+            last_good = fmt::format(" The last good checkpoint (epoch {}) is kept in {}.", epoch, settings.checkpoint_file.string());
+        }
     }
     report.steps = global;
-    report.validation_examples = valid_batches * B;
+    if (first_epoch > settings.epochs) {
+        // Nothing left to train: evaluate the checkpoint's weights.
+        report.evaluated_only = true;
+        report.validation.epoch = first_epoch - 1;
+        validate(report.validation);
+    } else {
+        report.validation = report.epochs.back();
+    }
+    report.validation_examples = report.validation.validation_examples;
     for (std::size_t t = 0; t < zero_sum.size(); ++t) report.tensor_sparsity[t] = measured_steps > 0 ? zero_sum[t] / static_cast<double>(measured_steps) : 0.0;
     return report;
 }

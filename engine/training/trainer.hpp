@@ -11,9 +11,16 @@
 // present `segment_ids` (the example's segments, or zeros), `position_ids` (0..S-1) and
 // `attention_mask` (1 for the example's `length` real tokens, then 0). Accuracy is the argmax of the logits (the
 // first input of the cross_entropy op) against the labels.
+//
+// Every example is used: the last, partial batch of each split is filled up to the graph's batch
+// size with copies of its first example labelled -1, which cross_entropy ignores (loss, gradient,
+// accuracy and counts cover the real examples only). After the backward pass the weight gradients
+// are clipped to a global L2 norm (`clip_grad_norm`), then the update ops run. A checkpoint can be
+// written after every epoch and a run resumed from one (training/checkpoint.hpp).
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
@@ -27,21 +34,41 @@
 namespace transcode::engine {
 
 struct TrainingSettings {
-    std::int64_t epochs = 3;
-    std::int64_t max_steps_per_epoch = 0;  ///< 0: every whole batch of the training split
+    std::int64_t epochs = 3;  ///< the total, counting the epochs of a checkpoint resumed from
+    std::int64_t max_steps_per_epoch = 0;  ///< 0: every batch of the training split (the last one partial)
     enum class Schedule { constant, linear } schedule = Schedule::linear;
     double warmup_fraction = 0.1;  ///< linear schedule: warm up over this fraction of all steps, then decay to 0
     std::uint64_t seed = 0;        ///< weights and shuffling
     unsigned threads = 0;          ///< the executor's threads (0: the hardware concurrency); never changes results
+    /// Global L2 norm limit on the weight gradients, applied after the backward pass and before the
+    /// update: if the norm n > limit, every weight gradient is scaled by limit / n. 0: no clipping.
+    double clip_grad_norm = 1.0;
+    std::filesystem::path checkpoint_file;  ///< written after every epoch; empty: none
+    std::filesystem::path resume_from;      ///< a checkpoint to continue from; empty: start afresh
+};
+
+/// Confusion counts of a binary task (positive class 1) and the scores taken from them; each
+/// score is 0 when its denominator is 0.
+struct BinaryCounts {
+    std::int64_t tp = 0, fp = 0, fn = 0, tn = 0;
+    double precision() const { return tp + fp > 0 ? static_cast<double>(tp) / static_cast<double>(tp + fp) : 0.0; }
+    double recall() const { return tp + fn > 0 ? static_cast<double>(tp) / static_cast<double>(tp + fn) : 0.0; }
+    double f1() const { return tp > 0 ? 2.0 * static_cast<double>(tp) / static_cast<double>(2 * tp + fp + fn) : 0.0; }
 };
 
 struct EpochReport {
     std::int64_t epoch = 0;
-    double train_loss = 0, train_accuracy = 0;
+    std::int64_t steps = 0;           ///< optimizer steps in this epoch
+    std::int64_t train_examples = 0;  ///< real examples trained on (padding rows excluded)
+    double train_loss = 0, train_accuracy = 0;  ///< means over the real examples
+    double learning_rate = 0;  ///< of the epoch's last step (the first weight's, after the schedule)
+    double grad_norm = 0;      ///< mean over the epoch's steps of the global gradient norm before clipping
+    std::int64_t clipped_steps = 0;  ///< steps whose gradient norm exceeded clip_grad_norm
+    std::int64_t validation_examples = 0;
     double validation_loss = 0, validation_accuracy = 0;
+    double validation_precision = 0, validation_recall = 0, validation_f1 = 0;  ///< binary tasks only (else 0)
     double seconds = 0;
 };
-
 struct RoleCount {
     std::int64_t zeros = 0;
     std::int64_t elements = 0;
@@ -57,8 +84,15 @@ struct TrainingReport {
     /// Per tensor of the training graph, fraction of zeros averaged over the last epoch's steps
     /// (0 for tensors that were not measured): what the simulator takes.
     std::vector<double> tensor_sparsity;
+    std::vector<double> step_grad_norms;  ///< the global gradient norm of each step, before clipping
     std::int64_t steps = 0;
     std::int64_t validation_examples = 0;
+    bool binary = false;  ///< two classes: precision, recall and F1 of class 1 are reported
+    /// The final validation: the last epoch's, or for an evaluate-only run (a checkpoint that has
+    /// already done `epochs`) a fresh pass over the checkpoint's weights.
+    EpochReport validation;
+    bool evaluated_only = false;
+    std::int64_t resumed_from_epoch = 0;  ///< 0: not resumed
 };
 
 /// Progress callback: (epoch, step in epoch, steps per epoch, running loss, running accuracy).
@@ -66,7 +100,8 @@ using TrainingProgress = std::function<void(std::int64_t, std::int64_t, std::int
 
 /// Trains `step` (a training graph from make_training_graph; its batch and sequence length are the
 /// model's) on `data`. Throws ConfigError when the data does not fit the model (vocabulary,
-/// classes, inputs) and Error when the loss becomes NaN or infinite (naming the step).
+/// classes, inputs) or a checkpoint does not fit the model or data, and Error when the loss or the
+/// gradient norm becomes NaN or infinite (naming the step, and the last good checkpoint if any).
 TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy& pruning, const TrainingSettings& settings,
                      const TrainingProgress& progress = {});
 

@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <numbers>
 #include <string>
@@ -632,6 +633,41 @@ TEST_CASE("executor: bad data and misuse are clear errors") {
     CHECK_THROWS_AS(ex.set_step(0), InternalError);
 }
 
+TEST_CASE("executor: cross_entropy ignores rows labelled -1: loss and gradient are the kept rows' mean") {
+    GraphBuilder g;
+    const TensorId logits = g.weight("logits", {3, 3});
+    const TensorId labels = g.input("labels", {3}, true);
+    g.set_loss(g.op1(OpKind::cross_entropy, "loss", {logits, labels}, {1}));
+    const ModelGraph graph = make_training_graph(g.take(), OptimizerSettings{});
+    Executor ex(graph);
+    ex.values(logits) = {0, 0, 0, 1, 2, 3, 5, -5, 0};
+    const TensorId dlogits = ex.find("loss.bwd");
+    REQUIRE(dlogits >= 0);
+    const std::size_t backward_end = graph.ops.size() - 1;  // the last op is the update
+    // Rows 0 and 2 kept (labels 1, 0), row 1 ignored: loss = (log 3 + lse(5, -5, 0) - 5) / 2.
+    ex.ids(labels) = {1, -1, 0};
+    ex.run(0, backward_end);
+    const double lse2 = std::log(std::exp(5.0) + std::exp(-5.0) + std::exp(0.0));
+    CHECK(ex.values(graph.loss)[0] == doctest::Approx((std::log(3.0) + lse2 - 5.0) / 2.0).epsilon(1e-6));
+    // dlogits = (softmax - onehot) / 2 on kept rows, exactly 0 on the ignored row.
+    const auto& d = ex.values(dlogits);
+    const double p2[3] = {std::exp(5.0 - lse2), std::exp(-5.0 - lse2), std::exp(0.0 - lse2)};
+    for (int j = 0; j < 3; ++j) {
+        CAPTURE(j);
+        CHECK(d[static_cast<std::size_t>(j)] == doctest::Approx((1.0 / 3.0 - (j == 1 ? 1.0 : 0.0)) / 2.0).epsilon(1e-6));
+        CHECK(d[static_cast<std::size_t>(3 + j)] == 0.0f);
+        CHECK(d[static_cast<std::size_t>(6 + j)] == doctest::Approx((p2[j] - (j == 0 ? 1.0 : 0.0)) / 2.0).epsilon(1e-6));
+    }
+    // Every row ignored: loss 0, gradient 0.
+    ex.ids(labels) = {-1, -1, -1};
+    ex.run(0, backward_end);
+    CHECK(ex.values(graph.loss)[0] == 0.0f);
+    for (float v : ex.values(dlogits)) CHECK(v == 0.0f);
+    // A label at or above the classes is still an error.
+    ex.ids(labels) = {1, 3, 0};
+    CHECK_THROWS_WITH_AS(ex.run(0, backward_end), doctest::Contains("label 3 of example 1 is outside the 3 classes"), ConfigError);
+}
+
 // ---- a whole encoder layer ----------------------------------------------------------------------
 
 /// The forward graph of a FlexiBERT model, built by the real plugin from its parameters.
@@ -966,6 +1002,48 @@ TEST_CASE("executor: dropout gradients match finite differences at a fixed step"
 }
 
 // ---- initialisation and determinism -------------------------------------------------------------
+
+TEST_CASE("make_training_graph gives biases and LayerNorm parameters (every 1-D weight) no weight decay") {
+    GraphBuilder b;
+    const TensorId x = b.input("x", {4, 2}, false);
+    const TensorId w = b.weight("w", {2, 3});
+    const TensorId bias = b.weight("bias", {3});
+    const TensorId gamma = b.weight("gamma", {3});
+    const TensorId beta = b.weight("beta", {3});
+    const TensorId y = b.op1(OpKind::add, "y", {b.op1(OpKind::matmul, "xw", {x, w}, {4, 3}), bias}, {4, 3});
+    b.op1(OpKind::layer_norm, "ln", {y, gamma, beta}, {4, 3});
+    const ModelGraph fwd = b.take();
+    OptimizerSettings opt;
+    opt.kind = OptimizerSettings::Kind::sgd;
+    opt.learning_rate = 0.5;
+    opt.weight_decay = 0.1;
+    const ModelGraph train = make_training_graph(fwd, opt);
+    std::map<TensorId, const OpDesc*> update;
+    for (const OpDesc& op : train.ops)
+        if (op.kind == OpKind::optimizer_update) update[op.inputs[0]] = &op;
+    REQUIRE(update.size() == 4);
+    CHECK(update.at(w)->attr("weight_decay") == 0.1);
+    for (TensorId t : {bias, gamma, beta}) {
+        CAPTURE(t);
+        CHECK(update.at(t)->attr("weight_decay") == 0.0);
+    }
+    // Run it: the matrix decays (w' = w − lr (g + λ w)), a bias does not (b' = b − lr g).
+    Executor ex(train);
+    SplitMix64 rng(4);
+    ex.values(x) = normal(8, rng);
+    ex.values(w) = normal(6, rng);
+    ex.values(bias) = normal(3, rng);
+    ex.values(gamma) = normal(3, rng);
+    ex.values(ex.find("ln.grad")) = normal(12, rng);
+    const std::vector<float> w0 = ex.values(w), b0 = ex.values(bias);
+    ex.run_all();
+    const auto& gw = ex.values(update.at(w)->inputs[1]);
+    const auto& gb = ex.values(update.at(bias)->inputs[1]);
+    const auto& w1 = ex.values(update.at(w)->outputs[0]);
+    const auto& b1 = ex.values(update.at(bias)->outputs[0]);
+    for (std::size_t i = 0; i < 6; ++i) CHECK(w1[i] == doctest::Approx(w0[i] - 0.5 * (gw[i] + 0.1 * w0[i])).epsilon(1e-6));
+    for (std::size_t i = 0; i < 3; ++i) CHECK(b1[i] == doctest::Approx(b0[i] - 0.5 * gb[i]).epsilon(1e-6));
+}
 
 TEST_CASE("executor: BERT initialisation and bit-identical results for a seed, on any thread count") {
     const ModelGraph model = flexibert(R"(

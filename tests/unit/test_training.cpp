@@ -21,13 +21,12 @@ using namespace transcode::engine;
 namespace {
 
 // A small FlexiBERT (one layer, hidden 32, an attention and a DFT head) on 8-token sequences.
-ModelGraph small_step(double learning_rate = 2e-3, std::int64_t vocab = 128) {
+ModelGraph small_step(double learning_rate = 2e-3, std::int64_t vocab = 128, std::int64_t batch = 8, OptimizerSettings opt = {}) {
     PluginHost& host = test::builtin_plugins();
     const PluginInfo& info = *host.find("flexibert", PluginKind::model);
-    const std::string yaml = "layers: 1\nhidden: [32]\nheads: [[sa-sdp, l-dft]]\nff: [[64]]\nsequence_length: 8\nbatch_size: 8\nmax_position: 8\nvocab_size: " +
-                             std::to_string(vocab);
+    const std::string yaml = "layers: 1\nhidden: [32]\nheads: [[sa-sdp, l-dft]]\nff: [[64]]\nsequence_length: 8\nbatch_size: " + std::to_string(batch) +
+                             "\nmax_position: 8\nvocab_size: " + std::to_string(vocab);
     const auto family = host.create<ModelFamily>(info, config::parse_params(info.schema, yaml));
-    OptimizerSettings opt;
     opt.learning_rate = learning_rate;
     return make_training_graph(family->build_forward(), opt);
 }
@@ -139,11 +138,10 @@ TEST_CASE("training: data that does not fit the model is a clear error") {
     CHECK_THROWS_WITH_AS(train(small_step(2e-3, 64), small_data(), *strategy("none", ""), settings()),
                          "the data has a vocabulary of 122 ids but the model's token embedding has 64 rows: set the model's vocab_size to at least 122",
                          ConfigError);
-    SyntheticTask task;
-    task.train = 4;
-    task.validation = 16;
-    CHECK_THROWS_WITH_AS(train(small_step(), make_synthetic_sentiment(task, 8), *strategy("none", ""), settings()),
-                         "the data has 4 training and 16 validation examples: each split needs at least one batch of 8", ConfigError);
+    Dataset empty = small_data();
+    empty.train.clear();
+    CHECK_THROWS_WITH_AS(train(small_step(), empty, *strategy("none", ""), settings()),
+                         "the data has 0 training and 16 validation examples: each split needs at least one", ConfigError);
     CHECK_THROWS_WITH_AS(train(small_step(), make_synthetic_sentiment(SyntheticTask{}, 16), *strategy("none", ""), settings()),
                          "the data's sequences have 16 tokens but the model's sequence_length is 8", ConfigError);
 }

@@ -58,7 +58,9 @@ enum class OpKind {
     slice,           ///< y = x[start .. start+length) along attr axis (1 = sequence, -1 = last);
                      ///< attr squeeze = 1 drops the axis (length must be 1): [B, S, H] -> [B, H]
     cross_entropy,   ///< loss = mean_b(-log softmax(logits[b])[labels[b]]); logits [B, classes],
-                     ///< labels [B] (integer ids) -> loss [1]
+                     ///< labels [B] (integer ids) -> loss [1]. A label < 0 (e.g. -1) marks a row
+                     ///< to ignore (padding of a partial batch): the mean is over the other rows
+                     ///< (0 if none) and the ignored rows get a zero gradient
     // --- backward -------------------------------------------------------------------------------
     layer_norm_backward,     ///< (dy, x, gamma) -> (dx, dgamma, dbeta); attr eps as in the forward op
     softmax_backward,        ///< (dy, y) -> dx; attr scale as in the forward op
@@ -67,7 +69,7 @@ enum class OpKind {
     tanh_backward,           ///< (dy, y) -> dx
     embedding_backward,      ///< (dout, ids) -> dtable (scatter-add; shape of the table)
     conv1d_backward,         ///< (dy, x, w[, mask]) -> (dx, dw); the forward op's padding mask, if any
-    cross_entropy_backward,  ///< (dloss, logits, labels) -> dlogits
+    cross_entropy_backward,  ///< (dloss, logits, labels) -> dlogits (0 on rows whose label is < 0)
     slice_backward,          ///< dy -> dx: dy placed into zeros of x's shape (attrs as the slice)
     reduce_sum,              ///< y = x summed over all but the last dim (bias gradients)
     // --- update ---------------------------------------------------------------------------------
