@@ -55,6 +55,9 @@ TopK::TopK(const Params& params)
     : k_(params.get_int("k")),
       targets_(read_roles(params, "targets",
                           {TensorRole::activation, TensorRole::activation_gradient, TensorRole::weight_gradient}, plugin_name)) {
+    if (k_ < 1) throw ConfigError(std::string(plugin_name) + ": k must be >= 1, got " + std::to_string(k_));
+    if (targets_.empty())
+        throw ConfigError(std::string(plugin_name) + ": targets is empty; name at least one role, or use pruning.none");
     for (const Value& item : params.get_list("points")) {
         bool found = false;
         for (PruningPoint p : {PruningPoint::dense, PruningPoint::attention_scores, PruningPoint::attention_probabilities}) {
@@ -65,9 +68,6 @@ TopK::TopK(const Params& params)
         if (!found)
             throw ConfigError("points", "unknown point '" + item.as_string() + "'; expected one of dense, attention_scores, attention_probabilities");
     }
-    if (k_ < 1) throw ConfigError(std::string(plugin_name) + ": k must be >= 1, got " + std::to_string(k_));
-    if (targets_.empty())
-        throw ConfigError(std::string(plugin_name) + ": targets is empty; name at least one role, or use pruning.none");
 }
 
 bool TopK::prunes(TensorRole role, RunMode mode) const {
