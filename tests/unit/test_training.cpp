@@ -355,7 +355,7 @@ TEST_CASE("calibration: after calibrating, the measured sparsity of each point i
     CHECK(params.count("tau_activation_gradient_infer") == 0);
 }
 
-TEST_CASE("train_and_simulate: calibrated thresholds and per-point sparsity in results.json; inference simulated with the inference sparsity") {
+TEST_CASE("train_and_simulate: calibrated thresholds and per-point sparsity in results.json, and inference simulated with the inference sparsity") {
     const std::string configs = TRANSCODE_SOURCE_DIR "/configs/experiments/";
     const std::string small =
         " -q --set training.epochs=1 --set training.max_steps_per_epoch=2 --set data.synthetic.train=64 --set data.synthetic.validation=32"
