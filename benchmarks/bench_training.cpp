@@ -47,16 +47,17 @@ void BM_TrainingStepBertTiny(benchmark::State& state) {
     const engine::PluginInfo* info = host->find("dynaprop", PluginKind::pruning);
     const auto dynaprop = host->create<PruningStrategy>(*info, config::parse_params(info->schema, "tau_i_train: 0.01\ntau_t: 1.0e-6"));
     engine::Executor::Hook hook;
+    const std::vector<PruningPoint> points = engine::pruning_points(g);
     if (state.range(0) == 1)
         hook = [&](std::size_t i) {
             const OpDesc& op = g.ops[i];
             for (TensorId t : op.outputs) {
                 const TensorDesc& d = g.tensors[static_cast<std::size_t>(t)];
-                const bool gradient = d.role == TensorRole::activation_gradient || d.role == TensorRole::weight_gradient;
-                if (d.is_integer || !(gradient || engine::is_pruning_point(g, op))) continue;
+                const PruningPoint point = points[static_cast<std::size_t>(t)];
+                if (d.is_integer || point == PruningPoint::unspecified || never_pruned(point)) continue;
                 auto& v = ex.values(t);
                 const std::int64_t cols = d.shape.back();
-                dynaprop->prune(TensorView{v.data(), static_cast<std::int64_t>(v.size()) / cols, cols, d.role, d.name}, RunMode::training);
+                dynaprop->prune(TensorView{v.data(), static_cast<std::int64_t>(v.size()) / cols, cols, d.role, d.name, point}, RunMode::training);
             }
         };
     for (auto _ : state) {

@@ -91,6 +91,63 @@ void check_glue_vocabulary(const ValueMap& glue, const config::Node* data_node, 
     }
 }
 
+ParamSchema calibration_target_fields() {
+    ParamSchema fields;
+    for (PruningPoint p : calibratable_points())
+        fields.push_back(ParamSpec::floating(to_string(p), fmt::format("target sparsity of the {} point", to_string(p))).min(0).max(1));
+    return fields;
+}
+
+// pruning.calibration: the targets, and a strategy that has a threshold parameter for each of them
+// (which calibration sets) that pruning.params and the sweep leave alone.
+CalibrationSettings load_calibration(const config::Node& root, const ValueMap& values, const PluginInfo& strategy, config::Diagnostics& diags) {
+    CalibrationSettings out;
+    const ValueMap& cal = values.at("pruning").as_map().at("calibration").as_map();
+    out.batches = cal.at("batches").as_int();
+    out.rounds = cal.at("rounds").as_int();
+    const config::Node* pruning = root.find("pruning");
+    const config::Node* cal_node = pruning != nullptr ? pruning->find("calibration") : nullptr;
+    const config::Node* targets_node = cal_node != nullptr ? cal_node->find("targets") : nullptr;
+    const config::Node* params_node = pruning != nullptr ? pruning->find("params") : nullptr;
+    const config::Node* sweep = root.find("sweep");
+    const config::Node* sweep_params = sweep != nullptr ? sweep->find("params") : nullptr;
+    for (const auto& [name, target] : cal.at("targets").as_map()) {
+        PruningPoint point = PruningPoint::unspecified;
+        for (PruningPoint p : calibratable_points())
+            if (name == to_string(p)) point = p;
+        const config::Node* at = targets_node != nullptr ? targets_node->find(name) : nullptr;
+        const config::Location where = at != nullptr ? at->where : root.where;
+        const std::string path = "pruning.calibration.targets." + name;
+        std::vector<std::string> params{threshold_param(point, RunMode::training)};
+        if (threshold_param(point, RunMode::inference) != params.front()) params.push_back(threshold_param(point, RunMode::inference));
+        for (const std::string& param : params) {
+            const bool declared = std::any_of(strategy.schema.begin(), strategy.schema.end(), [&](const ParamSpec& s) { return s.name() == param; });
+            if (!declared) {
+                diags.add(where, path,
+                          fmt::format("{} has no parameter '{}' for calibration to set; calibration needs a strategy with a threshold per "
+                                      "point (tau_<point>_train and tau_<point>_infer, or tau_<point> for a gradient)",
+                                      strategy.name, param),
+                          "calibration");
+                break;
+            }
+            for (const config::Node* given : {params_node, sweep_params})
+                if (given != nullptr && given->find(param) != nullptr) {
+                    diags.add(where, path,
+                              fmt::format("calibration sets {}, which {} also gives; give one or the other", param,
+                                          given == params_node ? "pruning.params" : "sweep.params"),
+                              "conflict");
+                    break;
+                }
+        }
+        out.targets[point] = target.as_float();
+    }
+    const std::string& kind = values.at("kind").as_string();
+    if (!out.targets.empty() && kind != "train" && kind != "train_and_simulate" && kind != "dynaprop_sweep")
+        diags.add(targets_node != nullptr ? targets_node->where : root.where, "pruning.calibration",
+                  fmt::format("kind {} does not train; calibration applies to kinds train, train_and_simulate and dynaprop_sweep", kind), "kind");
+    return out;
+}
+
 }  // namespace
 
 const ParamSchema& experiment_schema() {
@@ -114,6 +171,26 @@ const ParamSchema& experiment_schema() {
                        {
                            ParamSpec::string("plugin", "pruning plugin name, qualified or short").default_value("dynaprop"),
                            ParamSpec::open_map("params", "the plugin's parameters (see `transcode plugins describe NAME`)"),
+                           ParamSpec::map("calibration",
+                                          "training kinds: before training, set each targeted point's threshold so that it prunes the "
+                                          "target fraction of the values it held on the first `batches` training batches, run without "
+                                          "pruning (needs a strategy with per-point thresholds: tau_<point>_train / _infer, tau_<point>)",
+                                          {
+                                              ParamSpec::integer("batches", "training batches the values are collected on")
+                                                  .unit("batches")
+                                                  .min(1)
+                                                  .max(1 << 16)
+                                                  .default_value(4),
+                                              ParamSpec::integer("rounds",
+                                                                 "passes over those batches: the first unpruned, each later one pruned with "
+                                                                 "the previous pass's thresholds, so that a threshold accounts for the pruning "
+                                                                 "upstream of its point")
+                                                  .min(1)
+                                                  .max(16)
+                                                  .default_value(6),
+                                              ParamSpec::map("targets", "target fraction of zeros per pruning point; a point left out keeps its threshold",
+                                                             calibration_target_fields()),
+                                          }),
                        }),
         ParamSpec::open_map("model", "the model: name, family, params (usually `include: ../models/NAME.yaml`)"),
         ParamSpec::open_map("accelerator", "the accelerator (usually `include: ../accelerators/NAME.yaml`; see configs/accelerators/README.md)"),
@@ -298,6 +375,7 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
             empty.where = pruning != nullptr ? pruning->where : root.where;
             ValueMap p = config::validate_map(params != nullptr ? *params : empty, ex.pruning.info->schema, "pruning.params", diags);
             ValueMap resolved_pruning{{"plugin", Value{ex.pruning.info->name}}, {"params", Value{p}}};
+            if (pruning_values->count("calibration")) resolved_pruning["calibration"] = pruning_values->at("calibration");
             values["pruning"] = Value{std::move(resolved_pruning)};
             ex.pruning.params = Params(std::move(p));
             // Let the plugin check what its schema cannot (cross-field rules) now, so that its
@@ -312,6 +390,7 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
             }
         }
     }
+    if (ex.pruning.info != nullptr && diags.empty()) ex.calibration = load_calibration(root, values, *ex.pruning.info, diags);
     // The model, if any: validated, built and checked with its family plugin.
     if (const config::Node* model = root.find("model"); model != nullptr && model->kind == config::Node::Kind::map) {
         ex.model = resolve_model(*model, "model", host, diags);

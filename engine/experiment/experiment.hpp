@@ -13,6 +13,7 @@
 #include "graph/training_graph.hpp"
 #include "hardware/accelerator.hpp"
 #include "simulator/simulator.hpp"
+#include "training/calibration.hpp"
 #include "training/dataset.hpp"
 #include "training/glue.hpp"
 #include "training/trainer.hpp"
@@ -70,6 +71,8 @@ struct Experiment {
     std::uint64_t seed = 0;
     RunMode mode = RunMode::training;
     PluginChoice pruning;
+    /// pruning.calibration: per-point target sparsities (empty: no calibration).
+    CalibrationSettings calibration;
     SparsityProbeSettings probe;
     /// The model, when the experiment has a `model:` section (required by kind model_report).
     std::optional<LoadedModel> model;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -54,14 +55,50 @@ private:
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
+nlohmann::json count_json(const RoleCount& c) { return {{"zeros", c.zeros}, {"elements", c.elements}, {"sparsity", c.sparsity()}}; }
+
+// Per role (activation, activation_gradient, weight_gradient) and under `points` per pruning point.
+nlohmann::json counts_json(const std::map<TensorRole, RoleCount>& roles, const std::map<PruningPoint, RoleCount>& points) {
+    nlohmann::json j = nlohmann::json::object();
+    for (TensorRole role : {TensorRole::activation, TensorRole::activation_gradient, TensorRole::weight_gradient}) {
+        const auto it = roles.find(role);
+        j[to_string(role)] = count_json(it != roles.end() ? it->second : RoleCount{});
+    }
+    nlohmann::json per_point = nlohmann::json::object();
+    for (const auto& [point, c] : points) per_point[to_string(point)] = count_json(c);
+    j["points"] = per_point;
+    return j;
+}
+
+// Training sparsity (the last epoch's steps) per role and point, and under `inference` the
+// sparsity of the last epoch's validation batches with the inference thresholds.
 nlohmann::json sparsity_json(const TrainingReport& r) {
     nlohmann::json j = {{"source", "measured"}};
-    for (TensorRole role : {TensorRole::activation, TensorRole::activation_gradient, TensorRole::weight_gradient}) {
-        const auto it = r.sparsity.find(role);
-        const RoleCount c = it != r.sparsity.end() ? it->second : RoleCount{};
-        j[to_string(role)] = {{"zeros", c.zeros}, {"elements", c.elements}, {"sparsity", c.sparsity()}};
-    }
+    j.update(counts_json(r.sparsity, r.point_sparsity));
+    j["inference"] = counts_json(r.inference_sparsity, r.inference_point_sparsity);
+    j["inference"]["source"] = "measured on the validation batches with the inference thresholds";
+    j["inference"]["examples"] = r.validation_examples;
     return j;
+}
+
+nlohmann::json calibration_json(const CalibrationReport& c, const CalibrationSettings& s) {
+    nlohmann::json points = nlohmann::json::object();
+    for (const auto& [point, p] : c.points)
+        points[to_string(point)] = {{"target", p.target}, {"threshold", p.threshold}, {"sparsity", p.sparsity}, {"values", p.values}};
+    return {{"batches", c.batches}, {"batches_asked", s.batches}, {"rounds", c.rounds}, {"quantile", "exact"}, {"points", points}};
+}
+
+void print_calibration(const CalibrationReport& c) {
+    fmt::print("  calibrated thresholds ({} batch(es), {} round(s), exact quantiles):\n", c.batches, c.rounds);
+    fmt::print("  {:<24} {:>8} {:>14} {:>10} {:>12}\n", "point", "target", "threshold", "reached", "values");
+    for (const auto& [point, p] : c.points)
+        fmt::print("  {:<24} {:>7.2f}% {:>14.6g} {:>9.2f}% {:>12}\n", to_string(point), 100 * p.target, p.threshold, 100 * p.sparsity, p.values);
+}
+
+void print_points(const char* label, const std::map<PruningPoint, RoleCount>& points) {
+    std::string line;
+    for (const auto& [point, c] : points) line += fmt::format("{}{} {:.2f}%", line.empty() ? "" : ", ", to_string(point), 100 * c.sparsity());
+    fmt::print("  {}: {}\n", label, line);
 }
 
 nlohmann::json accuracy_json(const TrainingReport& r) {
@@ -143,6 +180,8 @@ void print_epochs(const TrainingReport& r) {
     if (r.evaluated_only) return;
     fmt::print("  measured sparsity (last epoch): activations {:.2f}%, activation gradients {:.2f}%, weight gradients {:.2f}%\n",
                100 * role(r, TensorRole::activation), 100 * role(r, TensorRole::activation_gradient), 100 * role(r, TensorRole::weight_gradient));
+    print_points("per point", r.point_sparsity);
+    print_points("inference (validation, inference thresholds)", r.inference_point_sparsity);
 }
 
 std::string value_text(const Value& v) { return to_json(v).dump(); }
@@ -225,6 +264,17 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
                           {"epochs", bow.epochs}}}};
     spdlog::info("baselines on the same tokens (validation): majority class {:.2f}%, bag-of-words logistic regression {:.2f}% ({:.2f} s)",
                  100 * baselines.majority_class, 100 * baselines.bag_of_words, baselines.seconds);
+    // Calibration: thresholds per point from the unpruned values of the first training batches.
+    std::optional<CalibrationReport> calibration;
+    if (!ex.calibration.targets.empty()) {
+        calibration = calibrate(step, data, ex.calibration, settings, [&](const CalibrationReport& c) {
+            return host.create<PruningStrategy>(*ex.pruning.info, Params(apply_calibration(ex.pruning.params.values(), c)));
+        });
+        doc["pruning"]["calibration"] = calibration_json(*calibration, ex.calibration);
+        doc["pruning"]["params"] = to_json(Value{apply_calibration(ex.pruning.params.values(), *calibration)});
+        if (!quiet) print_calibration(*calibration);
+    }
+    auto strategy_params = [&](const Params& p) { return calibration ? Params(apply_calibration(p.values(), *calibration)) : p; };
 
     auto simulate_step = [&](const std::vector<double>& tensor_sparsity, bool training) {
         SimulationOptions so;
@@ -254,7 +304,7 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
         std::vector<std::pair<ValueMap, TrainingReport>> profile;
         for (std::size_t i = 0; i < ex.sweep.size(); ++i) {
             const SweepPoint& p = ex.sweep[i];
-            const auto strategy = host.create<PruningStrategy>(*ex.pruning.info, p.params);
+            const auto strategy = host.create<PruningStrategy>(*ex.pruning.info, strategy_params(p.params));
             Progress progress(quiet, ex.training.epochs, fmt::format("[{}/{}] ", i + 1, ex.sweep.size()));
             const TrainingReport r = train(step, data, *strategy, settings, std::ref(progress));
             const SimulationResult sim = simulate_step(r.tensor_sparsity, true);
@@ -285,7 +335,7 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
         return;
     }
 
-    const auto strategy = host.create<PruningStrategy>(*ex.pruning.info, ex.pruning.params);
+    const auto strategy = host.create<PruningStrategy>(*ex.pruning.info, strategy_params(ex.pruning.params));
     Progress progress(quiet, ex.training.epochs, "");
     TrainingSettings run_settings = settings;
     if (ex.checkpoint.save) run_settings.checkpoint_file = out / "checkpoint.bin";
@@ -307,11 +357,13 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
     }
     if (ex.kind == "train_and_simulate") {
         const SimulationResult training = simulate_step(r.tensor_sparsity, true);
-        const SimulationResult inference = simulate_step(r.tensor_sparsity, false);
+        // Inference runs with the inference thresholds: the sparsity measured on the validation batches.
+        const SimulationResult inference = simulate_step(r.inference_tensor_sparsity, false);
         add_simulation_results(doc, step, *ex.accelerator, training, SparsityByRole{role(r, TensorRole::activation), role(r, TensorRole::activation_gradient),
                                                                                     role(r, TensorRole::weight_gradient)});
         doc["sparsity"] = sparsity_json(r);  // measured, per tensor underneath
-        doc["inference"] = {{"latency", {{"cycles", inference.cycles}, {"seconds", inference.seconds}}},
+        doc["inference"] = {{"sparsity_source", "measured on the validation batches with the inference thresholds (sparsity.inference)"},
+                            {"latency", {{"cycles", inference.cycles}, {"seconds", inference.seconds}}},
                             {"energy", {{"dynamic_j", inference.dynamic_j}, {"leakage_j", inference.leakage_j}, {"total_j", inference.total_j()}}}};
         write_ops_csv(out / "ops.csv", step, *ex.accelerator, training);
         if (!quiet) {

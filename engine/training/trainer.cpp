@@ -31,17 +31,64 @@ std::int64_t count_zeros(const std::vector<float>& v) {
 
 }  // namespace
 
+std::vector<PruningPoint> pruning_points(const ModelGraph& g) {
+    std::vector<PruningPoint> points(g.tensors.size(), PruningPoint::unspecified);
+    // Consumers of each tensor: (op, input position).
+    std::vector<std::vector<std::pair<std::size_t, std::size_t>>> consumers(g.tensors.size());
+    for (std::size_t i = 0; i < g.ops.size(); ++i)
+        for (std::size_t k = 0; k < g.ops[i].inputs.size(); ++k) consumers[static_cast<std::size_t>(g.ops[i].inputs[k])].emplace_back(i, k);
+    auto is_bias_add = [&](const OpDesc& op) {
+        return op.kind == OpKind::add && op.inputs.size() == 2 && is_weight(g, op.inputs[1]) &&
+               g.tensors[static_cast<std::size_t>(op.inputs[1])].shape.size() == 1;
+    };
+    // Forward ops in reverse order: a bias add is classified before the matmul that feeds it.
+    for (std::size_t i = g.ops.size(); i-- > 0;) {
+        const OpDesc& op = g.ops[i];
+        if (op.phase == Phase::backward) {
+            for (TensorId t : op.outputs) {
+                const TensorRole role = g.tensors[static_cast<std::size_t>(t)].role;
+                if (op.kind == OpKind::cross_entropy_backward)
+                    points[static_cast<std::size_t>(t)] = PruningPoint::logits_gradient;
+                else if (role == TensorRole::activation_gradient)
+                    points[static_cast<std::size_t>(t)] = PruningPoint::activation_gradient;
+                else if (role == TensorRole::weight_gradient)
+                    points[static_cast<std::size_t>(t)] = PruningPoint::weight_gradient;
+            }
+            continue;
+        }
+        if (op.phase != Phase::forward || op.outputs.empty()) continue;
+        const auto t = static_cast<std::size_t>(op.outputs[0]);
+        const TensorDesc& out = g.tensors[t];
+        if (out.is_integer || out.role != TensorRole::activation || static_cast<TensorId>(t) == g.loss) continue;
+        bool feeds_loss = false, feeds_softmax = false;
+        PruningPoint through_bias = PruningPoint::unspecified;
+        for (const auto& [c, k] : consumers[t]) {
+            const OpDesc& user = g.ops[c];
+            if (user.phase != Phase::forward) continue;
+            feeds_loss = feeds_loss || (user.kind == OpKind::cross_entropy && k == 0);
+            feeds_softmax = feeds_softmax || user.kind == OpKind::softmax;
+            if (k == 0 && is_bias_add(user)) {
+                const PruningPoint p = points[static_cast<std::size_t>(user.outputs[0])];
+                if (p == PruningPoint::logits || p == PruningPoint::attention_scores) through_bias = p;
+            }
+        }
+        if (feeds_loss) {
+            points[t] = PruningPoint::logits;
+        } else if (op.kind == OpKind::softmax) {
+            points[t] = PruningPoint::attention_probabilities;
+        } else if (op.kind == OpKind::matmul || is_bias_add(op)) {
+            points[t] = feeds_softmax ? PruningPoint::attention_scores
+                        : through_bias != PruningPoint::unspecified ? through_bias
+                                                                    : PruningPoint::dense;
+        }
+    }
+    return points;
+}
+
 bool is_pruning_point(const ModelGraph& g, const OpDesc& op) {
     if (op.phase != Phase::forward || op.outputs.empty()) return false;
-    const TensorDesc& out = g.tensors[static_cast<std::size_t>(op.outputs[0])];
-    if (out.is_integer || out.role != TensorRole::activation || static_cast<TensorId>(op.outputs[0]) == g.loss) return false;
-    switch (op.kind) {
-        case OpKind::matmul:
-        case OpKind::softmax: return true;
-        case OpKind::add:  // a bias add: the output of a dense layer
-            return op.inputs.size() == 2 && is_weight(g, op.inputs[1]) && g.tensors[static_cast<std::size_t>(op.inputs[1])].shape.size() == 1;
-        default: return false;
-    }
+    const PruningPoint p = pruning_points(g)[static_cast<std::size_t>(op.outputs[0])];
+    return p != PruningPoint::unspecified && !never_pruned(p);
 }
 
 namespace {
@@ -160,33 +207,49 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
     TrainingReport report;
     report.binary = classes == 2;
     report.tensor_sparsity.assign(step.tensors.size(), 0.0);
-    std::vector<double> zero_sum(step.tensors.size(), 0.0);
+    report.inference_tensor_sparsity.assign(step.tensors.size(), 0.0);
+    const std::vector<PruningPoint> points = pruning_points(step);
+    // Where the hook counts zeros: the last epoch's training steps, then its validation batches.
+    struct Tally {
+        std::map<TensorRole, RoleCount>* roles;
+        std::map<PruningPoint, RoleCount>* points;
+        std::vector<double> zero_sum;
+    };
+    Tally training_tally{&report.sparsity, &report.point_sparsity, std::vector<double>(step.tensors.size(), 0.0)};
+    Tally inference_tally{&report.inference_sparsity, &report.inference_point_sparsity, std::vector<double>(step.tensors.size(), 0.0)};
+    Tally* tally = nullptr;
     std::int64_t measured_steps = 0;
-    bool measuring = false;
     RunMode mode = RunMode::training;
 
-    // After each op: prune at the published points and every gradient; count zeros.
+    // After each op: prune at the pruning points (the strategy sees each one's PruningPoint; the
+    // logits and their gradient are never pruned); count zeros.
     const Executor::Hook hook = [&](std::size_t i) {
         const OpDesc& op = step.ops[i];
         for (TensorId t : op.outputs) {
             const TensorDesc& d = step.tensors[static_cast<std::size_t>(t)];
             if (d.is_integer || d.role == TensorRole::weight || d.role == TensorRole::optimizer_state || t == step.loss) continue;
-            const bool gradient = d.role == TensorRole::activation_gradient || d.role == TensorRole::weight_gradient;
+            const PruningPoint point = points[static_cast<std::size_t>(t)];
             auto& v = ex.values(t);
             std::int64_t zeros = 0;
-            if (gradient || is_pruning_point(step, op)) {
-                const std::int64_t cols = d.shape.empty() ? 1 : d.shape.back();
-                TensorView view{v.data(), static_cast<std::int64_t>(v.size()) / std::max<std::int64_t>(cols, 1), cols, d.role, d.name};
-                zeros = call_plugin("pruning", "prune", [&] { return pruning.prune(view, mode); }).zeros;
-                if (measuring) {
-                    RoleCount& rc = report.sparsity[d.role];
-                    rc.zeros += zeros;
-                    rc.elements += static_cast<std::int64_t>(v.size());
+            if (point != PruningPoint::unspecified) {
+                if (never_pruned(point)) {
+                    zeros = count_zeros(v);
+                } else {
+                    const std::int64_t cols = d.shape.empty() ? 1 : d.shape.back();
+                    TensorView view{v.data(), static_cast<std::int64_t>(v.size()) / std::max<std::int64_t>(cols, 1), cols, d.role, d.name, point};
+                    zeros = call_plugin("pruning", "prune", [&] { return pruning.prune(view, mode); }).zeros;
                 }
-            } else if (measuring) {
+                if (tally != nullptr) {
+                    for (RoleCount* rc : {&(*tally->roles)[d.role], &(*tally->points)[point]}) {
+                        rc->zeros += zeros;
+                        rc->elements += static_cast<std::int64_t>(v.size());
+                    }
+                }
+            } else if (tally != nullptr) {
                 zeros = count_zeros(v);
             }
-            if (measuring) zero_sum[static_cast<std::size_t>(t)] += static_cast<double>(zeros) / static_cast<double>(std::max<std::size_t>(v.size(), 1));
+            if (tally != nullptr)
+                tally->zero_sum[static_cast<std::size_t>(t)] += static_cast<double>(zeros) / static_cast<double>(std::max<std::size_t>(v.size(), 1));
         }
     };
 
@@ -236,10 +299,10 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
     };
     std::vector<std::size_t> valid_order(data.validation.size());
     for (std::size_t i = 0; i < valid_order.size(); ++i) valid_order[i] = i;
-    // Validation: the forward ops only, inference thresholds, nothing measured.
-    auto validate = [&](EpochReport& er) {
-        const bool was_measuring = measuring;
-        measuring = false;
+    // Validation: the forward ops only, inference thresholds; measured into `measure` when given.
+    auto validate = [&](EpochReport& er, Tally* measure) {
+        Tally* const was = tally;
+        tally = measure;
         mode = RunMode::inference;
         ex.set_training(false);  // dropout is the identity
         double vloss = 0;
@@ -252,7 +315,7 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
             vcorrect += batch_accuracy(&counts);
             vexamples += real;
         }
-        measuring = was_measuring;
+        tally = was;
         er.validation_examples = vexamples;
         er.validation_loss = vloss / static_cast<double>(vexamples);
         er.validation_accuracy = static_cast<double>(vcorrect) / static_cast<double>(vexamples);
@@ -292,7 +355,8 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
         const auto t0 = std::chrono::steady_clock::now();
         for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
         for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<std::size_t>(shuffle.next() % i)]);
-        measuring = epoch == settings.epochs;
+        const bool last_epoch = epoch == settings.epochs;
+        tally = last_epoch ? &training_tally : nullptr;
         mode = RunMode::training;
         ex.set_training(true);  // dropout masks on
         EpochReport er;
@@ -341,14 +405,15 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
             loss_sum += loss * static_cast<double>(real);
             correct += batch_accuracy(nullptr);
             examples += real;
-            if (measuring) ++measured_steps;
+            if (tally != nullptr) ++measured_steps;
             if (progress) progress(epoch, s + 1, steps_per_epoch, loss_sum / static_cast<double>(examples), static_cast<double>(correct) / static_cast<double>(examples));
         }
         er.train_examples = examples;
         er.train_loss = loss_sum / static_cast<double>(examples);
         er.train_accuracy = static_cast<double>(correct) / static_cast<double>(examples);
         er.grad_norm = norm_sum / static_cast<double>(steps_per_epoch);
-        validate(er);
+        // The last epoch's validation measures the inference sparsity.
+        validate(er, last_epoch ? &inference_tally : nullptr);
         er.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         report.epochs.push_back(er);
         if (!settings.checkpoint_file.empty()) {
@@ -372,12 +437,15 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
         // Nothing left to train: evaluate the checkpoint's weights.
         report.evaluated_only = true;
         report.validation.epoch = first_epoch - 1;
-        validate(report.validation);
+        validate(report.validation, &inference_tally);
     } else {
         report.validation = report.epochs.back();
     }
     report.validation_examples = report.validation.validation_examples;
-    for (std::size_t t = 0; t < zero_sum.size(); ++t) report.tensor_sparsity[t] = measured_steps > 0 ? zero_sum[t] / static_cast<double>(measured_steps) : 0.0;
+    for (std::size_t t = 0; t < step.tensors.size(); ++t) {
+        report.tensor_sparsity[t] = measured_steps > 0 ? training_tally.zero_sum[t] / static_cast<double>(measured_steps) : 0.0;
+        report.inference_tensor_sparsity[t] = inference_tally.zero_sum[t] / static_cast<double>(valid_batches);
+    }
     return report;
 }
 

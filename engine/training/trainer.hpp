@@ -2,10 +2,12 @@
 // on a Dataset, the pruning strategy zeroes activations and gradients as it goes, and the
 // sparsity it leaves is measured per tensor and per role.
 //
-// Where pruning applies (DynaProp's published points): in the forward pass, the outputs of every
-// matmul (Q, K, V, attention scores, context, dense layers), softmax (attention probabilities) and
-// bias add (dense-layer outputs); in the backward pass, every activation gradient and weight
-// gradient, before the optimizer step. The strategy decides per role and mode (prunes()).
+// Where pruning applies (DynaProp's published points), classified from the graph's structure by
+// pruning_points(): in the forward pass, the outputs of every matmul (Q, K, V, attention scores,
+// context, dense layers), softmax (attention probabilities) and bias add (dense-layer outputs),
+// except the logits; in the backward pass, every activation gradient and weight gradient except
+// the logits' gradient, before the optimizer step. Each pruned tensor reaches the strategy with its
+// PruningPoint; the strategy decides per role, point and mode.
 //
 // Model inputs are filled by name: `input_ids` [B, S] and `labels` [B] (required), and when
 // present `segment_ids` (the example's segments, or zeros), `position_ids` (0..S-1) and
@@ -78,9 +80,18 @@ struct RoleCount {
 struct TrainingReport {
     std::vector<EpochReport> epochs;
     std::vector<double> step_losses;
-    /// Per role, over the training steps of the last epoch (pruned points only for activations;
-    /// every gradient).
+    /// Per role, over the training steps of the last epoch, counted at the pruning points (the
+    /// logits and their gradient included, which are never pruned).
     std::map<TensorRole, RoleCount> sparsity;
+    /// The same per pruning point.
+    std::map<PruningPoint, RoleCount> point_sparsity;
+    /// Per role and per point over the last epoch's validation batches, forward only, pruned with
+    /// the inference thresholds (RunMode::inference).
+    std::map<TensorRole, RoleCount> inference_sparsity;
+    std::map<PruningPoint, RoleCount> inference_point_sparsity;
+    /// Per tensor of the training graph (forward tensors only are set), fraction of zeros averaged
+    /// over those validation batches: what the simulator takes for an inference pass.
+    std::vector<double> inference_tensor_sparsity;
     /// Per tensor of the training graph, fraction of zeros averaged over the last epoch's steps
     /// (0 for tensors that were not measured): what the simulator takes.
     std::vector<double> tensor_sparsity;
@@ -105,7 +116,20 @@ using TrainingProgress = std::function<void(std::int64_t, std::int64_t, std::int
 TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy& pruning, const TrainingSettings& settings,
                      const TrainingProgress& progress = {});
 
-/// True for a forward op whose output is one of DynaProp's published pruning points.
+/// Per tensor of `g` (a forward or a training graph), the pruning point the engine classifies it
+/// as, from the graph's structure only (op kinds and who consumes what, never names):
+/// - attention_probabilities: a softmax output;
+/// - logits: the input of a cross_entropy; also a matmul output whose bias add gives the logits;
+/// - attention_scores: a matmul or bias-add output that feeds a softmax, or a matmul output whose
+///   bias add does;
+/// - dense: every other matmul or bias-add output (a bias add adds a 1-D weight);
+/// - activation_gradient / weight_gradient: outputs of backward ops, by role; the output of
+///   cross_entropy_backward is logits_gradient;
+/// - unspecified: every other tensor (inputs, the loss, weights, optimizer state, integer tensors,
+///   layer-norm, GELU and other outputs), which the trainer measures but never prunes.
+std::vector<PruningPoint> pruning_points(const ModelGraph& g);
+
+/// True for a forward op whose output the engine prunes: a pruning point other than the logits.
 bool is_pruning_point(const ModelGraph& g, const OpDesc& op);
 
 }  // namespace transcode::engine

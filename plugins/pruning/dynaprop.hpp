@@ -7,8 +7,10 @@
 
 namespace transcode::plugins::pruning {
 
-/// Zeroes every activation x with |x| <= tau_i (tau_i_train or tau_i_infer, by run mode) and, in
-/// training only, every gradient g with |g| <= tau_t for the gradient roles in `targets`.
+/// Zeroes every activation x with |x| <= its point's threshold (for training or inference, by run
+/// mode) and, in training only, every gradient g with |g| <= its point's threshold for the gradient
+/// roles in `targets`. A point without its own threshold uses tau_i_train / tau_i_infer
+/// (activations) or tau_t (gradients). The logits and their gradient are never pruned.
 class DynaProp final : public PruningStrategy {
 public:
     explicit DynaProp(const Params& params);
@@ -16,12 +18,20 @@ public:
     bool prunes(TensorRole role, RunMode mode) const override;
     PruneStats prune(TensorView t, RunMode mode) const override;
 
-private:
-    float threshold(TensorRole role, RunMode mode) const;
+    /// The threshold (as a float, see float_threshold) a tensor at `point` is pruned with in
+    /// `mode`; -infinity for a point that is never pruned.
+    float threshold(PruningPoint point, RunMode mode) const;
 
-    float tau_i_train_;
-    float tau_i_infer_;
-    float tau_t_;
+private:
+    struct PerMode {
+        float train;
+        float infer;
+    };
+    PerMode dense_;
+    PerMode scores_;
+    PerMode probabilities_;
+    float activation_gradient_;
+    float weight_gradient_;
     RoleSet gradient_targets_;
 };
 

@@ -27,6 +27,11 @@ ParamSchema topk_schema() {
                                                {"activation", "activation_gradient", "weight_gradient"}))
             .min(1)
             .default_value(ValueList{Value("activation")}),
+        ParamSpec::list("points",
+                        "activation pruning points pruned (when `targets` has activation); the logits never are. All three by "
+                        "default; leave out attention_probabilities to keep every softmax row whole",
+                        ParamSpec::enumeration("point", "an activation pruning point", {"dense", "attention_scores", "attention_probabilities"}))
+            .default_value(ValueList{Value("dense"), Value("attention_scores"), Value("attention_probabilities")}),
     };
 }
 
@@ -53,6 +58,16 @@ TopK::TopK(const Params& params)
     if (k_ < 1) throw ConfigError(std::string(plugin_name) + ": k must be >= 1, got " + std::to_string(k_));
     if (targets_.empty())
         throw ConfigError(std::string(plugin_name) + ": targets is empty; name at least one role, or use pruning.none");
+    for (const Value& item : params.get_list("points")) {
+        bool found = false;
+        for (PruningPoint p : {PruningPoint::dense, PruningPoint::attention_scores, PruningPoint::attention_probabilities}) {
+            if (item.as_string() != to_string(p)) continue;
+            points_ |= std::uint32_t{1} << static_cast<unsigned>(p);
+            found = true;
+        }
+        if (!found)
+            throw ConfigError("points", "unknown point '" + item.as_string() + "'; expected one of dense, attention_scores, attention_probabilities");
+    }
 }
 
 bool TopK::prunes(TensorRole role, RunMode mode) const {
@@ -60,10 +75,16 @@ bool TopK::prunes(TensorRole role, RunMode mode) const {
     return !is_gradient(role) || mode == RunMode::training;
 }
 
+bool TopK::prunes_point(PruningPoint point) const {
+    return point != PruningPoint::unspecified && !never_pruned(point) && (points_ & (std::uint32_t{1} << static_cast<unsigned>(point))) != 0;
+}
+
 PruneStats TopK::prune(TensorView t, RunMode mode) const {
     const std::int64_t n = element_count(t);
     if (n == 0) return {};
-    if (!prunes(t.role, mode) || t.cols <= k_) return {count_zeros(t.data, n), n};
+    const PruningPoint point = t.resolved_point();
+    const bool pruned = prunes(t.role, mode) && !never_pruned(point) && (t.role != TensorRole::activation || prunes_point(point));
+    if (!pruned || t.cols <= k_) return {count_zeros(t.data, n), n};
     if (t.cols > max_cols)
         throw PluginError(std::string(plugin_name) + ": tensor '" + std::string(t.name) + "' has rows of " +
                           std::to_string(t.cols) + " columns; at most " + std::to_string(max_cols) + " are supported");
@@ -91,7 +112,8 @@ Factory topk_factory() {
         "Top-k: keep the k largest magnitudes of each row and zero the rest (the published baseline)\n"
         "Exactly k entries of each row are kept; ties in magnitude go to the lower column index. Rows of at most k\n"
         "columns are kept whole. A NaN ranks above every number, so it is kept. Gradient roles are pruned in training\n"
-        "only. Zeros already in a tensor count toward its sparsity, also in tensors that are not pruned.",
+        "only. Activations are pruned at the points in `points`; the logits and their gradient never are.\n"
+        "Zeros already in a tensor count toward its sparsity, also in tensors that are not pruned.",
         topk_schema(),
         [](const Params& params) -> std::unique_ptr<PluginObject> { return std::make_unique<TopK>(params); },
     };

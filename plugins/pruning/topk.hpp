@@ -10,7 +10,8 @@
 namespace transcode::plugins::pruning {
 
 /// Keeps exactly the k entries of largest |x| in each row of a targeted tensor and zeroes the rest.
-/// Ties go to the lower column index. Rows of at most k columns are kept whole.
+/// Ties go to the lower column index. Rows of at most k columns are kept whole. Activations are
+/// pruned at the points in `points` only; the logits and their gradient never.
 class TopK final : public PruningStrategy {
 public:
     explicit TopK(const Params& params);
@@ -18,9 +19,13 @@ public:
     bool prunes(TensorRole role, RunMode mode) const override;
     PruneStats prune(TensorView t, RunMode mode) const override;
 
+    /// True if an activation at `point` is pruned (a point in `points`); false for the logits.
+    bool prunes_point(PruningPoint point) const;
+
 private:
     std::int64_t k_;
     RoleSet targets_;
+    std::uint32_t points_ = 0;  // one bit per PruningPoint of `points`
 };
 
 /// The factory of pruning.topk: kind, name, doc, parameter schema and create function.

@@ -97,7 +97,10 @@ TEST_CASE("pruning plugins: the library registers dynaprop, topk and none with d
         for (const transcode::ParamSpec& spec : info.schema) {
             CAPTURE(spec.name());
             CHECK_FALSE(spec.doc().empty());
-            CHECK(spec.default_value().has_value());
+            // dynaprop's per-point thresholds are optional: a point without one uses tau_i_* or tau_t.
+            const bool per_point = std::string(name) == "dynaprop" && spec.name() != "tau_i_train" && spec.name() != "tau_i_infer" &&
+                                   spec.name() != "tau_t" && spec.name() != "targets";
+            CHECK(spec.default_value().has_value() != per_point);
         }
     }
     CHECK(pruning_info("none").schema.empty());
@@ -439,4 +442,97 @@ TEST_CASE("pruning.none: changes nothing in any role or mode, and counts the zer
             CHECK(stats.elements == 8);
         }
     }
+}
+
+namespace {
+
+using transcode::PruningPoint;
+
+TensorView at_point(Tensor& t, TensorRole role, PruningPoint point) {
+    TensorView v = t.view(role);
+    v.point = point;
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("pruning points: names, the points never pruned, and the point a role implies") {
+    CHECK(std::string(to_string(PruningPoint::attention_probabilities)) == "attention_probabilities");
+    CHECK(std::string(to_string(PruningPoint::logits_gradient)) == "logits_gradient");
+    CHECK(transcode::never_pruned(PruningPoint::logits));
+    CHECK(transcode::never_pruned(PruningPoint::logits_gradient));
+    CHECK_FALSE(transcode::never_pruned(PruningPoint::dense));
+    Tensor t = make_tensor(1, 1, {1.0f});
+    CHECK(t.view(TensorRole::activation).resolved_point() == PruningPoint::dense);
+    CHECK(t.view(TensorRole::activation_gradient).resolved_point() == PruningPoint::activation_gradient);
+    CHECK(t.view(TensorRole::weight_gradient).resolved_point() == PruningPoint::weight_gradient);
+    CHECK(t.view(TensorRole::weight).resolved_point() == PruningPoint::unspecified);
+    CHECK(at_point(t, TensorRole::activation, PruningPoint::attention_scores).resolved_point() == PruningPoint::attention_scores);
+}
+
+TEST_CASE("pruning.dynaprop: each point uses its own threshold, and a point without one falls back to tau_i or tau_t") {
+    // |x| = 0.05, 0.15, 0.25, 0.35: a threshold between two of them prunes a known count.
+    const std::vector<float> values{0.05f, -0.15f, 0.25f, -0.35f};
+    auto zeros_after = [&](const PruningStrategy& p, TensorRole role, PruningPoint point, RunMode mode) {
+        Tensor t = make_tensor(1, 4, values);
+        return p.prune(at_point(t, role, point), mode).zeros;
+    };
+    const auto fallback = make_pruning("dynaprop", "tau_i_train: 0.2\ntau_i_infer: 0.3\ntau_t: 0.1");
+    for (PruningPoint point : {PruningPoint::dense, PruningPoint::attention_scores, PruningPoint::attention_probabilities, PruningPoint::unspecified}) {
+        CAPTURE(to_string(point));
+        CHECK(zeros_after(*fallback, TensorRole::activation, point, RunMode::training) == 2);
+        CHECK(zeros_after(*fallback, TensorRole::activation, point, RunMode::inference) == 3);
+    }
+    CHECK(zeros_after(*fallback, TensorRole::activation_gradient, PruningPoint::activation_gradient, RunMode::training) == 1);
+    CHECK(zeros_after(*fallback, TensorRole::weight_gradient, PruningPoint::weight_gradient, RunMode::training) == 1);
+
+    const auto own = make_pruning("dynaprop",
+                                  "tau_i_train: 0.2\ntau_i_infer: 0.3\ntau_t: 0.1\n"
+                                  "tau_dense_train: 0\ntau_dense_infer: 0.4\n"
+                                  "tau_attention_scores_train: 0.1\ntau_attention_probabilities_infer: 0.01\n"
+                                  "tau_activation_gradient: 0.3\ntau_weight_gradient: 0.4");
+    CHECK(zeros_after(*own, TensorRole::activation, PruningPoint::dense, RunMode::training) == 0);
+    CHECK(zeros_after(*own, TensorRole::activation, PruningPoint::dense, RunMode::inference) == 4);
+    CHECK(zeros_after(*own, TensorRole::activation, PruningPoint::attention_scores, RunMode::training) == 1);
+    CHECK(zeros_after(*own, TensorRole::activation, PruningPoint::attention_scores, RunMode::inference) == 3);  // tau_i_infer
+    CHECK(zeros_after(*own, TensorRole::activation, PruningPoint::attention_probabilities, RunMode::training) == 2);  // tau_i_train
+    CHECK(zeros_after(*own, TensorRole::activation, PruningPoint::attention_probabilities, RunMode::inference) == 0);
+    CHECK(zeros_after(*own, TensorRole::activation_gradient, PruningPoint::activation_gradient, RunMode::training) == 3);
+    CHECK(zeros_after(*own, TensorRole::weight_gradient, PruningPoint::weight_gradient, RunMode::training) == 4);
+    // A view without a point goes by its role: an activation is dense.
+    CHECK(zeros_after(*own, TensorRole::activation, PruningPoint::unspecified, RunMode::inference) == 4);
+    CHECK_THROWS_WITH(make_pruning("dynaprop", "tau_dense_train: -0.5"), doctest::Contains("tau_dense_train"));
+}
+
+TEST_CASE("pruning strategies never prune the logits or their gradient, even when handed them") {
+    const auto dynaprop = make_pruning("dynaprop", "tau_i_train: 10\ntau_i_infer: 10\ntau_t: 10");
+    const auto topk = make_pruning("topk", "k: 1\ntargets: [activation, activation_gradient]");
+    for (const PruningStrategy* p : {dynaprop.get(), topk.get()}) {
+        for (RunMode mode : all_modes) {
+            Tensor logits = make_tensor(2, 3, {0.5f, -1.0f, 0.0f, 2.0f, 0.25f, -0.125f});
+            const std::vector<float> before = logits.data;
+            const PruneStats s = p->prune(at_point(logits, TensorRole::activation, PruningPoint::logits), mode);
+            CHECK(bit_identical(logits.data, before));
+            CHECK(s.zeros == 1);
+            CHECK(s.elements == 6);
+            Tensor grad = make_tensor(2, 3, {0.5f, -1.0f, 0.0f, 2.0f, 0.25f, -0.125f});
+            CHECK(p->prune(at_point(grad, TensorRole::activation_gradient, PruningPoint::logits_gradient), mode).zeros == 1);
+            CHECK(bit_identical(grad.data, before));
+        }
+    }
+}
+
+TEST_CASE("pruning.topk: points choose which activation points are pruned") {
+    const auto topk = make_pruning("topk", "k: 1\npoints: [dense, attention_scores]");
+    Tensor probs = make_tensor(1, 4, {0.1f, 0.2f, 0.3f, 0.4f});
+    CHECK(topk->prune(at_point(probs, TensorRole::activation, PruningPoint::attention_probabilities), RunMode::training).zeros == 0);
+    Tensor scores = make_tensor(1, 4, {0.1f, 0.2f, 0.3f, 0.4f});
+    CHECK(topk->prune(at_point(scores, TensorRole::activation, PruningPoint::attention_scores), RunMode::training).zeros == 3);
+    Tensor dense = make_tensor(1, 4, {0.1f, 0.2f, 0.3f, 0.4f});
+    CHECK(topk->prune(at_point(dense, TensorRole::activation, PruningPoint::unspecified), RunMode::inference).zeros == 3);
+    // By default every activation point is pruned.
+    const auto all = make_pruning("topk", "k: 1");
+    Tensor p2 = make_tensor(1, 4, {0.1f, 0.2f, 0.3f, 0.4f});
+    CHECK(all->prune(at_point(p2, TensorRole::activation, PruningPoint::attention_probabilities), RunMode::training).zeros == 3);
+    CHECK_THROWS_WITH(make_pruning("topk", "points: [logits]"), doctest::Contains("logits"));
 }

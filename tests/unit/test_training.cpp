@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "config/schema_validation.hpp"
 #include "graph/training_graph.hpp"
+#include "training/calibration.hpp"
 #include "training/trainer.hpp"
 #include "transcode/model.hpp"
 
@@ -219,4 +221,253 @@ TEST_CASE("training: the thread count never changes a result, with padded sequen
     REQUIRE(a.step_losses.size() == 4);
     CHECK(a.step_losses == b.step_losses);
     CHECK(a.epochs.back().validation_loss == b.epochs.back().validation_loss);
+}
+
+namespace {
+
+// One layer with an attention head, a DFT head and a convolution head, for the point classification.
+ModelGraph three_head_step() {
+    PluginHost& host = test::builtin_plugins();
+    const PluginInfo& info = *host.find("flexibert", PluginKind::model);
+    const std::string yaml = "layers: 1\nhidden: [48]\nheads: [[sa-sdp, l-dft, c-5]]\nff: [[64]]\nsequence_length: 8\nbatch_size: 8\nmax_position: 8\nvocab_size: 128";
+    const auto family = host.create<ModelFamily>(info, config::parse_params(info.schema, yaml));
+    return make_training_graph(family->build_forward(), OptimizerSettings{});
+}
+
+PruningPoint point_of(const ModelGraph& g, const std::vector<PruningPoint>& points, const std::string& name) {
+    for (std::size_t t = 0; t < g.tensors.size(); ++t)
+        if (g.tensors[t].name == name) return points[t];
+    FAIL("no tensor named " << name);
+    return PruningPoint::unspecified;
+}
+
+}  // namespace
+
+TEST_CASE("training: pruning points are classified from the graph's structure") {
+    const ModelGraph g = three_head_step();
+    const auto points = pruning_points(g);
+    REQUIRE(points.size() == g.tensors.size());
+    auto at = [&](const std::string& name) { return std::string(to_string(point_of(g, points, name))); };
+    CHECK(at("layer0.head0.q.matmul") == "dense");
+    CHECK(at("layer0.head0.q") == "dense");
+    CHECK(at("layer0.head0.scores") == "attention_scores");
+    CHECK(at("layer0.head0.probs") == "attention_probabilities");
+    CHECK(at("layer0.head0.context") == "dense");
+    // The convolution head's kernel: a dense layer feeding a softmax over the taps.
+    CHECK(at("layer0.head2.kernel_logits.matmul") == "attention_scores");
+    CHECK(at("layer0.head2.kernel_logits") == "attention_scores");
+    CHECK(at("layer0.head2.kernel") == "attention_probabilities");
+    // Not pruning points: transforms, convolutions, layer norms, GELU, tanh, inputs, the loss.
+    for (const char* name : {"layer0.head1.transform", "layer0.head2.conv", "pooler.tanh", "input_ids", "loss", "loss.grad"}) {
+        CAPTURE(name);
+        CHECK(at(name) == "unspecified");
+    }
+    // The classifier's matmul and bias add are the logits; their gradient is the logits' gradient.
+    CHECK(at("classifier.matmul") == "logits");
+    CHECK(at("classifier") == "logits");
+    CHECK(at("loss.bwd") == "logits_gradient");
+    CHECK(at("classifier.matmul.bwd_b") == "weight_gradient");
+    CHECK(at("layer0.head0.context.bwd_a") == "activation_gradient");  // the gradient of the probabilities
+    // is_pruning_point is true for the pruned forward points only.
+    int pruned = 0;
+    for (const auto& op : g.ops) {
+        if (!is_pruning_point(g, op)) continue;
+        const PruningPoint p = points[static_cast<std::size_t>(op.outputs[0])];
+        CHECK((p == PruningPoint::dense || p == PruningPoint::attention_scores || p == PruningPoint::attention_probabilities));
+        ++pruned;
+    }
+    CHECK(pruned > 10);
+}
+
+namespace {
+
+// Zeroes every tensor it is handed, and records the points it saw.
+class ZeroEverything final : public PruningStrategy {
+public:
+    bool prunes(TensorRole, RunMode) const override { return true; }
+    PruneStats prune(TensorView t, RunMode) const override {
+        seen.insert(t.point);
+        std::fill(t.data, t.data + t.size(), 0.0f);
+        return {t.size(), t.size()};
+    }
+    mutable std::set<PruningPoint> seen;
+};
+
+}  // namespace
+
+TEST_CASE("training: the engine never hands the logits or their gradient to the strategy") {
+    ZeroEverything zero;
+    const auto r = train(small_step(), small_data(), zero, settings());
+    CHECK(zero.seen == std::set<PruningPoint>{PruningPoint::dense, PruningPoint::attention_scores, PruningPoint::attention_probabilities,
+                                              PruningPoint::activation_gradient, PruningPoint::weight_gradient});
+    // Still measured: two logits tensors (the classifier's matmul and bias add) of [8, 2] in each of 8 steps.
+    CHECK(r.point_sparsity.at(PruningPoint::logits).elements == 2 * 8 * 2 * 8);
+    CHECK(r.point_sparsity.at(PruningPoint::logits_gradient).elements == 8 * 2 * 8);
+    CHECK(r.point_sparsity.at(PruningPoint::logits_gradient).zeros < r.point_sparsity.at(PruningPoint::logits_gradient).elements);
+    CHECK(r.point_sparsity.at(PruningPoint::dense).sparsity() == 1.0);
+}
+
+TEST_CASE("training: sparsity is reported per point, and per role as the sum of its points") {
+    const auto r = train(small_step(), small_data(), *strategy("dynaprop", "tau_i_train: 0.1\ntau_i_infer: 0.1\ntau_t: 0\ntau_weight_gradient: 1.0e-4"), settings());
+    for (const char* name : {"dense", "attention_scores", "attention_probabilities", "logits", "activation_gradient", "weight_gradient", "logits_gradient"}) {
+        CAPTURE(name);
+        bool found = false;
+        for (const auto& [p, c] : r.point_sparsity)
+            if (to_string(p) == std::string(name)) found = c.elements > 0;
+        CHECK(found);
+    }
+    const auto& ps = r.point_sparsity;
+    CHECK(ps.at(PruningPoint::dense).sparsity() > 0.1);
+    CHECK(ps.at(PruningPoint::weight_gradient).sparsity() > ps.at(PruningPoint::activation_gradient).sparsity());
+    CHECK(r.sparsity.at(TensorRole::activation).elements ==
+          ps.at(PruningPoint::dense).elements + ps.at(PruningPoint::attention_scores).elements + ps.at(PruningPoint::attention_probabilities).elements +
+              ps.at(PruningPoint::logits).elements);
+    CHECK(r.sparsity.at(TensorRole::activation).zeros ==
+          ps.at(PruningPoint::dense).zeros + ps.at(PruningPoint::attention_scores).zeros + ps.at(PruningPoint::attention_probabilities).zeros +
+              ps.at(PruningPoint::logits).zeros);
+    CHECK(r.sparsity.at(TensorRole::activation_gradient).elements ==
+          ps.at(PruningPoint::activation_gradient).elements + ps.at(PruningPoint::logits_gradient).elements);
+}
+
+TEST_CASE("training: inference sparsity is measured on the validation batches with the inference thresholds") {
+    const ModelGraph step = small_step();
+    const Dataset data = small_data();
+    const auto same = train(step, data, *strategy("dynaprop", "tau_i_train: 0\ntau_i_infer: 0\ntau_t: 0"), settings());
+    const auto pruned = train(step, data, *strategy("dynaprop", "tau_i_train: 0\ntau_i_infer: 0.1\ntau_t: 0"), settings());
+    // Training is the same; only the inference pass prunes.
+    CHECK(same.step_losses == pruned.step_losses);
+    CHECK(pruned.sparsity.at(TensorRole::activation).sparsity() == same.sparsity.at(TensorRole::activation).sparsity());
+    const double natural = same.inference_sparsity.at(TensorRole::activation).sparsity();
+    const double inferred = pruned.inference_sparsity.at(TensorRole::activation).sparsity();
+    CHECK(inferred > natural + 0.1);
+    CHECK(pruned.inference_sparsity.at(TensorRole::activation).elements == 2 * same.sparsity.at(TensorRole::activation).elements / 8);  // 2 validation batches, 8 training steps
+    CHECK(pruned.inference_sparsity.count(TensorRole::activation_gradient) == 0);
+    // Per tensor: forward tensors carry the inference sparsity, backward ones nothing.
+    REQUIRE(pruned.inference_tensor_sparsity.size() == step.tensors.size());
+    const auto points = pruning_points(step);
+    double forward_sum = 0;
+    for (std::size_t t = 0; t < step.tensors.size(); ++t) {
+        CAPTURE(step.tensors[t].name);
+        if (points[t] == PruningPoint::activation_gradient || points[t] == PruningPoint::weight_gradient) CHECK(pruned.inference_tensor_sparsity[t] == 0.0);
+        if (points[t] == PruningPoint::dense) forward_sum += pruned.inference_tensor_sparsity[t] - same.inference_tensor_sparsity[t];
+    }
+    CHECK(forward_sum > 0.5);
+}
+
+TEST_CASE("calibration: after calibrating, the measured sparsity of each point is within 0.02 of its target") {
+    // Learning rate 0: the weights stay at their initial values, so the training steps after
+    // calibration see the same model; 8 batches of 8, calibrated on 4 of them.
+    const ModelGraph step = small_step(0.0);
+    const Dataset data = small_data();
+    CalibrationSettings cal;
+    cal.batches = 4;
+    cal.targets = {{PruningPoint::dense, 0.5},
+                   {PruningPoint::attention_scores, 0.3},
+                   {PruningPoint::attention_probabilities, 0.6},
+                   {PruningPoint::activation_gradient, 0.9},
+                   {PruningPoint::weight_gradient, 0.7}};
+    PluginHost& host = test::builtin_plugins();
+    const PluginInfo& dynaprop = *host.find("dynaprop", PluginKind::pruning);
+    const Params defaults = config::parse_params(dynaprop.schema, "");
+    const CalibratedStrategy make = [&](const CalibrationReport& c) { return host.create<PruningStrategy>(dynaprop, Params(apply_calibration(defaults.values(), c))); };
+    auto measure = [&](const CalibrationReport& c) { return train(step, data, *make(c), settings()).point_sparsity; };
+
+    cal.rounds = 1;  // unpruned values only
+    const CalibrationReport one = calibrate(step, data, cal, settings(), make);
+    cal.rounds = 6;  // then pruned with the previous round's thresholds; the iteration settles
+    const CalibrationReport c = calibrate(step, data, cal, settings(), make);
+    CHECK(c.batches == 4);
+    CHECK(c.rounds == 6);
+    REQUIRE(c.points.size() == 5);
+    const auto measured_one = measure(one);
+    const auto measured = measure(c);
+    for (const auto& [point, p] : c.points) {
+        CAPTURE(std::string(to_string(point)));
+        CHECK(p.values > 0);
+        CHECK(p.threshold > 0);
+        CHECK(std::abs(p.sparsity - p.target) <= 0.001);  // on the collected values: the exact quantile
+        INFO("measured ", measured.at(point).sparsity(), " after one round ", measured_one.at(point).sparsity(), " target ", p.target);
+        CHECK(std::abs(measured.at(point).sparsity() - p.target) <= 0.02);
+    }
+    // One unpruned round misses: pruning activation gradients makes many weight gradients exactly 0.
+    CHECK(std::abs(measured_one.at(PruningPoint::weight_gradient).sparsity() - 0.7) > 0.05);
+    // Calibration is reproducible, and a larger target gives a larger threshold.
+    CHECK(calibrate(step, data, cal, settings(), make).points.at(PruningPoint::dense).threshold == c.points.at(PruningPoint::dense).threshold);
+    CalibrationSettings more = cal;
+    more.targets[PruningPoint::dense] = 0.8;
+    CHECK(calibrate(step, data, more, settings(), make).points.at(PruningPoint::dense).threshold > c.points.at(PruningPoint::dense).threshold);
+
+    const ValueMap params = apply_calibration(defaults.values(), c);
+    CHECK(params.at("tau_dense_train").as_float() == c.points.at(PruningPoint::dense).threshold);
+    CHECK(params.at("tau_dense_infer").as_float() == c.points.at(PruningPoint::dense).threshold);
+    CHECK(params.at("tau_weight_gradient").as_float() == c.points.at(PruningPoint::weight_gradient).threshold);
+    CHECK(params.count("tau_attention_scores_infer") == 1);
+    CHECK(params.count("tau_activation_gradient_infer") == 0);
+}
+
+TEST_CASE("train_and_simulate: calibrated thresholds and per-point sparsity in results.json, and inference simulated with the inference sparsity") {
+    const std::string configs = TRANSCODE_SOURCE_DIR "/configs/experiments/";
+    const std::string small =
+        " -q --set training.epochs=1 --set training.max_steps_per_epoch=2 --set data.synthetic.train=64 --set data.synthetic.validation=32"
+        " --set \"model.params={layers: 1, hidden: [32], heads: [[sa-sdp]], ff: [[64]], sequence_length: 16, max_position: 16, batch_size: 8, "
+        "vocab_size: 128}\"";
+    test::TempDir a, b;
+    REQUIRE(test::run_cli("run " + configs + "bert-tiny-train.yaml" + small +
+                          " --set \"pruning.calibration={batches: 2, targets: {dense: 0.5, attention_probabilities: 0.3}}\" --out " + a.path().string())
+                .exit_code == 0);
+    const auto doc = nlohmann::json::parse(test::read_file(a.path() / "results.json"));
+    const auto& cal = doc["pruning"]["calibration"];
+    CHECK(cal["batches"] == 2);
+    CHECK(cal["quantile"] == "exact");
+    REQUIRE(cal["points"].size() == 2);
+    const double dense = cal["points"]["dense"]["threshold"].get<double>();
+    CHECK(dense > 0);
+    CHECK(std::abs(cal["points"]["dense"]["sparsity"].get<double>() - 0.5) <= 0.001);
+    CHECK(doc["pruning"]["params"]["tau_dense_train"].get<double>() == dense);
+    CHECK(doc["pruning"]["params"]["tau_dense_infer"].get<double>() == dense);
+    CHECK(doc["pruning"]["params"]["tau_attention_probabilities_train"].get<double>() == cal["points"]["attention_probabilities"]["threshold"].get<double>());
+    const auto& sp = doc["sparsity"];
+    for (const char* point : {"dense", "attention_scores", "attention_probabilities", "logits", "activation_gradient", "weight_gradient", "logits_gradient"}) {
+        CAPTURE(point);
+        CHECK(sp["points"][point]["elements"].get<std::int64_t>() > 0);
+    }
+    CHECK(sp["points"]["logits"]["zeros"] == 0);
+    CHECK(sp["inference"]["examples"] == 32);
+    CHECK(sp["inference"]["points"]["dense"]["sparsity"].get<double>() > 0.3);
+    CHECK(sp["inference"]["activation_gradient"]["elements"] == 0);
+
+    // Inference thresholds change the inference pass (simulated with the sparsity measured on the
+    // validation batches), not the training step.
+    test::TempDir c;
+    REQUIRE(test::run_cli("run " + configs + "bert-tiny-train.yaml" + small + " --out " + b.path().string()).exit_code == 0);
+    REQUIRE(test::run_cli("run " + configs + "bert-tiny-train.yaml" + small + " --set pruning.params.tau_i_infer=0.5 --out " + c.path().string()).exit_code == 0);
+    const auto base = nlohmann::json::parse(test::read_file(b.path() / "results.json"));
+    const auto sparse = nlohmann::json::parse(test::read_file(c.path() / "results.json"));
+    CHECK(sparse["latency"]["cycles"] == base["latency"]["cycles"]);
+    CHECK(sparse["sparsity"]["activation"] == base["sparsity"]["activation"]);
+    CHECK(sparse["sparsity"]["inference"]["activation"]["sparsity"].get<double>() > base["sparsity"]["inference"]["activation"]["sparsity"].get<double>() + 0.3);
+    CHECK(sparse["inference"]["latency"]["cycles"].get<std::int64_t>() < base["inference"]["latency"]["cycles"].get<std::int64_t>());
+}
+
+TEST_CASE("pruning.calibration: a strategy without per-point thresholds, a threshold given twice and a kind that does not train are located errors") {
+    const std::string configs = TRANSCODE_SOURCE_DIR "/configs/experiments/";
+    test::TempDir out;
+    const auto topk = test::run_cli("run " + configs + "bert-tiny-train.yaml --set \"pruning={plugin: topk, params: {k: 4}, calibration: {targets: {dense: 0.5}}}\" --out " +
+                                    out.path().string());
+    CHECK(topk.exit_code == 2);
+    CHECK(topk.output ==
+          "--set:1:71: error: pruning.calibration.targets.dense: pruning.topk has no parameter 'tau_dense_train' for calibration to set; calibration "
+          "needs a strategy with a threshold per point (tau_<point>_train and tau_<point>_infer, or tau_<point> for a gradient) (calibration)\n");
+    const auto twice = test::run_cli("run " + configs + "bert-tiny-train.yaml --set pruning.params.tau_weight_gradient=0.1 --set "
+                                     "\"pruning.calibration.targets={weight_gradient: 0.5}\" --out " + out.path().string());
+    CHECK(twice.exit_code == 2);
+    CHECK(twice.output ==
+          "--set:1:47: error: pruning.calibration.targets.weight_gradient: calibration sets tau_weight_gradient, which pruning.params also gives; give one "
+          "or the other (conflict)\n");
+    const auto kind = test::run_cli("run " + configs + "quickstart.yaml --set \"pruning.calibration.targets={dense: 0.5}\" --out " + out.path().string());
+    CHECK(kind.exit_code == 2);
+    CHECK(kind.output ==
+          "--set:1:29: error: pruning.calibration: kind simulate does not train; calibration applies to kinds train, train_and_simulate and "
+          "dynaprop_sweep (kind)\n");
+    CHECK_FALSE(std::filesystem::exists(out.path() / "results.json"));
 }
