@@ -127,15 +127,15 @@ std::vector<TsvLine> parse_lines(const std::string& text, const std::string& nam
     return out;
 }
 
-std::string read_text(const std::filesystem::path& p) {
+}  // namespace
+
+std::string read_data_file(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
     if (!in) throw ConfigError(fmt::format("{}: error: cannot open the data file (file)", p.string()));
     std::stringstream s;
     s << in.rdbuf();
     return s.str();
 }
-
-}  // namespace
 
 Dataset parse_tsv(const std::string& train_text, const std::string& train_name, const std::string& validation_text, const std::string& validation_name,
                   std::int64_t S, std::int64_t num_classes) {
@@ -169,8 +169,8 @@ Dataset parse_tsv(const std::string& train_text, const std::string& train_name, 
 }
 
 Dataset read_tsv(const std::filesystem::path& train, const std::filesystem::path& validation, std::int64_t S, std::int64_t num_classes) {
-    const std::string train_text = read_text(train);  // in this order: the training file's error first
-    const std::string validation_text = read_text(validation);
+    const std::string train_text = read_data_file(train);  // in this order: the training file's error first
+    const std::string validation_text = read_data_file(validation);
     return parse_tsv(train_text, train.string(), validation_text, validation.string(), S, num_classes);
 }
 

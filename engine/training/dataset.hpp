@@ -46,6 +46,10 @@ struct SyntheticTask {
 };
 Dataset make_synthetic_sentiment(const SyntheticTask& task, std::int64_t sequence_length);
 
+/// The whole of a data file; a file that cannot be opened is a ConfigError
+/// `FILE: error: cannot open the data file (file)`.
+std::string read_data_file(const std::filesystem::path& p);
+
 /// Reads `label<TAB>token token ...` lines. The vocabulary is built from the training file (words
 /// in order of first appearance); validation words not in it become [UNK]. Labels must be integers
 /// in [0, num_classes). Blank lines are skipped. Errors (ConfigError): `FILE:LINE: error: ...`.

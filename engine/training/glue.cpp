@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -30,14 +29,6 @@ std::string join(const std::vector<std::string>& items) {
     std::string s;
     for (const auto& i : items) s += (s.empty() ? "" : ", ") + i;
     return s;
-}
-
-std::string read_text(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) throw ConfigError(fmt::format("{}: error: cannot open the data file (file)", p.string()));
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 }  // namespace
@@ -128,8 +119,8 @@ GlueSplit parse_glue_split(const std::string& text, const std::string& name, con
 
 Dataset read_glue(const std::filesystem::path& train, const std::filesystem::path& validation, const WordPieceTokenizer& tokenizer,
                   const GlueFormat& format, std::int64_t S, std::int64_t num_classes) {
-    const std::string train_text = read_text(train);  // in this order: the training file's error first
-    const std::string validation_text = read_text(validation);
+    const std::string train_text = read_data_file(train);  // in this order: the training file's error first
+    const std::string validation_text = read_data_file(validation);
     GlueSplit t = parse_glue_split(train_text, train.string(), tokenizer, format, S, num_classes);
     GlueSplit v = parse_glue_split(validation_text, validation.string(), tokenizer, format, S, num_classes);
     Dataset d;
