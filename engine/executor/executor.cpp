@@ -136,6 +136,19 @@ inline float gelu_tanh(float x) {
     return std::copysign((1.0f - e) / (1.0f + e), u);
 }
 
+/// The input that holds `op`'s padding mask (graph.hpp), or -1 when it has none.
+int padding_mask_input(const OpDesc& op) {
+    std::size_t at = 0;
+    switch (op.kind) {
+        case OpKind::softmax:
+        case OpKind::seq_transform: at = 1; break;
+        case OpKind::conv1d: at = 2; break;
+        case OpKind::conv1d_backward: at = 3; break;
+        default: return -1;
+    }
+    return op.inputs.size() > at ? static_cast<int>(at) : -1;
+}
+
 /// FNV-1a of a tensor name: the stream its initial values come from.
 std::uint64_t name_stream(const std::string& s) {
     std::uint64_t h = 0xcbf29ce484222325ull;
@@ -177,12 +190,9 @@ Executor::Executor(const ModelGraph& g) : g_(g) {
         if (op.kind == OpKind::seq_transform) transform(static_cast<int>(op.attr("variant")), shape(op.inputs[0])[1]);
     // Padding masks that are graph inputs start all 1 (no padding) until the caller fills them.
     for (const OpDesc& op : g_.ops) {
-        const std::size_t mask_input = op.kind == OpKind::softmax || op.kind == OpKind::seq_transform ? 1
-                                       : op.kind == OpKind::conv1d                                    ? 2
-                                       : op.kind == OpKind::conv1d_backward                           ? 3
-                                                                                                      : 0;
-        if (mask_input == 0 || op.inputs.size() <= mask_input) continue;
-        const auto t = static_cast<std::size_t>(op.inputs[mask_input]);
+        const int mask = padding_mask_input(op);
+        if (mask < 0) continue;
+        const auto t = static_cast<std::size_t>(op.inputs[static_cast<std::size_t>(mask)]);
         if (g_.tensors[t].is_input) std::fill(ints_[t].begin(), ints_[t].end(), 1);
     }
 }
@@ -271,7 +281,10 @@ float* Executor::out(const OpDesc& op, std::size_t i) { return values(op.outputs
 const float* Executor::in(const OpDesc& op, std::size_t i) const { return values(op.inputs[i]).data(); }
 const std::int32_t* Executor::in_ids(const OpDesc& op, std::size_t i) const { return ids(op.inputs[i]).data(); }
 
-std::vector<std::int64_t> Executor::sequence_lengths(const OpDesc& op, std::size_t mask_input) const {
+std::vector<std::int64_t> Executor::sequence_lengths(const OpDesc& op) const {
+    const int input = padding_mask_input(op);
+    if (input < 0) return {};
+    const auto mask_input = static_cast<std::size_t>(input);
     const Shape& ms = shape(op.inputs[mask_input]);
     const std::int64_t batch = ms[0], S = ms[1];
     const std::int32_t* mask = in_ids(op, mask_input);
@@ -353,8 +366,8 @@ void Executor::seq_transform(const OpDesc& op) {
     const std::int64_t B = s[0], S = s[1], C = s[2];
     const int variant = static_cast<int>(op.attr("variant"));
     const bool transpose = op.attr("transpose") != 0.0;
-    std::vector<std::int64_t> lengths(static_cast<std::size_t>(B), S);
-    if (op.inputs.size() == 2) lengths = sequence_lengths(op, 1);
+    std::vector<std::int64_t> lengths = sequence_lengths(op);
+    if (lengths.empty()) lengths.assign(static_cast<std::size_t>(B), S);
     // The transforms of every length this batch needs, made before the threads read them.
     std::vector<const float*> matrices(static_cast<std::size_t>(B));
     for (std::int64_t i = 0; i < B; ++i) {
@@ -503,7 +516,7 @@ void Executor::run_op(const OpDesc& op) {
             // Causal: row r is query position r mod (second-to-last dim); keys after it are masked.
             // A padding mask (input 1): row r belongs to sequence r / q, whose padding keys are masked.
             const std::int64_t q = s0.size() >= 2 ? s0[s0.size() - 2] : 1;
-            const std::vector<std::int64_t> lengths = op.inputs.size() == 2 ? sequence_lengths(op, 1) : std::vector<std::int64_t>{};
+            const std::vector<std::int64_t> lengths = sequence_lengths(op);
             parallel_for(rows, 20.0 * static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
                 for (std::int64_t r = first; r < last; ++r) {
                     const float* xr = x + r * L;
@@ -625,9 +638,8 @@ void Executor::run_op(const OpDesc& op) {
             const std::int64_t K = shape(op.inputs[fwd ? 1 : 2])[2], pad = (K - 1) / 2;
             // With a padding mask, a sequence of length len reads positions [0, len) only, and its
             // padding positions give 0 (forward) and take no gradient (backward).
-            const std::size_t mask_input = fwd ? 2 : 3;
-            std::vector<std::int64_t> lengths(static_cast<std::size_t>(B), S);
-            if (op.inputs.size() > mask_input) lengths = sequence_lengths(op, mask_input);
+            std::vector<std::int64_t> lengths = sequence_lengths(op);
+            if (lengths.empty()) lengths.assign(static_cast<std::size_t>(B), S);
             if (fwd) {
                 const float* x = in(op, 0);
                 const float* w = in(op, 1);

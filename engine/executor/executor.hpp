@@ -93,9 +93,9 @@ private:
 
     void matmul(const OpDesc& op);
     void seq_transform(const OpDesc& op);
-    /// Per sequence, the real tokens of the padding mask that is input `mask_input` of `op`
-    /// (integer [batch, S]: 1s, then 0s); anything else is a ConfigError naming the op and row.
-    std::vector<std::int64_t> sequence_lengths(const OpDesc& op, std::size_t mask_input) const;
+    /// Per sequence, the real tokens of `op`'s padding mask (integer [batch, S]: 1s, then 0s;
+    /// anything else is a ConfigError naming the op and row); empty when the op has no mask.
+    std::vector<std::int64_t> sequence_lengths(const OpDesc& op) const;
     /// The seq_transform matrix of `variant` and `length`, made on first use (not thread-safe).
     const std::vector<float>& transform(int variant, std::int64_t length);
     void optimizer_update(const OpDesc& op);
