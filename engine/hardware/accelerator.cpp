@@ -1,5 +1,7 @@
 #include "hardware/accelerator.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "config/schema_validation.hpp"
@@ -76,6 +78,13 @@ const ParamSchema& accelerator_schema() {
         ParamSpec::string("description", "free text").default_value(""),
         ParamSpec::floating("clock_mhz", "clock frequency").unit("MHz").greater_than(0).max(1e5).default_value(700.0),
         ParamSpec::integer("data_bits", "storage width of every non-integer tensor (AccelTran: 20-bit fixed point)").unit("bits").min(1).max(64).default_value(20),
+        ParamSpec::integer("gradient_bits", "storage width of activation and weight gradients (default: data_bits)").unit("bits").min(1).max(64),
+        ParamSpec::integer("optimizer_state_bits", "storage width of optimizer state, e.g. AdamW's m and v (default: data_bits)").unit("bits").min(1).max(64),
+        ParamSpec::enumeration("dataflow",
+                               "loop order of every matmul's tiles between main memory and the buffers: output_stationary (AccelTran's), "
+                               "weight_stationary, input_stationary, or auto (per op, the one that moves the fewest bytes)",
+                               {"output_stationary", "weight_stationary", "input_stationary", "auto"})
+            .default_value("output_stationary"),
         ParamSpec::map("tile", "the (b, x, y) tile every op is cut into",
                        {
                            ParamSpec::integer("b", "tile extent along the batch").min(1).max(4096).default_value(1),
@@ -89,7 +98,7 @@ const ParamSchema& accelerator_schema() {
                            ParamSpec::list("units", "the units of one PE, with counts per PE", ParamSpec::open_map("unit", "{name, component, count, params}"))
                                .default_value(ValueList{}),
                        }),
-        ParamSpec::list("units", "chip-level units: the activation, weight and mask buffers and one main memory",
+        ParamSpec::list("units", "chip-level units: the activation, weight and mask buffers, one main memory and at most one interconnect",
                         ParamSpec::open_map("unit", "{name, component, count, params}"))
             .default_value(ValueList{}),
     };
@@ -106,6 +115,21 @@ const UnitGroup& Accelerator::buffer(BufferClass c) const {
     for (const auto& u : units)
         if (u.role == ComponentRole::buffer && u.buffer_class == c) return u;
     throw InternalError(fmt::format("accelerator '{}' has no {} buffer (resolve_accelerator checks this)", name, to_string(c)));
+}
+
+const UnitGroup* Accelerator::interconnect() const {
+    for (const auto& u : units)
+        if (u.role == ComponentRole::interconnect) return &u;
+    return nullptr;
+}
+
+int Accelerator::bits_of(TensorRole role) const {
+    switch (role) {
+        case TensorRole::activation_gradient:
+        case TensorRole::weight_gradient: return gradient_bits;
+        case TensorRole::optimizer_state: return optimizer_state_bits;
+        default: return data_bits;
+    }
 }
 
 const UnitGroup& Accelerator::main_memory() const {
@@ -131,6 +155,9 @@ std::optional<Accelerator> resolve_accelerator(const config::Node& node, const s
     a.description = field(values, "description", Value{std::string()}).as_string();
     a.clock_hz = field(values, "clock_mhz", Value{700.0}).as_float() * 1e6;
     a.data_bits = static_cast<int>(field(values, "data_bits", Value{std::int64_t{20}}).as_int());
+    a.gradient_bits = static_cast<int>(field(values, "gradient_bits", Value{std::int64_t{a.data_bits}}).as_int());
+    a.optimizer_state_bits = static_cast<int>(field(values, "optimizer_state_bits", Value{std::int64_t{a.data_bits}}).as_int());
+    a.dataflow = field(values, "dataflow", Value{std::string("output_stationary")}).as_string();
     const ValueMap& tile = field(values, "tile", empty_map).as_map();
     a.tile_b = field(tile, "b", Value{std::int64_t{1}}).as_int();
     a.tile_x = field(tile, "x", Value{std::int64_t{16}}).as_int();
@@ -184,11 +211,28 @@ std::optional<Accelerator> resolve_accelerator(const config::Node& node, const s
     if (const int n = count_role([](const UnitGroup& u) { return u.role == ComponentRole::main_memory; }); n != 1)
         diags.add(where, join(path, "units"), fmt::format("an accelerator needs exactly one main memory, found {}", n), "composition");
     for (const auto& u : a.units)
-        if ((u.role == ComponentRole::buffer || u.role == ComponentRole::main_memory) && u.count != 1) {
+        if ((u.role == ComponentRole::buffer || u.role == ComponentRole::main_memory || u.role == ComponentRole::interconnect) && u.count != 1) {
             const config::Node* item = config::find_path(node, u.path.substr(path.empty() ? 0 : path.size() + 1));
             diags.add(item != nullptr ? item->where : where, join(u.path, "count"),
                       fmt::format("a {} is modelled as one unit; give its total size instead of a count of {}", to_string(u.role), u.count), "composition");
         }
+    if (const int n = count_role([](const UnitGroup& u) { return u.role == ComponentRole::interconnect; }); n > 1)
+        diags.add(where, join(path, "units"), fmt::format("an accelerator has at most one interconnect, found {}", n), "composition");
+    // Every level of the memory hierarchy moves data in finite, positive time.
+    for (const auto& u : a.units) {
+        if (u.role != ComponentRole::buffer && u.role != ComponentRole::main_memory && u.role != ComponentRole::interconnect) continue;
+        const config::Node* item = config::find_path(node, u.path.substr(path.empty() ? 0 : path.size() + 1));
+        const config::Location at = item != nullptr ? item->where : where;
+        auto check = [&](const char* what, double v, bool zero_ok) {
+            if (std::isfinite(v) && (v > 0 || (zero_ok && v == 0))) return;
+            diags.add(at, join(u.path, "params"),
+                      fmt::format("unit '{}' ({}): its {} must be finite and {} 0, got {}", u.name, u.info->name, what, zero_ok ? ">=" : ">", v), "range");
+        };
+        check("read bandwidth (bytes/s)", u.storage.read_bandwidth_bytes_per_s, false);
+        check("write bandwidth (bytes/s)", u.storage.write_bandwidth_bytes_per_s, false);
+        check("latency (s)", u.storage.latency_s, true);
+        if (u.role == ComponentRole::buffer) check("capacity (bytes)", u.storage.capacity_bytes, false);
+    }
     if (count_role([](const UnitGroup& u) { return u.role == ComponentRole::compute; }) == 0)
         diags.add(pe_node != nullptr ? pe_node->where : node.where, join(path, "processing_elements.units"), "an accelerator needs at least one compute unit",
                   "composition");

@@ -3,12 +3,15 @@
 //   name: acceltran-edge
 //   clock_mhz: 700
 //   data_bits: 20                  # storage width of every non-integer tensor
+//   gradient_bits: 20              # activation and weight gradients (default: data_bits)
+//   optimizer_state_bits: 20       # optimizer state, e.g. AdamW's m and v (default: data_bits)
+//   dataflow: output_stationary    # or weight_stationary, input_stationary, auto (mapping/)
 //   tile: {b: 1, x: 16, y: 16}     # the (b, x, y) tile ops are cut into
 //   power_gating: true             # idle compute units leak nothing
 //   processing_elements:           # a PE template, repeated `count` times
 //     count: 64
 //     units: [{name, component, count, params}, ...]   # counts per PE
-//   units: [{name, component, count, params}, ...]     # chip-level: buffers, main memory
+//   units: [{name, component, count, params}, ...]     # chip-level: buffers, main memory, interconnect
 //
 // Every unit is a `component` plugin; its `params` are validated against the plugin's schema and
 // usually `include:` a figure file from configs/components/.
@@ -56,6 +59,9 @@ struct Accelerator {
     std::string description;
     double clock_hz = 700e6;
     int data_bits = 20;
+    int gradient_bits = 20;         ///< activation and weight gradients
+    int optimizer_state_bits = 20;  ///< optimizer state
+    std::string dataflow = "output_stationary";  ///< a mapping::Dataflow name (engine/mapping)
     std::int64_t tile_b = 1, tile_x = 16, tile_y = 16;
     bool power_gating = true;
     std::int64_t pes = 1;
@@ -65,6 +71,10 @@ struct Accelerator {
     /// The unit group of a buffer class or the main memory (exactly one of each exists).
     const UnitGroup& buffer(BufferClass c) const;
     const UnitGroup& main_memory() const;
+    /// The interconnect between the buffers and the PEs, or nullptr when the file has none.
+    const UnitGroup* interconnect() const;
+    /// Storage width of a non-integer tensor of `role`, bits.
+    int bits_of(TensorRole role) const;
 };
 
 const ParamSchema& accelerator_schema();
@@ -72,6 +82,7 @@ const ParamSchema& accelerator_schema();
 /// Validates an accelerator map node at `path` ("" for a file, "accelerator" inside an
 /// experiment), creating each component through its plugin. Problems go to `diags`; nullopt when
 /// any occurred. Rules beyond the schema: exactly one buffer of each class and one main memory;
+/// at most one interconnect; every level's bandwidths finite and > 0 and its latency finite and >= 0;
 /// component plugins' own ConfigErrors are located at the parameter they name.
 std::optional<Accelerator> resolve_accelerator(const config::Node& node, const std::string& path, PluginHost& host, config::Diagnostics& diags);
 

@@ -301,6 +301,8 @@ std::string import_acceltran_config(const std::filesystem::path& file, const std
         "  - {{name: main_memory, component: memory.main_memory,\n"
         "     params: {{include: ../components/memory.yaml, type: {}, banks: {}, ranks: {}, channels: {}, mode: {}}}}}\n",
         mem_type.value(), banks.value(), ranks.value(), channels.value(), mem_mode.value());
+    // AccelTran's configs do not describe the interconnect: the shipped assumption (see its file).
+    out += "  - {name: interconnect, component: memory.interconnect, params: {include: ../components/interconnect.yaml}}\n";
     return out;
 }
 

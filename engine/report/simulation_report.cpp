@@ -1,5 +1,6 @@
 #include "report/simulation_report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -61,8 +62,17 @@ void add_simulation_results(nlohmann::json& doc, const ModelGraph& g, const Acce
                           {"breakdown", breakdown}};
     nlohmann::json phases = nlohmann::json::object();
     for (const auto& p : r.phases)
-        phases[to_string(p.phase)] = {{"ops", p.ops}, {"tiles", p.tiles}, {"cycles", p.cycles}, {"seconds", static_cast<double>(p.cycles) / acc.clock_hz},
-                                      {"dynamic_j", p.dynamic_j}, {"leakage_j", p.leakage_j}, {"total_j", p.dynamic_j + p.leakage_j}};
+        phases[to_string(p.phase)] = {{"ops", p.ops},
+                                      {"tiles", p.tiles},
+                                      {"start_cycle", p.start},
+                                      {"end_cycle", p.end},
+                                      {"cycles", p.cycles},
+                                      {"exclusive_cycles", p.exclusive_cycles},
+                                      {"seconds", static_cast<double>(p.cycles) / acc.clock_hz},
+                                      {"binding", to_string(p.binding)},
+                                      {"dynamic_j", p.dynamic_j},
+                                      {"leakage_j", p.leakage_j},
+                                      {"total_j", p.dynamic_j + p.leakage_j}};
     doc["phases"] = phases;
     doc["latency"] = {{"cycles", r.cycles}, {"seconds", r.seconds}};
     nlohmann::json energy_breakdown = nlohmann::json::object();
@@ -72,13 +82,22 @@ void add_simulation_results(nlohmann::json& doc, const ModelGraph& g, const Acce
     for (const auto& [kind, bc] : by_kind(r)) util[kind] = bc.second > 0 ? bc.first / bc.second : 0.0;
     doc["utilisation"] = util;
     nlohmann::json peak = nlohmann::json::object();
-    nlohmann::json buffers = nlohmann::json::object();
-    for (const auto& b : r.buffers) {
-        peak[to_string(b.buffer)] = b.peak_bytes;
-        buffers[to_string(b.buffer)] = {{"capacity_bytes", b.capacity_bytes}, {"peak_bytes", b.peak_bytes}, {"read_bytes", b.read_bytes}, {"write_bytes", b.write_bytes}};
+    nlohmann::json levels = nlohmann::json::object();
+    for (const auto& l : r.levels) {
+        nlohmann::json j = {{"unit", l.unit},           {"read_bytes", l.read_bytes},       {"write_bytes", l.write_bytes},
+                            {"busy_cycles", l.busy_cycles}, {"busy_fraction", l.busy_fraction}, {"dynamic_j", l.dynamic_j}};
+        if (l.level != Resource::main_memory && l.level != Resource::interconnect) {
+            j["capacity_bytes"] = l.capacity_bytes;
+            j["peak_bytes"] = l.peak_bytes;
+            peak[to_string(static_cast<BufferClass>(static_cast<int>(l.level) - 2))] = l.peak_bytes;
+        }
+        levels[to_string(l.level)] = j;
     }
-    doc["memory"] = {{"bytes_read", r.memory_read_bytes}, {"bytes_written", r.memory_write_bytes}, {"peak_buffer_bytes", peak}, {"buffers", buffers}};
-    doc["stalls"] = {{"memory_cycles", r.stall_memory_cycles}, {"unit_cycles", r.stall_unit_cycles}};
+    doc["memory"] = {{"bytes_read", r.memory_read_bytes}, {"bytes_written", r.memory_write_bytes}, {"flush_bytes", r.flush_bytes}, {"peak_buffer_bytes", peak},
+                     {"levels", levels}};
+    nlohmann::json critical = nlohmann::json::object();
+    for (std::size_t k = 0; k < resource_count; ++k) critical[to_string(static_cast<Resource>(k))] = r.critical_path[k];
+    doc["critical_path"] = critical;
     doc["sparsity"] = {{"source", sparsity_source},
                        {"activation", sparsity.activation},
                        {"activation_gradient", sparsity.activation_gradient},
@@ -96,12 +115,14 @@ void write_ops_csv(const fs::path& file, const ModelGraph& g, const Accelerator&
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         if (!out) throw ConfigError(fmt::format("{}: cannot write (is the output folder writable?)", file.string()));
-        out << "index,name,phase,kind,layer,unit,tiles,cycles_per_tile,start_cycle,end_cycle,cycles,dynamic_j,load_bytes,store_bytes,padded_fraction\n";
+        out << "index,name,phase,kind,layer,unit,tiles,cycles_per_tile,start_cycle,end_cycle,cycles,dynamic_j,load_bytes,store_bytes,"
+               "activation_buffer_bytes,weight_buffer_bytes,mask_buffer_bytes,interconnect_bytes,binding,dataflow,tiled,padded_fraction\n";
         for (const auto& rec : r.ops) {
             const OpDesc& op = g.ops[static_cast<std::size_t>(rec.op)];
-            out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.0f},{:.0f},{:.4f}\n", rec.op, op.name, to_string(op.phase), to_string(op.kind), op.layer,
-                               acc.units[rec.unit].name, rec.tiles, rec.cycles_per_tile, rec.start, rec.end, rec.end - rec.start, rec.dynamic_j, rec.load_bytes,
-                               rec.store_bytes, rec.padded_fraction);
+            out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.0f},{:.0f},{:.0f},{:.0f},{:.0f},{:.0f},{},{},{},{:.4f}\n", rec.op, op.name,
+                               to_string(op.phase), to_string(op.kind), op.layer, acc.units[rec.unit].name, rec.tiles, rec.cycles_per_tile, rec.start, rec.end,
+                               rec.end - rec.start, rec.dynamic_j, rec.load_bytes, rec.store_bytes, rec.buffer_bytes[0], rec.buffer_bytes[1], rec.buffer_bytes[2],
+                               rec.interconnect_bytes, to_string(rec.binding), rec.dataflow, rec.tiled ? 1 : 0, rec.padded_fraction);
         }
         if (!out.flush()) throw Error(fmt::format("{}: write failed (disk full?)", file.string()));
     }
@@ -124,6 +145,16 @@ void write_trace_json(const fs::path& file, const Accelerator& acc, const Simula
     for (const auto& e : r.trace)
         events.push_back({{"name", e.name}, {"ph", "X"}, {"pid", 1}, {"tid", track(e.track)}, {"ts", static_cast<double>(e.start) * us_per_cycle},
                           {"dur", static_cast<double>(e.cycles) * us_per_cycle}, {"args", {{"start_cycle", e.start}, {"cycles", e.cycles}}}});
+    // Counter tracks: the steps summed in time order, one sample per cycle at which a track changes.
+    std::vector<TraceCounterStep> steps = r.counters;
+    std::stable_sort(steps.begin(), steps.end(), [](const TraceCounterStep& a, const TraceCounterStep& b) { return a.at < b.at; });
+    std::map<std::string, double> value;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        value[steps[i].track] += steps[i].delta;
+        if (i + 1 < steps.size() && steps[i + 1].at == steps[i].at && steps[i + 1].track == steps[i].track) continue;
+        const double v = std::abs(value[steps[i].track]) < 1e-9 ? 0.0 : value[steps[i].track];
+        events.push_back({{"name", steps[i].track}, {"ph", "C"}, {"pid", 1}, {"ts", static_cast<double>(steps[i].at) * us_per_cycle}, {"args", {{"value", v}}}});
+    }
     write_json_file(file, {{"traceEvents", events}, {"displayTimeUnit", "ns"}});
 }
 
@@ -134,17 +165,26 @@ void print_simulation_summary(const std::string& model, const Accelerator& acc, 
     fmt::print("  energy       {} total = {} dynamic + {} leakage\n", joules_text(r.total_j()), joules_text(r.dynamic_j), joules_text(r.leakage_j));
     fmt::print("  area         {:.3f} mm^2\n", r.area_mm2);
     fmt::print("  memory       {} read, {} written (main memory)\n", si(r.memory_read_bytes, "B"), si(r.memory_write_bytes, "B"));
-    std::string peaks;
-    for (const auto& b : r.buffers)
-        peaks += fmt::format("{}{} {} of {}", peaks.empty() ? "" : ", ", to_string(b.buffer), si(b.peak_bytes, "B"), si(b.capacity_bytes, "B"));
-    fmt::print("  peak buffers {}\n", peaks);
-    fmt::print("  stalls       {} cycles waiting for main memory, {} waiting for a free unit (summed over ops)\n", r.stall_memory_cycles, r.stall_unit_cycles);
+    for (const auto& l : r.levels) {
+        if (l.level == Resource::interconnect && l.unit.empty()) continue;
+        std::string held;
+        if (l.level != Resource::main_memory && l.level != Resource::interconnect) held = fmt::format(", peak {} of {}", si(l.peak_bytes, "B"), si(l.capacity_bytes, "B"));
+        fmt::print("  {:<18} {} read, {} written, busy {:.1f}%{}\n", to_string(l.level), si(l.read_bytes, "B"), si(l.write_bytes, "B"), 100.0 * l.busy_fraction, held);
+    }
+    std::string path;
+    for (std::size_t k = 0; k < resource_count; ++k)
+        if (r.critical_path[k] > 0)
+            path += fmt::format("{}{} {:.1f}%", path.empty() ? "" : ", ", to_string(static_cast<Resource>(k)),
+                                r.cycles > 0 ? 100.0 * static_cast<double>(r.critical_path[k]) / static_cast<double>(r.cycles) : 0.0);
+    fmt::print("  critical path {}\n", path);
     std::string util;
     for (const auto& [kind, bc] : by_kind(r)) util += fmt::format("{}{} {:.1f}%", util.empty() ? "" : ", ", kind, bc.second > 0 ? 100.0 * bc.first / bc.second : 0.0);
     fmt::print("  utilisation  {}\n", util);
-    fmt::print("  {:<10} {:>6} {:>12} {:>14} {:>12} {:>12}\n", "phase", "ops", "tiles", "cycles", "dynamic", "leakage");
+    fmt::print("  {:<10} {:>6} {:>12} {:>12} {:>12} {:>12} {:>18} {:>12} {:>12}\n", "phase", "ops", "tiles", "start", "end", "only here", "binding", "dynamic",
+               "leakage");
     for (const auto& p : r.phases)
-        fmt::print("  {:<10} {:>6} {:>12} {:>14} {:>12} {:>12}\n", to_string(p.phase), p.ops, p.tiles, p.cycles, joules_text(p.dynamic_j), joules_text(p.leakage_j));
+        fmt::print("  {:<10} {:>6} {:>12} {:>12} {:>12} {:>12} {:>18} {:>12} {:>12}\n", to_string(p.phase), p.ops, p.tiles, p.start, p.end, p.exclusive_cycles,
+                   to_string(p.binding), joules_text(p.dynamic_j), joules_text(p.leakage_j));
 }
 
 }  // namespace transcode::engine

@@ -1,29 +1,47 @@
 // ELECTOR: simulates one inference pass or training step (forward, backward, update) of a model
-// graph on an accelerator, and reports latency, energy, area, utilisation, stalls and traffic.
+// graph on an accelerator, and reports latency, energy, area, utilisation, traffic per memory level,
+// the resource that binds each op and phase, and where the critical path spent its time.
+// engine/simulator/README.md explains the model level by level, with a worked example.
+//
+// Resources. The compute unit groups (tile_pool.hpp), the main-memory channel, one port per on-chip
+// buffer (activation, weight, mask) and the interconnect between the buffers and the PEs. Every
+// byte is charged where it moves: main memory <-> buffer (loads, stores, write-backs, re-reads of a
+// tiled op), buffer <-> PE over the interconnect (every tile's operands and results), and each
+// buffer's port sees both. An op lasts at least as long as its busiest resource.
+//
+// Mapping. A matmul's operands cross main memory <-> buffer as its mapping says (engine/mapping/:
+// the accelerator's `dataflow`, the tile sizes that fit the buffers). When the mapping is
+// compulsory (every operand once), operands are made resident as below; otherwise the op is tiled:
+// it reserves its tiles' footprint in the buffers for its duration and streams its operands the
+// number of times the mapping says (an operand already resident saves its first pass).
 //
 // Event fidelity (the default) schedules in dependency order, op by op, over these resources:
-//  * compute pools: the instances of each compute unit group (tile_pool.hpp); an op's tiles go to
-//    the group lowering chose (lowering.hpp), each to the instance free first;
-//  * the main-memory channel: loads, stores and write-backs share its bandwidth, first come first
-//    served, in op order;
-//  * the activation, weight and mask buffers: capacities in bytes. A tensor is resident in its
-//    class's buffer (its mask bits in the mask buffer when it is sparse). Making room evicts the
-//    least recently used tensors that the current op does not touch; an evicted tensor that is
-//    still needed (or is a weight or optimizer state) is written back and re-read later, and that
-//    traffic is counted. A tensor larger than its buffer is streamed from and to main memory.
-// Loads overlap compute: an op's loads are issued as soon as the data exists and the channel is
-// free, and its tiles run in waves of one tile per instance, wave w waiting for (w+1)/W of the
-// op's load. Sparse tensors (tensor_sparsity > 0) are stored and moved compressed, plus one mask
-// bit per element, and compute units skip the zero work (their tile_cost sees the sparsity).
+//  * buffers are checked in time, not in program order: a tensor's space is busy until the last op
+//    that reads or writes it ends, a freed tensor's space becomes free only then, and a load or an
+//    output that needs the space waits for it. Making room evicts the least recently used tensors
+//    the op does not touch; a dirty victim that is still needed (or a weight, optimizer state or
+//    graph output) is written back after its last use so far. A tensor larger than its buffer is
+//    streamed.
+//  * the main-memory channel: loads, stores, write-backs and re-reads share it first come first
+//    served; a load's data arrives the main memory's latency after it is issued.
+//  * each buffer port and the interconnect: an op's traffic on it is served from its first tile on,
+//    first come first served with other ops.
+//  * at the end of the step, dirty weights, optimizer state and graph outputs still on chip are
+//    flushed to main memory (reported as part of the last phase, and as `flush_bytes`).
+// Loads overlap compute: an op's tiles run in waves of one tile per instance, wave w waiting for
+// (w+1)/W of the op's load. Sparse tensors (tensor_sparsity > 0) are stored and moved compressed,
+// plus one mask bit per element, and compute units skip zero work (their tile_cost sees it).
 //
-// Energy: per tile (component), per byte of buffer access and of main-memory transfer, support
-// units' dynamic power while the units they serve are busy, and leakage. With power gating, a
-// gateable unit leaks only while busy (support units while their served units are busy);
-// everything else leaks for the whole run.
+// Analytic fidelity uses per-op closed forms, ops in sequence: cycles = the largest of compute,
+// main-memory bytes / bandwidth (+ latency), each buffer port's bytes / bandwidth and the
+// interconnect's. Capacity is respected: an input produced or loaded earlier is still on chip in
+// the fraction min(1, capacity / live bytes of its buffer at that op), the rest is re-read (and
+// written back first when dirty); tiled ops move what their mapping says; dirty weights, optimizer
+// state and graph outputs are flushed at the end.
 //
-// Analytic fidelity uses per-op closed forms: cycles = max(compute, transfer), ops in sequence,
-// weights and inputs read once, tensors larger than their buffer streamed, no eviction. It
-// evaluates them once per load pattern of the prepared graph (prepared_graph.hpp).
+// Energy: per tile (component), per byte at each level, support units' dynamic power while the
+// units they serve are busy, and leakage. With power gating, a gateable unit leaks only while busy
+// (support units while their served units are busy); everything else leaks for the whole run.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +49,7 @@
 #include <vector>
 
 #include "hardware/accelerator.hpp"
+#include "mapping/gemm_mapping.hpp"
 #include "simulator/lowering.hpp"
 #include "simulator/prepared_graph.hpp"
 #include "simulator/tile_pool.hpp"
@@ -66,6 +85,22 @@ struct SimulationOptions {
     TilePoolFactory pool_factory = &GroupedTilePool::make;
 };
 
+/// What an op, a phase or the critical path can wait for.
+enum class Resource { compute, main_memory, activation_buffer, weight_buffer, mask_buffer, interconnect };
+inline constexpr std::size_t resource_count = 6;
+inline const char* to_string(Resource r) {
+    switch (r) {
+        case Resource::compute: return "compute";
+        case Resource::main_memory: return "main_memory";
+        case Resource::activation_buffer: return "activation_buffer";
+        case Resource::weight_buffer: return "weight_buffer";
+        case Resource::mask_buffer: return "mask_buffer";
+        case Resource::interconnect: return "interconnect";
+    }
+    return "?";
+}
+inline Resource buffer_resource(BufferClass c) { return static_cast<Resource>(2 + static_cast<int>(c)); }
+
 struct OpRecord {
     OpId op = 0;
     std::size_t unit = 0;  ///< index into Accelerator::units
@@ -77,8 +112,16 @@ struct OpRecord {
     std::int64_t end = 0;         ///< last tile (and streamed store) ends
     double dynamic_j = 0;         ///< tiles, buffer accesses, transfers, support units
     double gated_leakage_j = 0;   ///< leakage of power-gated units while they ran this op
-    double load_bytes = 0;        ///< main memory -> chip (including re-reads)
-    double store_bytes = 0;       ///< chip -> main memory (streamed outputs and write-backs)
+    double load_bytes = 0;        ///< main memory -> chip (including re-reads and partial sums read back)
+    double store_bytes = 0;       ///< chip -> main memory (streamed outputs, partial sums and write-backs)
+    double buffer_bytes[3] = {0, 0, 0};  ///< through each buffer's port (tiles, fills and drains), by BufferClass
+    double interconnect_bytes = 0;       ///< between the buffers and the PEs
+    /// Cycles of work the op puts on each resource (compute: its waves of tiles; main memory: its
+    /// transfers; buffers and interconnect: bytes / bandwidth). The largest is the binding one.
+    std::int64_t work_cycles[resource_count] = {0, 0, 0, 0, 0, 0};
+    Resource binding = Resource::compute;
+    std::string dataflow;         ///< the mapping of a matmul ("output_stationary", ...; "" for other kinds)
+    bool tiled = false;           ///< its mapping re-reads operands (they do not fit the buffers together)
     double padded_fraction = 0;
 };
 
@@ -98,17 +141,28 @@ struct PhaseReport {
     Phase phase = Phase::forward;
     std::int64_t ops = 0;
     std::int64_t tiles = 0;
-    std::int64_t cycles = 0;  ///< from the end of the previous phase to the end of this one
+    std::int64_t start = 0;             ///< the first of its ops starts (cycle)
+    std::int64_t end = 0;               ///< the last of its ops (and, for the last phase, the flush) ends
+    std::int64_t cycles = 0;            ///< end - start
+    std::int64_t exclusive_cycles = 0;  ///< cycles of [start, end] that no other phase's span covers
+    Resource binding = Resource::compute;  ///< the resource with the most work over its ops
     double dynamic_j = 0;
+    /// Gated leakage of its ops, plus always-on leakage over the cycles from the previous phase's
+    /// end to its end (so that the phases' energies add up to the total).
     double leakage_j = 0;
 };
 
-struct BufferReport {
-    BufferClass buffer = BufferClass::activation;
-    double capacity_bytes = 0;
-    double peak_bytes = 0;
-    double read_bytes = 0;
-    double write_bytes = 0;
+/// One level of the memory hierarchy: main memory, a buffer or the interconnect.
+struct LevelReport {
+    Resource level = Resource::main_memory;
+    std::string unit;           ///< the unit's name in the accelerator file ("" for a missing interconnect)
+    double capacity_bytes = 0;  ///< buffers only
+    double peak_bytes = 0;      ///< buffers only: the most bytes held (or reserved) at once
+    double read_bytes = 0;      ///< out of the level (main memory -> chip, buffer -> PE or -> main memory)
+    double write_bytes = 0;     ///< into the level
+    double busy_cycles = 0;     ///< bytes / bandwidth (+ main-memory latency), summed
+    double busy_fraction = 0;   ///< busy_cycles / total cycles
+    double dynamic_j = 0;
 };
 
 struct TraceEvent {
@@ -116,6 +170,15 @@ struct TraceEvent {
     std::string track;  ///< a unit group's name, or "main_memory"
     std::int64_t start = 0;
     std::int64_t cycles = 0;
+};
+
+/// A step of a trace counter track: at cycle `at`, the track's value changes by `delta`. Tracks:
+/// "<unit> busy" (instances of a compute unit group at work), "main_memory GB/s" and
+/// "<buffer> GB/s", "interconnect GB/s" (bandwidth in use).
+struct TraceCounterStep {
+    std::string track;
+    std::int64_t at = 0;
+    double delta = 0;
 };
 
 struct SimulationResult {
@@ -132,13 +195,17 @@ struct SimulationResult {
     std::int64_t tiles = 0;
     double memory_read_bytes = 0;   ///< main memory -> chip
     double memory_write_bytes = 0;  ///< chip -> main memory
-    std::int64_t stall_memory_cycles = 0;  ///< summed over ops: waiting for loads after inputs existed
-    std::int64_t stall_unit_cycles = 0;    ///< summed over ops: data on chip, waiting for a free unit
+    double flush_bytes = 0;         ///< of memory_write_bytes: the end-of-step flush
+    /// Cycles of the critical path spent on (waiting for) each Resource; they add up to `cycles`.
+    std::int64_t critical_path[resource_count] = {0, 0, 0, 0, 0, 0};
     std::vector<OpRecord> ops;      ///< one per op, in graph order, when SimulationOptions::op_records (the default)
     std::vector<UnitReport> units;  ///< one per unit group, in file order
     std::vector<PhaseReport> phases;
-    std::vector<BufferReport> buffers;
+    /// main_memory, activation_buffer, weight_buffer, mask_buffer, interconnect (Resource order).
+    std::vector<LevelReport> levels;
+    const LevelReport& level(Resource r) const { return levels.at(static_cast<std::size_t>(r) - 1); }
     std::vector<TraceEvent> trace;  ///< filled when SimulationOptions::trace
+    std::vector<TraceCounterStep> counters;  ///< filled when SimulationOptions::trace (event fidelity)
 };
 
 /// Simulates `g` (forward only, or a training step from make_training_graph) on `acc`.

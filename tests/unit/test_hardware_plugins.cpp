@@ -299,7 +299,8 @@ TEST_CASE("acceltran.buffer: the 4 MB activation buffer by hand") {
     CHECK(b->leakage_w() == exact(0.991674668));    // 247.918667 mW/MB · 4 MB
     const auto s = b->storage();
     CHECK(s.capacity_bytes == 4194304.0);           // 4 · 1048576
-    CHECK(s.bandwidth_bytes_per_s == exact(370e9));
+    CHECK(s.read_bandwidth_bytes_per_s == exact(370e9));
+    CHECK(s.write_bandwidth_bytes_per_s == exact(370e9));
     CHECK(s.energy_per_byte_j == exact(2.47734684375e-12));  // 0.079275099 nJ · √4 / 64
 
     const auto w = make_component("acceltran.buffer", "{include: acceltran-buffers.yaml, class: weight, size_mb: 8}");
@@ -312,6 +313,20 @@ TEST_CASE("acceltran.buffer: the 4 MB activation buffer by hand") {
     CHECK(m->area_mm2() == exact(302565.0e-6));
 }
 
+TEST_CASE("memory.interconnect: bandwidth each way and energy per byte from its figure file") {
+    const auto link = make_component("memory.interconnect", "{include: interconnect.yaml}");
+    CHECK(link->role() == ComponentRole::interconnect);
+    CHECK(link->unit_kind() == "interconnect");
+    CHECK(link->area_mm2() == 0.0);
+    const auto s = link->storage();
+    CHECK(s.read_bandwidth_bytes_per_s == exact(1110e9));  // 3 x 370 GB/s
+    CHECK(s.write_bandwidth_bytes_per_s == exact(1110e9));
+    CHECK(s.energy_per_byte_j == 0.0);
+    const auto custom = make_component("memory.interconnect", "{read_bandwidth_gbps: 100, write_bandwidth_gbps: 50, energy_pj_per_byte: 2}");
+    CHECK(custom->storage().write_bandwidth_bytes_per_s == exact(50e9));
+    CHECK(custom->storage().energy_per_byte_j == exact(2e-12));
+}
+
 TEST_CASE("memory.main_memory: energy by organisation, bandwidth by mode") {
     const auto low = make_component("memory.main_memory", "{include: memory.yaml, type: lpddr3, banks: 32, ranks: 2, channels: 1}");
     CHECK(low->role() == ComponentRole::main_memory);
@@ -321,14 +336,16 @@ TEST_CASE("memory.main_memory: energy by organisation, bandwidth by mode") {
     CHECK_FALSE(low->power_gateable());
     auto s = low->storage();
     CHECK(s.energy_per_byte_j == exact(13.43777522e-9 / 64));
-    CHECK(s.bandwidth_bytes_per_s == exact(25.6e9));  // mode defaults to low_bandwidth
+    CHECK(s.read_bandwidth_bytes_per_s == exact(25.6e9));  // mode defaults to low_bandwidth
+    CHECK(s.write_bandwidth_bytes_per_s == exact(25.6e9));
+    CHECK(s.latency_s == exact(100e-9));                   // memory.yaml's latency_ns
     CHECK(s.capacity_bytes == 0.0);
 
     const auto high =
         make_component("memory.main_memory", "{include: memory.yaml, type: lpddr3, banks: 32, ranks: 2, channels: 1, mode: high_bandwidth}");
     s = high->storage();
     CHECK(s.energy_per_byte_j == exact(13.43777522e-9 / 64));
-    CHECK(s.bandwidth_bytes_per_s == exact(256e9));
+    CHECK(s.read_bandwidth_bytes_per_s == exact(256e9));
 
     const auto rram =
         make_component("memory.main_memory", "{include: memory.yaml, type: rram, banks: 32, ranks: 2, channels: 1, mode: high_bandwidth}");
@@ -371,7 +388,7 @@ TEST_CASE("hardware plugins: every unit of the shipped accelerator files is crea
             REQUIRE(list != nullptr);
             for (const auto& u : list->items) units.push_back(&u);
         }
-        CHECK(units.size() == 13);
+        CHECK(units.size() == 14);
         for (const auto* u : units) {
             const std::string component = u->find("component")->scalar;
             CAPTURE(component);

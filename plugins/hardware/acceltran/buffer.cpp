@@ -60,7 +60,8 @@ Buffer::Buffer(const Params& params) : class_(parse_class(params.get_string("cla
     area_mm2_ = um2_to_mm2(row.get_float("area_um2_per_mb") * size_mb);
     leakage_w_ = mw_to_w(row.get_float("leakage_mw_per_mb") * size_mb);
     storage_.capacity_bytes = size_mb * 1048576.0;
-    storage_.bandwidth_bytes_per_s = row.get_float("bandwidth_gbps") * 1e9;
+    // One port of the published bandwidth, for reads and for writes alike.
+    storage_.read_bandwidth_bytes_per_s = storage_.write_bandwidth_bytes_per_s = row.get_float("bandwidth_gbps") * 1e9;
     storage_.energy_per_byte_j = row.get_float("energy_nj_per_64b") * std::sqrt(size_mb) * 1e-9 / 64.0;
 }
 
@@ -70,7 +71,7 @@ Factory buffer_factory() {
         "acceltran.buffer",
         "AccelTran on-chip buffer (SRAM) for activations, weights or sparsity masks (buffer)\n"
         "area = area_um2_per_mb · size_mb; leakage = leakage_mw_per_mb · size_mb; capacity = size_mb · 1048576 bytes;\n"
-        "energy per byte = energy_nj_per_64b · √size_mb / 64. Always powered. Figures come from the row of the\n"
+        "energy per byte = energy_nj_per_64b · √size_mb / 64; read and write bandwidth = bandwidth_gbps. Always powered. Figures come from the row of the\n"
         "buffer's class; see plugins/hardware/README.md.",
         buffer_schema(),
         [](const Params& params) -> std::unique_ptr<PluginObject> { return std::make_unique<Buffer>(params); },

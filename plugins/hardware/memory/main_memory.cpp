@@ -32,6 +32,12 @@ ParamSchema main_memory_schema() {
             .unit("GB/s")
             .greater_than(0)
             .required(),
+        ParamSpec::floating("latency_ns", "from a read's issue to its first byte; no figure is published: 100 ns is a typical loaded "
+                                          "DRAM read latency (row activation, CAS, controller and PHY)")
+            .unit("ns")
+            .min(0)
+            .max(1e9)
+            .default_value(100.0),
         ParamSpec::list("figures",
                         "access energy per organisation, one row each: type, banks, ranks, channels, energy_nj_per_64b (nJ); "
                         "the row matching (type, banks, ranks, channels) is used (configs/components/memory.yaml)",
@@ -98,7 +104,9 @@ MainMemory::MainMemory(const Params& params) {
     }
     const bool high = params.get_string("mode") == "high_bandwidth";
     storage_.capacity_bytes = 0.0;  // unbounded
-    storage_.bandwidth_bytes_per_s = params.get_float(high ? "high_bandwidth_gbps" : "low_bandwidth_gbps") * 1e9;
+    // One channel: reads and writes share its bandwidth.
+    storage_.read_bandwidth_bytes_per_s = storage_.write_bandwidth_bytes_per_s = params.get_float(high ? "high_bandwidth_gbps" : "low_bandwidth_gbps") * 1e9;
+    storage_.latency_s = params.get_float("latency_ns") * 1e-9;
     storage_.energy_per_byte_j = *energy_nj * 1e-9 / 64.0;
 }
 
@@ -108,7 +116,7 @@ Factory main_memory_factory() {
         plugin_name,
         "Off-chip main memory: LP-DDR3 DRAM, HBM or RRAM, by banks, ranks and channels (main_memory)\n"
         "energy per byte = energy_nj_per_64b / 64 from the row matching (type, banks, ranks, channels); bandwidth =\n"
-        "low_bandwidth_gbps or high_bandwidth_gbps by mode; capacity unbounded. No chip area and no leakage (no\n"
+        "low_bandwidth_gbps or high_bandwidth_gbps by mode, shared by reads and writes; latency latency_ns; capacity unbounded. No chip area and no leakage (no\n"
         "published figure). See plugins/hardware/README.md.",
         main_memory_schema(),
         [](const Params& params) -> std::unique_ptr<PluginObject> { return std::make_unique<MainMemory>(params); },

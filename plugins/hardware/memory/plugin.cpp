@@ -1,4 +1,5 @@
-// The descriptor of the "memory" plugin library: off-chip main memory.
+// The descriptor of the "memory" plugin library: off-chip main memory and the on-chip interconnect.
+#include "interconnect.hpp"
 #include "main_memory.hpp"
 #include "transcode/plugin.hpp"
 
@@ -6,7 +7,7 @@ namespace transcode::plugins::memory {
 namespace {
 
 const FactoryList* factories() {
-    static const FactoryList list{main_memory_factory()};
+    static const FactoryList list{main_memory_factory(), interconnect_factory()};
     return &list;
 }
 

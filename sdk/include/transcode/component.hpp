@@ -3,12 +3,16 @@
 // simulator (ELECTOR) lowers every op of a model graph into tiles and asks the components what a
 // tile costs.
 //
-// A component is one of four roles:
+// A component is one of five roles:
 //  * compute      executes tiles of the op kinds it lists in executes(); tile_cost() gives the
 //                 cycles and dynamic energy of one tile, given its shape and operand sparsity.
 //  * buffer       on-chip SRAM holding one class of data (activations, weights or sparsity masks);
-//                 storage() gives its capacity and per-byte access energy.
-//  * main_memory  off-chip memory; storage() gives its bandwidth and per-byte access energy.
+//                 storage() gives its capacity, read and write bandwidth and per-byte access energy.
+//  * main_memory  off-chip memory; storage() gives its read and write bandwidth, access latency and
+//                 per-byte access energy.
+//  * interconnect the network between the on-chip buffers and the PEs (at most one per accelerator);
+//                 storage() gives its read (buffer -> PE) and write (PE -> buffer) bandwidth and
+//                 per-byte energy. Without one, that traffic costs no time.
 //  * support      units that accompany compute units (sparsity units, FIFOs, stochastic rounding,
 //                 controllers, DMA): they add area, leakage, and dynamic power while the units
 //                 they serve() are busy.
@@ -27,7 +31,7 @@
 
 namespace transcode {
 
-enum class ComponentRole { compute, buffer, main_memory, support };
+enum class ComponentRole { compute, buffer, main_memory, support, interconnect };
 
 inline const char* to_string(ComponentRole r) {
     switch (r) {
@@ -35,6 +39,7 @@ inline const char* to_string(ComponentRole r) {
         case ComponentRole::buffer: return "buffer";
         case ComponentRole::main_memory: return "main_memory";
         case ComponentRole::support: return "support";
+        case ComponentRole::interconnect: return "interconnect";
     }
     return "?";
 }
@@ -82,11 +87,14 @@ struct TileCost {
     double energy_j = 0.0;    ///< dynamic energy of the tile
 };
 
-/// Capacity, bandwidth and access energy of a buffer or main memory.
+/// One level of the memory hierarchy: a buffer, main memory or the interconnect. The engine
+/// refuses a bandwidth that is not finite and > 0, and a latency that is not finite and >= 0.
 struct StorageSpec {
-    double capacity_bytes = 0.0;          ///< buffers; main memory is unbounded (0)
-    double bandwidth_bytes_per_s = 0.0;   ///< main memory: the shared transfer bandwidth
-    double energy_per_byte_j = 0.0;       ///< per byte read or written
+    double capacity_bytes = 0.0;               ///< buffers; main memory and the interconnect hold nothing (0)
+    double read_bandwidth_bytes_per_s = 0.0;   ///< out of the level (main memory -> chip, buffer -> PE)
+    double write_bandwidth_bytes_per_s = 0.0;  ///< into the level; main memory's reads and writes share one channel
+    double latency_s = 0.0;                    ///< main memory: from a read's issue to its first byte
+    double energy_per_byte_j = 0.0;            ///< per byte read or written
 };
 
 class BOOST_SYMBOL_VISIBLE Component : public PluginObject {
@@ -111,7 +119,7 @@ public:
     /// the answer for every op of the class.
     virtual TileCost tile_cost(const TileWork&) const { throw InternalError(unit_kind() + ": tile_cost() called on a unit that executes nothing"); }
 
-    // --- buffer and main memory -------------------------------------------------------------------
+    // --- buffer, main memory and interconnect -------------------------------------------------------------------
     virtual BufferClass buffer_class() const { return BufferClass::activation; }
     virtual StorageSpec storage() const { return {}; }
 
