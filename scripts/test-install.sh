@@ -5,6 +5,7 @@
 # CMAKE_PREFIX_PATH), and checks with the INSTALLED transcode that:
 #   * the install has the CLI, the built-in plugins, the SDK, the configs and the CMake package,
 #     and the installed engine finds its built-in plugins and runs the installed configs;
+#   * `import acceltran-config -o` writes includes that lead to the installed configs/components;
 #   * each example's plugin shows in `transcode plugins list`, and its experiment runs and writes
 #     the expected results.json (the search example drives a co-design search of the installed
 #     AccelTran space);
@@ -83,6 +84,31 @@ installed_configs() {
   (cd "$work" && env -u TRANSCODE_PLUGIN_PATH "$tc" run "$prefix/share/transcode/configs/experiments/bert-tiny-model-report.yaml" \
      --out "$work/out/bert-tiny" --quiet) || return 1
   json_check "$work/out/bert-tiny/results.json" 'd["status"] == "ok" and d["model"]["parameters_without_head"] == 4385920'
+}
+
+# The installed importer writes an accelerator whose includes lead to the installed component
+# figures from wherever it is saved, and a companion experiment that runs at AccelTran's batch size.
+installed_import() {
+  mkdir -p "$work/imported/hw" "$work/imported/runs"
+  cat > "$work/imported/acceltran.yaml" <<'YAML'
+tile: {tile_b: 1, tile_x: 16, tile_y: 16}
+non_linearity: gelu
+pe: 64
+lanes_per_pe: 16
+mac_per_lane: 16
+softmax_per_pe: 4
+batch_size: 2
+activation_buffer_size: 4
+weight_buffer_size: 8
+mask_buffer_size: 1
+main_memory: {type: dram, mode: lb, banks: 32, ranks: 2, channels: 1}
+YAML
+  (cd "$work" && env -u TRANSCODE_PLUGIN_PATH "$tc" import acceltran-config imported/acceltran.yaml -o imported/hw/edge.yaml \
+     --experiment-out imported/runs/edge.yaml --model "$prefix/share/transcode/configs/models/bert-tiny.yaml") || return 1
+  grep -qF "include: ../../prefix/share/transcode/configs/components/acceltran-mac-lane.yaml" "$work/imported/hw/edge.yaml" \
+    || { grep -m1 include: "$work/imported/hw/edge.yaml"; return 1; }
+  (cd "$work" && env -u TRANSCODE_PLUGIN_PATH "$tc" run imported/runs/edge.yaml --out "$work/out/imported" --quiet) || return 1
+  json_check "$work/out/imported/results.json" 'd["status"] == "ok" and d["model"]["params"]["batch_size"] == 2 and d["accelerator"]["name"] == "acceltran"'
 }
 
 # build_example NAME BUILD_DIR [cmake args...]: configures and builds a copy of the example that
@@ -225,6 +251,7 @@ check "install into a temporary prefix" install_engine
 check "installed layout (CLI, bench, plugins, SDK, configs, CMake package)" installed_layout
 check "installed engine finds its built-in plugins under the prefix" builtin_plugins
 check "installed configs run (bert-tiny model report)" installed_configs
+check "installed import acceltran-config: includes resolve from where the file is written, companion experiment runs" installed_import
 check "examples build out of tree against the prefix only (and nm_pruning with ABI 999)" build_all_examples
 check "transcode plugins list shows every example plugin" example_plugins_listed
 check "nm_pruning experiment: 2:4 gives 50% sparsity per pruned role" nm_pruning_experiment

@@ -2,8 +2,9 @@
 
 #include <chrono>
 #include <cmath>
-#include <optional>
 #include <filesystem>
+#include <fstream>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -257,17 +258,44 @@ int cmd_import_model(const Options& o) {
     return 0;
 }
 
+void write_text(const fs::path& file, const std::string& text) {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) throw ConfigError(fmt::format("{}: cannot write (does the folder exist, and is it writable?)", file.string()));
+}
+
+// The accelerator goes to -o FILE (its includes relative to FILE's folder) or to stdout (relative
+// to the current directory); --experiment-out also writes the companion experiment, which is then
+// loaded as `transcode validate` would.
 int cmd_import_config(const Options& o) {
+    const fs::path configs = engine::shipped_configs_dir();
+    if (configs.empty())
+        throw ConfigError("cannot find the shipped configs/ (looked in share/transcode/configs beside the executable's folder, and in the "
+                          "source tree's configs/): the imported accelerator includes the component figures of configs/components/");
+    const bool to_stdout = o.import_out.empty();
+    const fs::path out_dir = to_stdout || fs::path(o.import_out).parent_path().empty() ? fs::current_path() : fs::path(o.import_out).parent_path();
+    const engine::ComponentIncludes includes = engine::component_includes(configs / "components", out_dir, to_stdout);
     std::vector<std::string> notes;
-    std::string yaml;
+    engine::ImportedAccelerator imported;
     try {
-        yaml = engine::import_acceltran_config(o.experiment, o.import_name, notes);
+        imported = engine::import_acceltran_accelerator(o.experiment, o.import_name, notes, includes);
     } catch (const ConfigError&) {
         for (const auto& n : notes) fmt::print(stderr, "{}\n", n);
         throw;
     }
     for (const auto& n : notes) fmt::print(stderr, "{}\n", n);
-    fmt::print("{}", yaml);
+    if (to_stdout) {
+        fmt::print("{}", imported.yaml);
+        return 0;
+    }
+    write_text(o.import_out, imported.yaml);
+    fmt::print(stderr, "wrote {}\n", o.import_out);
+    if (o.experiment_out.empty()) return 0;
+    write_text(o.experiment_out, engine::acceltran_companion_experiment(o.experiment, imported.batch_size, o.model_file, o.import_out, o.experiment_out));
+    const engine::Experiment ex = engine::load_experiment(o.experiment_out, {}, host());
+    fmt::print(stderr, "wrote {} (experiment '{}': {} at batch size {}; run it with `transcode run {}`)\n", o.experiment_out, ex.name, ex.model ? ex.model->name : "the model",
+               imported.batch_size, o.experiment_out);
     return 0;
 }
 
@@ -480,9 +508,22 @@ void add_commands(CLI::App& app, Options& o) {
     import->require_subcommand(1);
     auto* import_model = import->add_subcommand("acceltran-model", "Print a model dictionary ({l, o, h, f} JSON) as transcode model YAML");
     import_model->add_option("file", o.experiment, "AccelTran model dictionary (JSON)")->required()->check(CLI::ExistingFile);
-    auto* import_config = import->add_subcommand("acceltran-config", "Print an AccelTran accelerator config (YAML or JSON) as transcode accelerator YAML");
+    auto* import_config = import->add_subcommand(
+        "acceltran-config",
+        "Convert an AccelTran accelerator config (YAML or JSON) to transcode accelerator YAML; its includes lead to the shipped component figures "
+        "from where it is written");
     import_config->add_option("file", o.experiment, "AccelTran accelerator config (YAML or JSON)")->required()->check(CLI::ExistingFile);
     import_config->add_option("--name", o.import_name, "The accelerator's name (default: the file's stem)");
+    auto* import_out = import_config->add_option("-o,--out", o.import_out,
+                                                 "Write the accelerator to this file, its includes relative to the file's folder (default: print it, "
+                                                 "its includes relative to the current directory)");
+    auto* experiment_out = import_config->add_option("--experiment-out", o.experiment_out,
+                                                     "Also write an experiment (kind simulate) that runs --model on the written accelerator at "
+                                                     "AccelTran's batch_size (simulation.batch_size), and validate it");
+    auto* experiment_model = import_config->add_option("--model", o.model_file, "The model file of --experiment-out (e.g. configs/models/bert-tiny.yaml)")
+                                 ->check(CLI::ExistingFile);
+    experiment_out->needs(import_out)->needs(experiment_model);
+    experiment_model->needs(experiment_out);
 
     auto* tokenize = app.add_subcommand("tokenize", "Tokenise a sentence (or a pair) as BERT does: WordPiece pieces, ids, segment ids, length");
     tokenize->add_option("--vocabulary", o.vocabulary, "WordPiece vocabulary file (e.g. data/wordpiece/bert-base-uncased-vocab.txt)")->required();

@@ -26,8 +26,10 @@ struct Options {
     std::string accelerator_file;
     std::string mode = "inference";
     std::string fidelity = "event";
-    // import acceltran-config
+    // import acceltran-config (and model_file: the companion experiment's model)
     std::string import_name;
+    std::string import_out;
+    std::string experiment_out;
     // tokenize
     std::string vocabulary;
     std::int64_t sequence_length = 128;

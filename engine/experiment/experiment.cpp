@@ -49,7 +49,8 @@ SparsityByRole load_sparsity_profile(const fs::path& file, std::int64_t point, c
         return {};
     }
     const ValueMap& sp = points[static_cast<std::size_t>(point)].as_map().at("sparsity").as_map();
-    return {sp.at("activation").as_float(), sp.at("activation_gradient").as_float(), sp.at("weight_gradient").as_float()};
+    // A profile measures what the pruning plugin zeroes at run time; the weights it leaves dense.
+    return {sp.at("activation").as_float(), sp.at("activation_gradient").as_float(), sp.at("weight_gradient").as_float(), 0.0};
 }
 
 // Source glue: the vocabulary file must exist, be a valid vocabulary, and fit the model's token
@@ -209,6 +210,10 @@ const ParamSchema& experiment_schema() {
                                               ParamSpec::floating("activation", "forward activations").min(0).max(0.999).default_value(0.0),
                                               ParamSpec::floating("activation_gradient", "activation gradients (training)").min(0).max(0.999).default_value(0.0),
                                               ParamSpec::floating("weight_gradient", "weight gradients (training)").min(0).max(0.999).default_value(0.0),
+                                              ParamSpec::floating("weight", "weights, pruned or N:M (every weight tensor; optimizer state is dense)")
+                                                  .min(0)
+                                                  .max(0.999)
+                                                  .default_value(0.0),
                                           }),
                            ParamSpec::boolean("trace", "write trace.json (Chrome trace-event format: Perfetto, chrome://tracing)").default_value(true),
                            ParamSpec::string("sparsity_profile",
@@ -594,6 +599,7 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
     ex.simulation.sparsity.activation = sp.at("activation").as_float();
     ex.simulation.sparsity.activation_gradient = sp.at("activation_gradient").as_float();
     ex.simulation.sparsity.weight_gradient = sp.at("weight_gradient").as_float();
+    ex.simulation.sparsity.weight = sp.at("weight").as_float();
     if (const std::string& profile = sim.at("sparsity_profile").as_string(); !profile.empty()) {
         const config::Node* sim_node = root.find("simulation");
         const config::Node* at = sim_node != nullptr ? sim_node->find("sparsity_profile") : nullptr;

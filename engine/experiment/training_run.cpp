@@ -360,7 +360,7 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
         // Inference runs with the inference thresholds: the sparsity measured on the validation batches.
         const SimulationResult inference = simulate_step(r.inference_tensor_sparsity, false);
         add_simulation_results(doc, step, *ex.accelerator, training, SparsityByRole{role(r, TensorRole::activation), role(r, TensorRole::activation_gradient),
-                                                                                    role(r, TensorRole::weight_gradient)});
+                                                                                    role(r, TensorRole::weight_gradient), 0.0});
         doc["sparsity"] = sparsity_json(r);  // measured, per tensor underneath
         doc["inference"] = {{"sparsity_source", "measured on the validation batches with the inference thresholds (sparsity.inference)"},
                             {"latency", {{"cycles", inference.cycles}, {"seconds", inference.seconds}}},

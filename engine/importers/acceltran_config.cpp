@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
+#include <system_error>
 #include <tuple>
 #include <utility>
 
@@ -196,6 +197,34 @@ struct Importer {
     }
 };
 
+namespace fs = std::filesystem;
+
+// `p` made absolute and canonical (symbolic links resolved, as the system resolves the `..` of an
+// include), as far as it exists.
+fs::path canonical_or_absolute(const fs::path& p) {
+    std::error_code ec;
+    fs::path abs = fs::absolute(p, ec);
+    if (ec) abs = p;
+    fs::path canon = fs::weakly_canonical(abs, ec);
+    return ec ? abs.lexically_normal() : canon;
+}
+
+// The path that leads from the folder `from_dir` to `to`, or `to`'s absolute path when no
+// relative one exists; with '/' separators.
+std::string path_from(const fs::path& from_dir, const fs::path& to) {
+    const fs::path from = canonical_or_absolute(from_dir), target = canonical_or_absolute(to);
+    const fs::path rel = target.lexically_relative(from);
+    return rel.empty() ? target.generic_string() : rel.generic_string();
+}
+
+// A path as a YAML scalar in a flow map: plain when that is safe, else double-quoted.
+std::string yaml_path(const std::string& p) {
+    const bool plain = !p.empty() && p.front() != '-' && std::all_of(p.begin(), p.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '/' || c == '_' || c == '-';
+    });
+    return plain ? p : quoted(p);
+}
+
 constexpr Choice non_linearities[] = {{"relu", "relu"}, {"gelu", "gelu"}};
 constexpr Choice memory_types[] = {{"dram", "lpddr3"}, {"hbm", "hbm"}, {"rram", "rram"}};
 constexpr Choice memory_modes[] = {{"lb", "low_bandwidth"},  {"hb", "high_bandwidth"},
@@ -204,7 +233,55 @@ constexpr Choice memory_modes[] = {{"lb", "low_bandwidth"},  {"hb", "high_bandwi
 
 }  // namespace
 
-std::string import_acceltran_config(const std::filesystem::path& file, const std::string& name, std::vector<std::string>& notes) {
+ComponentIncludes component_includes(const fs::path& components_dir, const fs::path& output_dir, bool to_stdout) {
+    const fs::path components = canonical_or_absolute(components_dir);
+    ComponentIncludes out;
+    out.folder = path_from(output_dir, components);
+    const std::string figures = printable(components.string());
+    const std::string where = printable(canonical_or_absolute(output_dir).string());
+    if (to_stdout)
+        out.comment = {fmt::format("The includes lead to the component figures in {}", figures),
+                       fmt::format("from the folder this was printed in, {}:", where),
+                       "save the file there, or import with -o FILE, which writes the includes relative to FILE's folder."};
+    else if (fs::path(out.folder).is_absolute())
+        out.comment = {fmt::format("The includes are the absolute paths of the component figures in {}", figures),
+                       "(no relative path leads there from this file's folder)."};
+    else
+        out.comment = {fmt::format("The includes lead to the component figures in {}", figures),
+                       fmt::format("from this file's folder ({}): if you move the file, import it again with -o at its new place.", where)};
+    return out;
+}
+
+std::string import_acceltran_config(const fs::path& file, const std::string& name, std::vector<std::string>& notes, const ComponentIncludes& includes) {
+    return import_acceltran_accelerator(file, name, notes, includes).yaml;
+}
+
+std::string acceltran_companion_experiment(const fs::path& source, std::int64_t batch_size, const fs::path& model_file, const fs::path& accelerator_file,
+                                           const fs::path& experiment_file) {
+    const fs::path dir = canonical_or_absolute(experiment_file).parent_path();
+    const std::string filename = source.filename().string();
+    return fmt::format(
+        "# Written by `transcode import acceltran-config` from {}: the model {} on the imported\n"
+        "# accelerator {} at AccelTran's batch_size ({}). The includes are relative to this file's folder.\n"
+        "# Run: transcode run THIS_FILE (add --set mode=training for a training step).\n"
+        "experiment: {}\n"
+        "description: {}\n"
+        "kind: simulate\n"
+        "mode: inference\n"
+        "model:\n"
+        "  include: {}\n"
+        "accelerator:\n"
+        "  include: {}\n"
+        "simulation:\n"
+        "  batch_size: {}             # AccelTran's batch_size: sets the model's params.batch_size\n",
+        printable(filename), printable(model_file.filename().string()), printable(accelerator_file.filename().string()), batch_size,
+        quoted(experiment_file.stem().string()),
+        quoted(fmt::format("{} on the accelerator imported from the AccelTran config {}, batch {}", model_file.stem().string(), filename, batch_size)),
+        yaml_path(path_from(dir, model_file)), yaml_path(path_from(dir, accelerator_file)), batch_size);
+}
+
+ImportedAccelerator import_acceltran_accelerator(const fs::path& file, const std::string& name, std::vector<std::string>& notes,
+                                                 const ComponentIncludes& includes) {
     config::Diagnostics diags;
     const Node root = config::load_file(file, diags);
     diags.throw_if_any();
@@ -266,9 +343,8 @@ std::string import_acceltran_config(const std::filesystem::path& file, const std
     const std::string filename = file.filename().string();
     std::string out = fmt::format(
         "# Imported from {} by `transcode import acceltran-config`.\n"
-        "# Save this under configs/accelerators/ so that the includes resolve: they are relative to that\n"
-        "# folder (../components/*.yaml).\n"
-        "# AccelTran batch_size: {} (set the model's params.batch_size to match)\n"
+        "{}"
+        "# AccelTran batch_size: {} (set the model's params.batch_size to match, e.g. with --experiment-out)\n"
         "name: {}\n"
         "description: {}\n"
         "clock_mhz: 700\n"
@@ -278,11 +354,18 @@ std::string import_acceltran_config(const std::filesystem::path& file, const std
         "processing_elements:\n"
         "  count: {}\n"
         "  units:\n",
-        printable(filename), batch.value(), quoted(name.empty() ? file.stem().string() : name), quoted("imported from the AccelTran config " + filename),
+        printable(filename),
+        [&] {
+            std::string c;
+            for (const auto& line : includes.comment) c += "# " + printable(line) + "\n";
+            return c;
+        }(),
+        batch.value(), quoted(name.empty() ? file.stem().string() : name), quoted("imported from the AccelTran config " + filename),
         tile_b.value(), tile_x.value(), tile_y.value(), pes.value());
+    auto figure_file = [&](const char* figures) { return yaml_path(includes.folder + "/" + figures); };
     auto pe_unit = [&](const char* unit, const char* component, std::int64_t n, const char* figures, const std::string& params) {
-        out += fmt::format("    - {{name: {}, component: {}, count: {},\n       params: {{include: ../components/{}, {}}}}}\n", unit, component, n,
-                           figures, params);
+        out += fmt::format("    - {{name: {}, component: {}, count: {},\n       params: {{include: {}, {}}}}}\n", unit, component, n,
+                           figure_file(figures), params);
     };
     pe_unit("mac_lane", "acceltran.mac_lane", lanes.value(), "acceltran-mac-lane.yaml", fmt::format("macs: {}, activation: {}", macs.value(), activation.value()));
     pe_unit("softmax", "acceltran.softmax", softmax.value(), "acceltran-softmax.yaml", fmt::format("tile: {}", tile_x.value()));
@@ -295,15 +378,15 @@ std::string import_acceltran_config(const std::filesystem::path& file, const std
     for (const auto& [cls, mb] : buffers)
         out += fmt::format(
             "  - {{name: {}_buffer, component: acceltran.buffer,\n"
-            "     params: {{include: ../components/acceltran-buffers.yaml, class: {}, size_mb: {}}}}}\n",
-            cls, cls, *mb);
+            "     params: {{include: {}, class: {}, size_mb: {}}}}}\n",
+            cls, figure_file("acceltran-buffers.yaml"), cls, *mb);
     out += fmt::format(
         "  - {{name: main_memory, component: memory.main_memory,\n"
-        "     params: {{include: ../components/memory.yaml, type: {}, banks: {}, ranks: {}, channels: {}, mode: {}}}}}\n",
-        mem_type.value(), banks.value(), ranks.value(), channels.value(), mem_mode.value());
+        "     params: {{include: {}, type: {}, banks: {}, ranks: {}, channels: {}, mode: {}}}}}\n",
+        figure_file("memory.yaml"), mem_type.value(), banks.value(), ranks.value(), channels.value(), mem_mode.value());
     // AccelTran's configs do not describe the interconnect: the shipped assumption (see its file).
-    out += "  - {name: interconnect, component: memory.interconnect, params: {include: ../components/interconnect.yaml}}\n";
-    return out;
+    out += fmt::format("  - {{name: interconnect, component: memory.interconnect, params: {{include: {}}}}}\n", figure_file("interconnect.yaml"));
+    return {out, batch.value()};
 }
 
 }  // namespace transcode::engine

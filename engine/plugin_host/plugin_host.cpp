@@ -69,6 +69,14 @@ fs::path builtin_plugin_dir() {
     return exe.parent_path().parent_path() / "lib" / "transcode" / "plugins";
 }
 
+fs::path shipped_configs_dir() {
+    const fs::path exe = boost::dll::program_location().string();
+    std::error_code ec;
+    if (const fs::path installed = exe.parent_path().parent_path() / "share" / "transcode" / "configs"; fs::is_directory(installed, ec)) return installed;
+    if (const fs::path source = TRANSCODE_SOURCE_CONFIGS_DIR; fs::is_directory(source, ec)) return source;
+    return {};
+}
+
 PluginHost::PluginHost() = default;
 PluginHost::~PluginHost() = default;
 

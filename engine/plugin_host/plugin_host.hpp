@@ -62,6 +62,11 @@ struct PluginInfo {
 /// The same relative layout holds in the build tree and in an install prefix.
 std::filesystem::path builtin_plugin_dir();
 
+/// The shipped configs/ folder: <dir of the running executable>/../share/transcode/configs in an
+/// install prefix (cmake/TranscodeInstall.cmake puts it there), else the source tree's configs/
+/// (the build tree has no copy). Empty when neither exists.
+std::filesystem::path shipped_configs_dir();
+
 class PluginHost {
 public:
     PluginHost();

@@ -101,7 +101,8 @@ void add_simulation_results(nlohmann::json& doc, const ModelGraph& g, const Acce
     doc["sparsity"] = {{"source", sparsity_source},
                        {"activation", sparsity.activation},
                        {"activation_gradient", sparsity.activation_gradient},
-                       {"weight_gradient", sparsity.weight_gradient}};
+                       {"weight_gradient", sparsity.weight_gradient},
+                       {"weight", sparsity.weight}};
     std::int64_t flops_ops = 0;
     for (const auto& op : g.ops) flops_ops += op.phase == Phase::forward ? 1 : 0;
     doc["simulation"] = {{"fidelity", to_string(r.fidelity)}, {"mode", r.training ? "training" : "inference"}, {"ops", r.ops.size()},

@@ -13,7 +13,13 @@ std::vector<double> sparsity_per_tensor(const ModelGraph& g, const SparsityByRol
         for (TensorId t : op.outputs) produced[static_cast<std::size_t>(t)] = true;
     for (std::size_t t = 0; t < g.tensors.size(); ++t) {
         const TensorDesc& d = g.tensors[t];
-        if (d.is_integer || d.is_input || !produced[t] || static_cast<TensorId>(t) == g.loss) continue;
+        if (d.is_integer || d.is_input || static_cast<TensorId>(t) == g.loss) continue;
+        // Weights are parameters, produced by no op (only the update's new weights are).
+        if (d.role == TensorRole::weight) {
+            out[t] = s.weight;
+            continue;
+        }
+        if (!produced[t]) continue;
         switch (d.role) {
             case TensorRole::activation: out[t] = s.activation; break;
             case TensorRole::activation_gradient: out[t] = s.activation_gradient; break;

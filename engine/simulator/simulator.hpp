@@ -61,11 +61,14 @@ enum class Fidelity { event, analytic };
 inline const char* to_string(Fidelity f) { return f == Fidelity::event ? "event" : "analytic"; }
 
 /// Sparsity (fraction of zeros) per tensor role, as an experiment states it. Forward activations
-/// (not model inputs or integer tensors), activation gradients and weight gradients.
+/// (not model inputs or integer tensors), activation gradients, weight gradients, and weights
+/// (pruned or N:M weights: every weight tensor, the update's new weights included). Optimizer
+/// state is never sparse.
 struct SparsityByRole {
     double activation = 0;
     double activation_gradient = 0;
     double weight_gradient = 0;
+    double weight = 0;
 };
 
 /// One value per tensor of `g` from the role figures.

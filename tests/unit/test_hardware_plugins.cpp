@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/diagnostics.hpp"
@@ -131,10 +132,11 @@ TEST_CASE("acceltran.mac_lane: published figures and tile costs of a 16-MAC GELU
     cost = lane->tile_cost(w);
     CHECK(cost.cycles == 128);
     CHECK(cost.energy_j == exact(5.1955e-3 * 128 / 700e6));
-    // A product is skipped when either operand is zero: 4096 · 0.7 · 0.8 / 16 = 143.36 -> 144.
+    // By default (zero_skipping: one_operand) only the sparser operand's zeros are skipped:
+    // 4096 · (1 − 0.3) / 16 = 179.2 -> 180.
     w.input_sparsity[0] = 0.3;
     w.input_sparsity[1] = 0.2;
-    CHECK(lane->tile_cost(w).cycles == 144);
+    CHECK(lane->tile_cost(w).cycles == 180);
     // An all-zero operand still costs the minimum of one cycle.
     w.input_sparsity[0] = 1.0;
     CHECK(lane->tile_cost(w).cycles == 1);
@@ -168,6 +170,50 @@ TEST_CASE("acceltran.mac_lane: published figures and tile costs of a 16-MAC GELU
     // A kind the lane does not list is an engine bug, not a user mistake.
     CHECK_THROWS_AS(lane->tile_cost(tile(OpKind::softmax, 1, 16, 16)), transcode::InternalError);
     CHECK_THROWS_AS(lane->tile_cost(tile(OpKind::relu, 1, 16, 16)), transcode::InternalError);
+}
+
+TEST_CASE("acceltran.mac_lane: zero_skipping one_operand skips the sparser operand's zeros, both_operands either operand's") {
+    const auto one = make_component("acceltran.mac_lane", "{include: acceltran-mac-lane.yaml, macs: 16, activation: gelu}");
+    const auto named = make_component("acceltran.mac_lane", "{include: acceltran-mac-lane.yaml, macs: 16, activation: gelu, zero_skipping: one_operand}");
+    const auto both = make_component("acceltran.mac_lane", "{include: acceltran-mac-lane.yaml, macs: 16, activation: gelu, zero_skipping: both_operands}");
+    TileWork w = tile(OpKind::matmul, 1, 16, 16, 16);  // 4096 MACs, 256 cycles dense on 16 MACs
+    for (const auto* lane : {&one, &named, &both}) CHECK((*lane)->tile_cost(w).cycles == 256);
+    // s0 = s1 = 0.5: one_operand leaves 1 − 0.5 of the products (128 cycles), both_operands
+    // (1 − 0.5)(1 − 0.5) = 0.25 (64 cycles).
+    w.input_sparsity[0] = 0.5;
+    w.input_sparsity[1] = 0.5;
+    CHECK(one->tile_cost(w).cycles == 128);
+    CHECK(named->tile_cost(w).cycles == 128);
+    CHECK(both->tile_cost(w).cycles == 64);
+    CHECK(both->tile_cost(w).energy_j == exact(5.1955e-3 * 64 / 700e6));
+    // The sparser operand decides, whichever it is: 4096 · (1 − 0.75) / 16 = 64; both operands:
+    // 4096 · 0.25 · 0.9 / 16 = 57.6 -> 58.
+    w.input_sparsity[0] = 0.1;
+    w.input_sparsity[1] = 0.75;
+    CHECK(one->tile_cost(w).cycles == 64);
+    CHECK(both->tile_cost(w).cycles == 58);
+    std::swap(w.input_sparsity[0], w.input_sparsity[1]);
+    CHECK(one->tile_cost(w).cycles == 64);
+    CHECK(both->tile_cost(w).cycles == 58);
+    // 4096 · 0.7 · 0.8 / 16 = 143.36 -> 144 with both operands, against 180 with one.
+    w.input_sparsity[0] = 0.3;
+    w.input_sparsity[1] = 0.2;
+    CHECK(both->tile_cost(w).cycles == 144);
+    CHECK(one->tile_cost(w).cycles == 180);
+    // conv1d_backward (dx and dw) doubles either: 2 · 4096 · 0.5 / 16 = 256, 2 · 4096 · 0.25 / 16 = 128.
+    TileWork conv = tile(OpKind::conv1d_backward, 1, 16, 16, 16);
+    conv.input_sparsity[0] = 0.5;
+    conv.input_sparsity[1] = 0.5;
+    CHECK(one->tile_cost(conv).cycles == 256);
+    CHECK(both->tile_cost(conv).cycles == 128);
+    // Element-wise kinds ignore it.
+    CHECK(both->tile_cost(tile(OpKind::add, 1, 16, 16)).cycles == one->tile_cost(tile(OpKind::add, 1, 16, 16)).cycles);
+
+    // A bad value is a located ConfigError naming the choices, with a hint for a near miss.
+    CHECK(std::string(create_error("acceltran.mac_lane", "{include: acceltran-mac-lane.yaml, macs: 16, activation: gelu, zero_skipping: both}").what()) ==
+          "<params>:1:79: error: zero_skipping: 'both' is not one of: one_operand, both_operands (choice)");
+    CHECK(std::string(create_error("acceltran.mac_lane", "{include: acceltran-mac-lane.yaml, macs: 16, activation: gelu, zero_skipping: one-operand}").what()) ==
+          "<params>:1:79: error: zero_skipping: 'one-operand' is not one of: one_operand, both_operands; did you mean 'one_operand'? (choice)");
 }
 
 TEST_CASE("acceltran.mac_lane: a relu lane runs relu but not gelu; a 1-MAC lane") {

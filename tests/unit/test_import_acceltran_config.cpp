@@ -1,11 +1,19 @@
 // `transcode import acceltran-config`: AccelTran accelerator configs to accelerator YAML.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "config/node.hpp"
+#include "experiment/experiment.hpp"
+#include "hardware/accelerator.hpp"
 #include "importers/acceltran_config.hpp"
+#include "model/model_file.hpp"
+#include "report/results.hpp"
+#include "simulator/simulator.hpp"
 #include "test_support.hpp"
 #include "transcode/errors.hpp"
 
@@ -64,9 +72,37 @@ std::string difference(const config::Node& a, const config::Node& b, const std::
     return "";
 }
 
-std::string import_text(const std::string& file, const std::string& name = "") {
+std::string import_text(const std::string& file, const std::string& name = "", const engine::ComponentIncludes& includes = {}) {
     std::vector<std::string> notes;
-    return engine::import_acceltran_config(file, name, notes);
+    return engine::import_acceltran_config(file, name, notes, includes);
+}
+
+// The first difference between two loaded accelerators ("" when equal): every figure the
+// simulator reads, unit by unit, and the validated params (the figure rows included); not the
+// units' YAML paths, which an experiment prefixes with `accelerator.`.
+std::string difference(const engine::Accelerator& a, const engine::Accelerator& b) {
+    if (a.name != b.name || a.clock_hz != b.clock_hz || a.data_bits != b.data_bits || a.tile_b != b.tile_b || a.tile_x != b.tile_x ||
+        a.tile_y != b.tile_y || a.power_gating != b.power_gating || a.pes != b.pes)
+        return "the accelerator's own fields";
+    if (a.units.size() != b.units.size()) return std::to_string(a.units.size()) + " units against " + std::to_string(b.units.size());
+    for (std::size_t i = 0; i < a.units.size(); ++i) {
+        const engine::UnitGroup &u = a.units[i], &v = b.units[i];
+        if (u.name != v.name || u.info->name != v.info->name || u.count != v.count || u.per_pe != v.per_pe ||
+            u.area_mm2 != v.area_mm2 || u.leakage_w != v.leakage_w || u.dynamic_w != v.dynamic_w || u.executes != v.executes ||
+            u.storage.capacity_bytes != v.storage.capacity_bytes || u.storage.bandwidth_bytes_per_s != v.storage.bandwidth_bytes_per_s ||
+            u.storage.energy_per_byte_j != v.storage.energy_per_byte_j ||
+            engine::to_json(Value{u.params.values()}) != engine::to_json(Value{v.params.values()}))
+            return "unit " + u.name;
+    }
+    return "";
+}
+
+// A BERT-Tiny inference step's figures on `acc`.
+engine::SimulationResult bert_tiny_inference(const engine::Accelerator& acc) {
+    const auto m = engine::load_model_file(source_dir + "/configs/models/bert-tiny.yaml", {}, test::builtin_plugins());
+    engine::SimulationOptions o;
+    o.training = false;
+    return engine::simulate(m.forward, acc, o);
 }
 
 // The diagnostics of importing `text` (written to `name` in `dir`), or "(imported)".
@@ -90,7 +126,7 @@ TEST_CASE("import acceltran-config: AccelTran-Edge and -Server give the shipped 
         const std::string theirs = test::read_file(source_dir + "/configs/accelerators/" + shipped);
         REQUIRE_FALSE(theirs.empty());
         CHECK(difference(structure(ours), structure(theirs), "") == "");
-        CHECK(ours.find("# AccelTran batch_size: 4 (set the model's params.batch_size to match)\n") != std::string::npos);
+        CHECK(ours.find("# AccelTran batch_size: 4 (set the model's params.batch_size to match, e.g. with --experiment-out)\n") != std::string::npos);
         CHECK(ours.find("# Save this under configs/accelerators/ so that the includes resolve") != std::string::npos);
     }
     // The name is the file's stem unless given.
@@ -123,7 +159,8 @@ TEST_CASE("import acceltran-config: on the command line, YAML goes to stdout, no
     CHECK(all.output.find("note: " + edge + ":28:1: ignoring field 'loop_unrolling' (not used by transcode)\n") != std::string::npos);
     // Only stdout (the pipe's exit code is cat's, hence the run above).
     const auto out = test::run_cli("import acceltran-config " + edge + " --name edge-imported 2>/dev/null | cat");
-    CHECK(out.output == import_text(edge, "edge-imported"));
+    const auto here = engine::component_includes(source_dir + "/configs/components", std::filesystem::current_path(), true);
+    CHECK(out.output == import_text(edge, "edge-imported", here));
     CHECK(out.output.find("name: \"edge-imported\"\n") != std::string::npos);
     TempDir dir;
     const auto bad = dir.write("bad.yaml", "pe: 0\nextra: 1\n");
@@ -240,4 +277,109 @@ TEST_CASE("import acceltran-config: bad configs are located errors with hints") 
           d + "model.json:1:1: error: (document): this is an AccelTran model dictionary ({l, o, h, f}), not an accelerator config: use `transcode "
               "import acceltran-model` (import)");
     CHECK(errors(dir, "broken.json", "{\"pe\": 64,") == d + "broken.json:1:1: error: (document): malformed YAML: end of map flow not found (syntax)");
+}
+
+TEST_CASE("import acceltran-config: the includes lead to configs/components from the folder the file is written to") {
+    const std::filesystem::path components = std::filesystem::path(source_dir) / "configs" / "components";
+    // Beside the shipped accelerators: the shipped files' own includes.
+    CHECK(engine::component_includes(components, std::filesystem::path(source_dir) / "configs" / "accelerators", false).folder == "../components");
+    CHECK(engine::component_includes(components, components, false).folder == ".");
+    // Anywhere else: the relative path from that folder (`..` and symbolic links resolved first).
+    TempDir dir;
+    std::filesystem::create_directories(dir.path() / "a" / "b");
+    const auto inc = engine::component_includes(components, dir.path() / "a" / "b" / ".." / "b", false);
+    CHECK_FALSE(std::filesystem::path(inc.folder).is_absolute());
+    CHECK(std::filesystem::equivalent(std::filesystem::canonical(dir.path() / "a" / "b") / inc.folder, components));
+    std::filesystem::create_directory_symlink(dir.path() / "a" / "b", dir.path() / "link");
+    const auto via_link = engine::component_includes(components, dir.path() / "link", false);
+    CHECK(std::filesystem::equivalent(dir.path() / "link" / via_link.folder, components));
+    // A folder name that plain YAML would misread is quoted.
+    engine::ComponentIncludes odd;
+    odd.folder = "my figures, #1";
+    const config::Node n = parse(import_text(fixtures + "/acceltran/edge_config.yaml", "", odd));
+    CHECK(config::find_path(n, "processing_elements.units[0].params.include_file")->scalar == "my figures, #1/acceltran-mac-lane.yaml");
+    CHECK(config::find_path(n, "units[3].params.include_file")->scalar == "my figures, #1/memory.yaml");
+}
+
+TEST_CASE("import acceltran-config: written with -o outside configs/, the accelerator loads and equals the shipped one") {
+    engine::PluginHost& host = test::builtin_plugins();
+    const engine::Accelerator shipped = engine::load_accelerator_file(source_dir + "/configs/accelerators/acceltran-edge.yaml", {}, host);
+    const std::string edge = fixtures + "/acceltran/edge_config.yaml";
+    TempDir dir;
+    std::filesystem::create_directories(dir.path() / "my" / "accelerators");
+    const std::filesystem::path out = dir.path() / "my" / "accelerators" / "edge.yaml";
+    const auto r = test::run_cli("import acceltran-config " + edge + " --name acceltran-edge -o " + out.string());
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.output.find("wrote " + out.string() + "\n") != std::string::npos);
+    const std::string text = test::read_file(out);
+    CHECK(text.find("# The includes lead to the component figures in ") != std::string::npos);
+    CHECK(text.find("from this file's folder (") != std::string::npos);
+    const engine::Accelerator imported = engine::load_accelerator_file(out, {}, host);
+    CHECK(difference(imported, shipped) == "");
+    const engine::SimulationResult a = bert_tiny_inference(imported), b = bert_tiny_inference(shipped);
+    CHECK(a.cycles == b.cycles);
+    CHECK(a.total_j() == b.total_j());
+    CHECK(a.memory_read_bytes == b.memory_read_bytes);
+
+    // Printed to stdout, the includes are relative to the current directory: saved there, it loads.
+    const auto printed = test::run_shell("cd '" + dir.path().string() + "' && '" + TRANSCODE_CLI + "' import acceltran-config " + edge +
+                                         " --name acceltran-edge 2>/dev/null > here.yaml");
+    REQUIRE(printed.exit_code == 0);
+    const std::string here = test::read_file(dir.path() / "here.yaml");
+    CHECK(here.find("# from the folder this was printed in, " + std::filesystem::canonical(dir.path()).string() + ":\n") != std::string::npos);
+    CHECK(difference(engine::load_accelerator_file(dir.path() / "here.yaml", {}, host), shipped) == "");
+
+    // A folder that does not exist is an error, not a crash.
+    const auto missing = test::run_cli("import acceltran-config " + edge + " -o " + (dir.path() / "nowhere" / "edge.yaml").string());
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.output.find((dir.path() / "nowhere" / "edge.yaml").string() + ": cannot write (does the folder exist, and is it writable?)") !=
+          std::string::npos);
+}
+
+TEST_CASE("import acceltran-config: the companion experiment runs the model at AccelTran's batch size") {
+    TempDir dir;
+    // AccelTran-Edge at batch 2 (BERT-Tiny's own batch_size is 4).
+    std::string config = test::read_file(fixtures + "/acceltran/edge_config.yaml");
+    const std::size_t at = config.find("batch_size: 4");
+    REQUIRE(at != std::string::npos);
+    config.replace(at, 13, "batch_size: 2");
+    const auto input = dir.write("edge_b2.yaml", config);
+    std::filesystem::create_directories(dir.path() / "hw");
+    std::filesystem::create_directories(dir.path() / "runs");
+    const std::filesystem::path acc_file = dir.path() / "hw" / "edge.yaml", exp_file = dir.path() / "runs" / "edge-bert-tiny.yaml";
+    const std::string model = source_dir + "/configs/models/bert-tiny.yaml";
+    const auto r = test::run_cli("import acceltran-config " + input.string() + " -o " + acc_file.string() + " --experiment-out " + exp_file.string() +
+                                 " --model " + model);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.output.find("wrote " + exp_file.string() + " (experiment 'edge-bert-tiny': bert-tiny at batch size 2; run it with `transcode run " +
+                        exp_file.string() + "`)\n") != std::string::npos);
+    const std::string text = test::read_file(exp_file);
+    CHECK(text.find("kind: simulate\nmode: inference\n") != std::string::npos);
+    CHECK(text.find("accelerator:\n  include: ../hw/edge.yaml\n") != std::string::npos);
+    CHECK(text.find("  batch_size: 2 ") != std::string::npos);
+
+    // Loaded as `transcode run` loads it: the imported accelerator, the model at batch 2.
+    const engine::Experiment ex = engine::load_experiment(exp_file, {}, test::builtin_plugins());
+    REQUIRE(ex.model.has_value());
+    REQUIRE(ex.accelerator.has_value());
+    CHECK(ex.model->params.get_int("batch_size") == 2);
+    CHECK(ex.accelerator->name == "edge_b2");
+    CHECK(difference(*ex.accelerator, engine::load_accelerator_file(acc_file, {}, test::builtin_plugins())) == "");
+
+    // And run: results.json records the batch.
+    const auto run = test::run_cli("run " + exp_file.string() + " --out " + (dir.path() / "out").string() + " --quiet");
+    REQUIRE(run.exit_code == 0);
+    const auto results = nlohmann::json::parse(test::read_file(dir.path() / "out" / "results.json"));
+    CHECK(results["status"] == "ok");
+    CHECK(results["model"]["params"]["batch_size"] == 2);
+    CHECK(results["accelerator"]["name"] == "edge_b2");
+    CHECK(results["simulation"]["mode"] == "inference");
+
+    // --experiment-out needs -o (the experiment includes the written file) and --model.
+    const auto no_out = test::run_cli("import acceltran-config " + input.string() + " --experiment-out " + exp_file.string() + " --model " + model);
+    CHECK(no_out.exit_code == 2);
+    CHECK(no_out.output.find("--experiment-out requires --out") != std::string::npos);
+    const auto no_model = test::run_cli("import acceltran-config " + input.string() + " -o " + acc_file.string() + " --experiment-out " + exp_file.string());
+    CHECK(no_model.exit_code == 2);
+    CHECK(no_model.output.find("--experiment-out requires --model") != std::string::npos);
 }

@@ -21,6 +21,13 @@ ParamSchema mac_lane_schema() {
     return {
         ParamSpec::integer("macs", "MACs in the lane").unit("MACs").greater_than(0).required(),
         ParamSpec::enumeration("activation", "the lane's non-linearity unit (a relu lane cannot run gelu)", {"gelu", "relu"}).required(),
+        ParamSpec::enumeration("zero_skipping",
+                               "which zeros of a MAC kind's two operands are skipped. one_operand: AccelTran's pre-sparsity unit packs "
+                               "one operand, taken to be the sparser one, so a fraction 1 - max(s0, s1) of the products remains; "
+                               "both_operands: a product is skipped when either operand is zero, (1 - s0)(1 - s1) remains (independent "
+                               "zeros; an idealised bound)",
+                               {"one_operand", "both_operands"})
+            .default_value("one_operand"),
         ParamSpec::list("figures",
                         "figures per lane variant, one row each: macs, activation, area_um2 (µm²), dynamic_mw (mW), leakage_mw "
                         "(mW); the row matching (macs, activation) is used (configs/components/acceltran-mac-lane.yaml)",
@@ -68,7 +75,9 @@ bool is_mac_kind(OpKind k) {
 }  // namespace
 
 MacLane::MacLane(const Params& params)
-    : macs_(params.get_int("macs")), gelu_(params.get_string("activation") == "gelu") {
+    : macs_(params.get_int("macs")),
+      gelu_(params.get_string("activation") == "gelu"),
+      both_operands_(params.get_string("zero_skipping") == "both_operands") {
     const std::string activation = params.get_string("activation");
     const std::string wanted = std::to_string(macs_) + "/" + activation;
     const Params row = select_row(
@@ -106,10 +115,12 @@ TileCost MacLane::tile_cost(const TileWork& w) const {
     check_tile(w, plugin_name);
     std::int64_t cycles = 0;
     if (is_mac_kind(w.kind)) {
-        // Zeros in either operand are skipped by the pre-sparsity unit: a product is done only
-        // when both operands are non-zero, a fraction (1 - s0)(1 - s1) of them.
-        double macs_needed = static_cast<double>(w.elements()) * static_cast<double>(w.depth) * (1.0 - w.input_sparsity[0]) *
-                             (1.0 - w.input_sparsity[1]);
+        // one_operand: the pre-sparsity unit packs the sparser operand, so a fraction
+        // 1 - max(s0, s1) of the products remains. both_operands: a product is done only when
+        // both operands are non-zero, a fraction (1 - s0)(1 - s1) of them.
+        const double s0 = w.input_sparsity[0], s1 = w.input_sparsity[1];
+        const double remaining = both_operands_ ? (1.0 - s0) * (1.0 - s1) : 1.0 - std::max(s0, s1);
+        double macs_needed = static_cast<double>(w.elements()) * static_cast<double>(w.depth) * remaining;
         if (w.kind == OpKind::conv1d_backward) macs_needed *= 2.0;  // dx and dw
         cycles = ceil_cycles(macs_needed, macs_);
     } else {
@@ -123,8 +134,10 @@ Factory mac_lane_factory() {
         PluginKind::component,
         plugin_name,
         "AccelTran MAC lane: `macs` multiply-accumulate units and one GELU or ReLU unit (compute)\n"
-        "Runs matmul, seq_transform and conv1d (and its backward) on the MACs, skipping every product with a zero\n"
-        "operand: cycles = max(1, ceil(b·x·y·depth·(1-s0)·(1-s1)·k / macs)), k = 2 for conv1d_backward (dx and dw).\n"
+        "Runs matmul, seq_transform and conv1d (and its backward) on the MACs, skipping zero operands:\n"
+        "cycles = max(1, ceil(b·x·y·depth·r·k / macs)), k = 2 for conv1d_backward (dx and dw), r = 1 - max(s0, s1) with\n"
+        "zero_skipping: one_operand (the default: AccelTran's pre-sparsity unit packs one operand, the sparser) or\n"
+        "r = (1-s0)·(1-s1) with both_operands (every product with a zero operand skipped).\n"
         "Element-wise kinds take max(1, ceil(b·x·y·passes / macs)) cycles: 1 pass for add, reduce_sum, concat, gelu,\n"
         "dropout, embedding, slice and relu (and the backward forms of the last three), 2 for gelu_backward and tanh_backward, 4\n"
         "for tanh, 12 for an AdamW optimizer_update and 3 for SGD. A gelu lane runs gelu/gelu_backward, a relu lane\n"

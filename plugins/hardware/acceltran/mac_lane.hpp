@@ -1,5 +1,6 @@
 // acceltran.mac_lane: a lane of `macs` multiply-accumulate units with one non-linearity unit
-// (GELU or ReLU), fed by the pre-sparsity unit so that zero operands are skipped.
+// (GELU or ReLU), fed by the pre-sparsity unit so that zero operands are skipped (of the sparser
+// operand by default, `zero_skipping: one_operand`; of either with `both_operands`).
 #pragma once
 
 #include <cstdint>
@@ -24,7 +25,8 @@ public:
 
 private:
     std::int64_t macs_;
-    bool gelu_;  ///< a GELU lane (else ReLU)
+    bool gelu_;           ///< a GELU lane (else ReLU)
+    bool both_operands_;  ///< zero_skipping: both_operands (else one_operand)
     double area_mm2_;
     double dynamic_w_;
     double leakage_w_;
