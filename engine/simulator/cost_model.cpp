@@ -218,7 +218,11 @@ double CostModel::transfer(TensorId t, double bytes, bool to_chip, OpTraffic& tr
 OpRecord CostModel::record(std::size_t op, OpTraffic& traffic) const {
     const LoweredOp& l = lowered(op);
     const ClassCost& c = cost(op);
-    OpRecord rec{static_cast<OpId>(op), l.unit, l.tiles, l.cycles_per_tile};
+    OpRecord rec;
+    rec.op = static_cast<OpId>(op);
+    rec.unit = l.unit;
+    rec.tiles = l.tiles;
+    rec.cycles_per_tile = l.cycles_per_tile;
     rec.padded_fraction = l.padded_fraction;
     rec.dynamic_j = c.dynamic_j;
     rec.gated_leakage_j = c.gated_leakage_j;

@@ -89,7 +89,8 @@ std::string difference(const engine::Accelerator& a, const engine::Accelerator& 
         const engine::UnitGroup &u = a.units[i], &v = b.units[i];
         if (u.name != v.name || u.info->name != v.info->name || u.count != v.count || u.per_pe != v.per_pe ||
             u.area_mm2 != v.area_mm2 || u.leakage_w != v.leakage_w || u.dynamic_w != v.dynamic_w || u.executes != v.executes ||
-            u.storage.capacity_bytes != v.storage.capacity_bytes || u.storage.bandwidth_bytes_per_s != v.storage.bandwidth_bytes_per_s ||
+            u.storage.capacity_bytes != v.storage.capacity_bytes || u.storage.read_bandwidth_bytes_per_s != v.storage.read_bandwidth_bytes_per_s ||
+            u.storage.write_bandwidth_bytes_per_s != v.storage.write_bandwidth_bytes_per_s || u.storage.latency_s != v.storage.latency_s ||
             u.storage.energy_per_byte_j != v.storage.energy_per_byte_j ||
             engine::to_json(Value{u.params.values()}) != engine::to_json(Value{v.params.values()}))
             return "unit " + u.name;
