@@ -99,7 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     same("units[3].params.channels", "main_memory.channels");
     const config::Node* pe_units = config::find_path(out, "processing_elements.units");
     const config::Node* units = out.find("units");
-    fuzz::check(pe_units != nullptr && pe_units->items.size() == 9 && units != nullptr && units->items.size() == 4,
-                "the imported YAML does not have 9 PE units and 4 chip units:\n" + yaml);
+    fuzz::check(pe_units != nullptr && pe_units->items.size() == 9 && units != nullptr && units->items.size() == 5,
+                "the imported YAML does not have 9 PE units and 5 chip units (three buffers, main memory, interconnect):\n" + yaml);
     return 0;
 }
