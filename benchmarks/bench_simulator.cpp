@@ -66,7 +66,6 @@ void simulate_case(benchmark::State& state, bool prepared) {
     state.counters["sim_cycles"] = static_cast<double>(cycles);
     state.counters["op_classes"] = static_cast<double>(p.class_representatives().size());
     state.counters["tensor_types"] = static_cast<double>(p.type_representatives().size());
-    state.counters["load_patterns"] = static_cast<double>(p.load_patterns().size());
     state.SetLabel(fmt::format("bert-{} {} on {}, {}{}", model_name, training ? "training" : "inference", acc->name,
                                o.fidelity == engine::Fidelity::event ? "event" : "analytic", o.op_records ? "" : ", no op records"));
 }

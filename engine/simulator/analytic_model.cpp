@@ -1,5 +1,6 @@
 // Analytic fidelity: per-op closed forms, ops in sequence, capacity respected through the live
-// bytes of each buffer (simulator.hpp).
+// bytes of each buffer (simulator.hpp). Its loop runs over every op with flat per-type tables and
+// no allocation, and builds full OpRecords only when they are asked for.
 #include <algorithm>
 
 #include "simulator/cost_model.hpp"
@@ -7,132 +8,206 @@
 namespace transcode::engine::detail {
 
 OpTotals run_analytic(const CostModel& m, SimulationResult& r) {
+    const PreparedGraph& p = m.prepared();
     const ModelGraph& g = m.graph();
     const SimulationOptions& o = m.options();
     const Accelerator& acc = m.accelerator();
     const std::size_t n_ops = g.ops.size(), n_tensors = g.tensors.size();
     OpTotals totals;
 
-    // Live bytes per buffer at each op: every tensor from its first to its last touch.
-    std::vector<std::int64_t> first(n_tensors, -1), last(n_tensors, -1), consumers(n_tensors, 0);
-    for (std::size_t i = 0; i < n_ops; ++i) {
-        const OpDesc& op = g.ops[i];
-        for (TensorId t : op.inputs) ++consumers[static_cast<std::size_t>(t)];
-        auto touch = [&](TensorId t) {
-            const std::size_t ti = static_cast<std::size_t>(t);
-            if (first[ti] < 0) first[ti] = static_cast<std::int64_t>(i);
-            last[ti] = static_cast<std::int64_t>(i);
-        };
-        for (TensorId t : op.inputs) touch(t);
-        for (TensorId t : op.outputs) touch(t);
+    // Per tensor type: bytes moved whole, the share of them that is mask, its buffer, whether it fits.
+    const std::size_t n_types = p.type_representatives().size();
+    std::vector<double> whole(n_types), mask_share(n_types);
+    std::vector<std::uint8_t> buffer(n_types), fits(n_types), keeps(n_types);
+    for (std::size_t ty = 0; ty < n_types; ++ty) {
+        const TensorId rep = p.type_representatives()[ty];
+        whole[ty] = m.transfer_bytes(rep);
+        mask_share[ty] = whole[ty] > 0 ? m.footprint(rep, BufferClass::mask) / whole[ty] : 0.0;
+        buffer[ty] = static_cast<std::uint8_t>(buffer_index(class_of(g.tensors[static_cast<std::size_t>(rep)])));
+        fits[ty] = m.fits(rep) ? 1 : 0;
+        keeps[ty] = persistent(g.tensors[static_cast<std::size_t>(rep)]) ? 1 : 0;
     }
+    // Each buffer's live bytes at each op (prepared_graph.hpp). The fraction of them that fits is
+    // what of a tensor is still on chip when an op reads it again.
+    const double scale[4] = {acc.data_bits / 8.0, acc.gradient_bits / 8.0, acc.optimizer_state_bits / 8.0, 1.0};
     std::vector<double> live[3];
-    for (auto& l : live) l.assign(n_ops + 1, 0.0);
-    for (std::size_t t = 0; t < n_tensors; ++t) {
-        if (first[t] < 0) continue;
-        const TensorId id = static_cast<TensorId>(t);
-        const BufferClass c = class_of(g.tensors[t]);
-        for (BufferClass b : {c, BufferClass::mask}) {
-            const double bytes = m.footprint(id, b);
-            live[buffer_index(b)][static_cast<std::size_t>(first[t])] += bytes;
-            live[buffer_index(b)][static_cast<std::size_t>(last[t]) + 1] -= bytes;
-        }
+    for (std::size_t b = 0; b < 2; ++b) {
+        live[b].assign(n_ops, 0.0);
+        for (std::size_t w = 0; w < 4; ++w)
+            for (std::size_t i = 0; i < n_ops; ++i) live[b][i] += p.live(b, static_cast<WidthGroup>(w), i) * scale[w];
     }
-    for (auto& l : live)
-        for (std::size_t i = 1; i <= n_ops; ++i) l[i] += l[i - 1];
-    // The fraction of what an op's buffer holds live that fits: what is still on chip.
-    auto kept = [&](std::size_t b, std::size_t i) { return live[b][i] <= m.capacity(b) ? 1.0 : m.capacity(b) / live[b][i]; };
+    live[2].resize(n_ops);
+    for (std::size_t i = 0; i < n_ops; ++i) live[2][i] = p.live_mask(i);
+    const double capacity[3] = {m.capacity(0), m.capacity(1), m.capacity(2)};
+    auto kept = [&](std::size_t b, std::size_t i) { return live[b][i] <= capacity[b] ? 1.0 : capacity[b] / live[b][i]; };
 
-    std::vector<bool> on_chip(n_tensors, false);
-    std::vector<double> dirty(n_tensors, 0.0);  ///< the fraction of a tensor on chip and newer than main memory
+    std::vector<std::uint8_t> on_chip(n_tensors, 0);
+    std::vector<double> dirty(n_tensors, 0.0);  ///< the fraction on chip and newer than main memory
+    std::vector<TensorId> written;              ///< every tensor ever made dirty, for the flush
+    written.reserve(n_ops);
+    // Per phase: main-memory and fill/drain bytes (their energy is linear in them), class energy.
+    double phase_memory[3] = {0, 0, 0}, phase_fill[3][3] = {};
+    // Ops per phase and class: what every op of a class costs alike is summed once, at the end.
+    const std::size_t n_classes = p.class_representatives().size();
+    std::vector<std::int64_t> class_count(3 * n_classes, 0);
     if (o.op_records) r.ops.reserve(n_ops);
     std::int64_t now = 0;
+    const PreparedGraph::Operand* operands = p.operands().data();
     for (std::size_t i = 0; i < n_ops; ++i) {
-        const OpDesc& op = g.ops[i];
-        const LoweredOp& l = m.lowered(i);
-        const ClassMapping& mp = m.cost(i).mapping;
-        OpTraffic tr;
-        OpRecord rec = m.record(i, tr);
-        for (std::size_t k = 0; k < op.inputs.size(); ++k) {
-            const TensorId t = op.inputs[k];
-            const std::size_t ti = static_cast<std::size_t>(t);
-            if (std::find(op.inputs.begin(), op.inputs.begin() + static_cast<std::ptrdiff_t>(k), t) != op.inputs.begin() + static_cast<std::ptrdiff_t>(k)) continue;
-            const double fraction = l.input_fetch_fraction[k];
-            const double whole = m.transfer_bytes(t);
+        const std::uint32_t cls = p.op_class(i);
+        const ClassCost& cc = m.cost(i);
+        const ClassMapping& mp = cc.mapping;
+        double read = 0, write = 0, fill[3] = {0, 0, 0}, drain[3] = {0, 0, 0};
+        auto move = [&](std::uint32_t ty, double bytes, bool to_chip) {
+            (to_chip ? read : write) += bytes;
+            double* side = to_chip ? fill : drain;
+            side[buffer[ty]] += bytes * (1.0 - mask_share[ty]);
+            side[2] += bytes * mask_share[ty];
+        };
+        const std::uint32_t begin = p.operand_begin(i), mid = begin + p.inputs(i), end = p.operand_begin(i + 1);
+        for (std::uint32_t j = begin; j < mid; ++j) {
+            const PreparedGraph::Operand& x = operands[j];
+            if (x.repeat) continue;
+            const std::size_t ti = static_cast<std::size_t>(x.tensor);
+            const std::uint32_t ty = x.type;
             double hit = 0;
-            if (on_chip[ti] && fraction >= 1.0) {
-                hit = kept(buffer_index(class_of(g.tensors[ti])), i);
-                if (m.footprint(t, BufferClass::mask) > 0) hit = std::min(hit, kept(buffer_index(BufferClass::mask), i));
+            if (on_chip[ti] && x.fetch_fraction >= 1.0) {
+                hit = kept(buffer[ty], i);
+                if (mask_share[ty] > 0) hit = std::min(hit, kept(2, i));
             }
-            // What was evicted of a dirty tensor was written back first.
-            if (dirty[ti] > 0 && hit < 1.0) {
-                rec.dynamic_j += m.transfer(t, whole * dirty[ti] * (1.0 - hit), false, tr);
+            if (dirty[ti] > 0 && hit < 1.0) {  // what was evicted of a dirty tensor was written back first
+                move(ty, whole[ty] * dirty[ti] * (1.0 - hit), false);
                 dirty[ti] *= hit;
             }
-            const double passes = mp.tiled ? mp.input_fetch[k] : 1.0;
-            rec.dynamic_j += m.transfer(t, whole * fraction * (passes - hit), true, tr);
-            if (!mp.tiled && fraction >= 1.0 && m.fits(t)) on_chip[ti] = true;
+            const double passes = mp.tiled ? mp.input_fetch[x.input] : 1.0;
+            if (passes > hit) move(ty, whole[ty] * x.fetch_fraction * (passes - hit), true);
+            if (!mp.tiled && x.fetch_fraction >= 1.0 && fits[ty]) on_chip[ti] = 1;
         }
-        for (TensorId t : op.outputs) {
-            const std::size_t ti = static_cast<std::size_t>(t);
-            if (!mp.tiled && m.fits(t)) {
-                on_chip[ti] = true;
+        for (std::uint32_t j = mid; j < end; ++j) {
+            const std::size_t ti = static_cast<std::size_t>(operands[j].tensor);
+            const std::uint32_t ty = operands[j].type;
+            if (!mp.tiled && fits[ty]) {
+                on_chip[ti] = 1;
                 dirty[ti] = 1.0;
+                written.push_back(operands[j].tensor);
                 continue;
             }
-            const double whole = m.transfer_bytes(t);
-            rec.dynamic_j += m.transfer(t, whole * mp.output_writes, false, tr) + m.transfer(t, whole * mp.output_reads, true, tr);
-            on_chip[ti] = false;
+            move(ty, whole[ty] * mp.output_writes, false);
+            if (mp.output_reads > 0) move(ty, whole[ty] * mp.output_reads, true);
+            on_chip[ti] = 0;
             dirty[ti] = 0.0;
         }
-        m.set_work(rec, tr);
         // The op lasts as long as its busiest resource; main memory adds its latency once.
-        std::int64_t cycles = 0;
-        Resource binding = Resource::compute;
-        for (std::size_t k = 0; k < resource_count; ++k) {
-            std::int64_t c = rec.work_cycles[k];
-            if (k == resource_index(Resource::main_memory) && c > 0) c += m.latency_cycles();
+        std::int64_t work[resource_count];
+        work[resource_index(Resource::compute)] = cc.compute_cycles;
+        work[resource_index(Resource::main_memory)] = read + write > 0 ? m.memory_cycles(read, write) : 0;
+        for (std::size_t b = 0; b < 3; ++b)
+            work[2 + b] = fill[b] + drain[b] > 0 ? m.port_cycles(b, cc.tile_read[b] + drain[b], cc.tile_write[b] + fill[b]) : cc.port_cycles[b];
+        work[resource_index(Resource::interconnect)] = cc.link_cycles;
+        std::int64_t cycles = cc.compute_cycles;
+        std::size_t binding = 0;
+        for (std::size_t k = 1; k < resource_count; ++k) {
+            const std::int64_t c = k == resource_index(Resource::main_memory) && work[k] > 0 ? work[k] + m.latency_cycles() : work[k];
             if (c > cycles) {
                 cycles = c;
-                binding = static_cast<Resource>(k);
+                binding = k;
             }
         }
-        totals.critical[resource_index(binding)] += cycles;
-        totals.add(g.ops[i].phase, rec);
-        totals.add_traffic(tr);
-        rec.ready = rec.data_ready = rec.start = now;
+        const std::size_t ph = static_cast<std::size_t>(p.phase(i));
+        totals.critical[binding] += cycles;
+        for (std::size_t k = 0; k < resource_count; ++k) totals.phase_work[ph][k] += static_cast<double>(work[k]);
+        phase_memory[ph] += read + write;
+        if (read + write > 0) {
+            phase_memory[ph] += read + write;
+            for (std::size_t b = 0; b < 3; ++b) {
+                phase_fill[ph][b] += fill[b] + drain[b];
+                totals.traffic.buffer_read[b] += drain[b];
+                totals.traffic.buffer_write[b] += fill[b];
+            }
+            totals.traffic.memory_read += read;
+            totals.traffic.memory_write += write;
+        }
+        ++class_count[ph * n_classes + cls];
+        const std::int64_t start = now;
         now = std::min(cycle_limit, now + cycles);
-        rec.end = now;
-        totals.span(g.ops[i].phase, rec.start, rec.end);
-        if (o.trace) r.trace.push_back({op.name, acc.units[l.unit].name, rec.start, cycles});
-        if (o.op_records) r.ops.push_back(std::move(rec));
+        totals.starts[ph] = std::min(totals.starts[ph], start);
+        totals.ends[ph] = now;
+        if (o.trace) r.trace.push_back({g.ops[i].name, acc.units[m.lowered(i).unit].name, start, cycles});
+        if (o.op_records) {
+            OpTraffic tr;
+            OpRecord rec = m.record(i, tr);
+            for (std::size_t b = 0; b < 3; ++b) {
+                tr.buffer_read[b] += drain[b];
+                tr.buffer_write[b] += fill[b];
+            }
+            tr.memory_read = read;
+            tr.memory_write = write;
+            m.set_work(rec, tr);
+            rec.binding = static_cast<Resource>(binding);
+            rec.dynamic_j += m.transfer_energy(read + write, fill, drain);
+            rec.ready = rec.data_ready = rec.start = start;
+            rec.end = now;
+            r.ops.push_back(std::move(rec));
+        }
         if (now >= cycle_limit) {
             totals.overflow = true;
-            return totals;
+            break;
         }
     }
-    // The end-of-step flush.
-    OpTraffic flush;
-    for (std::size_t t = 0; t < n_tensors; ++t)
-        if (dirty[t] > 0 && (persistent(g.tensors[t]) || consumers[t] == 0)) {
-            const double bytes = m.transfer_bytes(static_cast<TensorId>(t)) * dirty[t];
-            m.transfer(static_cast<TensorId>(t), bytes, false, flush);
-            r.flush_bytes += bytes;
+    for (std::size_t ph = 0; ph < 3; ++ph) {
+        PhaseReport& s = totals.sums[ph];
+        for (std::size_t c = 0; c < n_classes; ++c) {
+            const std::int64_t n = class_count[ph * n_classes + c];
+            if (n == 0) continue;
+            const ClassCost& cc = m.cost(static_cast<std::size_t>(p.class_representatives()[c]));
+            const double ops = static_cast<double>(n);
+            s.ops += n;
+            s.tiles += n * m.lowered(static_cast<std::size_t>(p.class_representatives()[c])).tiles;
+            s.dynamic_j += ops * cc.dynamic_j;
+            s.leakage_j += ops * cc.gated_leakage_j;
+            for (std::size_t b = 0; b < 3; ++b) {
+                totals.traffic.buffer_read[b] += ops * cc.tile_read[b];
+                totals.traffic.buffer_write[b] += ops * cc.tile_write[b];
+                totals.traffic.link_read += ops * cc.tile_read[b];
+                totals.traffic.link_write += ops * cc.tile_write[b];
+            }
         }
-    if (flush.memory_write > 0) {
-        const std::int64_t cycles = std::max(m.memory_cycles(0, flush.memory_write), [&] {
-            std::int64_t c = 0;
-            for (std::size_t b = 0; b < 3; ++b) c = std::max(c, m.port_cycles(b, flush.buffer_read[b], 0));
-            return c;
-        }());
-        totals.busy[resource_index(Resource::main_memory)] += static_cast<double>(m.memory_cycles(0, flush.memory_write));
-        for (std::size_t b = 0; b < 3; ++b)
-            totals.busy[resource_index(buffer_resource(static_cast<BufferClass>(b)))] += static_cast<double>(m.port_cycles(b, flush.buffer_read[b], 0));
-        totals.add_traffic(flush);
+        s.dynamic_j += m.transfer_energy(phase_memory[ph], phase_fill[ph], nullptr);
+        for (std::size_t k = 1; k < resource_count; ++k) totals.busy[k] += totals.phase_work[ph][k];
+    }
+    // The end-of-step flush: dirty weights, optimizer state and graph outputs.
+    double flushed = 0, flush_drain[3] = {0, 0, 0};
+    std::sort(written.begin(), written.end());
+    written.erase(std::unique(written.begin(), written.end()), written.end());
+    for (const TensorId id : written) {
+        const std::size_t t = static_cast<std::size_t>(id);
+        if (totals.overflow) break;
+        if (dirty[t] > 0 && (keeps[p.tensor_type(id)] || p.consumers(t) == 0)) {
+            const std::uint32_t ty = p.tensor_type(id);
+            const double bytes = whole[ty] * dirty[t];
+            flushed += bytes;
+            flush_drain[buffer[ty]] += bytes * (1.0 - mask_share[ty]);
+            flush_drain[2] += bytes * mask_share[ty];
+        }
+    }
+    if (flushed > 0) {
+        r.flush_bytes = flushed;
+        std::int64_t cycles = m.memory_cycles(0, flushed);
+        totals.busy[resource_index(Resource::main_memory)] += static_cast<double>(cycles);
+        for (std::size_t b = 0; b < 3; ++b) {
+            const std::int64_t port = m.port_cycles(b, flush_drain[b], 0);
+            totals.busy[2 + b] += static_cast<double>(port);
+            cycles = std::max(cycles, port);
+            totals.traffic.buffer_read[b] += flush_drain[b];
+        }
+        totals.traffic.memory_write += flushed;
+        const std::size_t last = static_cast<std::size_t>(o.training ? Phase::update : Phase::forward);
+        totals.sums[last].dynamic_j += m.transfer_energy(flushed, flush_drain, nullptr);
         totals.critical[resource_index(Resource::main_memory)] += cycles;
         const std::int64_t start = now;
         now = std::min(cycle_limit, now + cycles);
-        totals.span(o.training ? Phase::update : Phase::forward, start, now);
+        totals.ends[last] = std::max(totals.ends[last], now);
+        totals.starts[last] = std::min(totals.starts[last], start);
         if (o.trace) r.trace.push_back({"flush", "main_memory", start, cycles});
         if (now >= cycle_limit) totals.overflow = true;
     }

@@ -7,14 +7,7 @@
 
 namespace transcode::engine::detail {
 
-BufferClass class_of(const TensorDesc& t) {
-    switch (t.role) {
-        case TensorRole::weight:
-        case TensorRole::weight_gradient:
-        case TensorRole::optimizer_state: return BufferClass::weight;
-        default: return BufferClass::activation;
-    }
-}
+BufferClass class_of(const TensorDesc& t) { return buffer_class_of(t.role); }
 
 bool persistent(const TensorDesc& t) { return t.role == TensorRole::weight || t.role == TensorRole::optimizer_state; }
 
@@ -91,6 +84,12 @@ CostModel::CostModel(const PreparedGraph& p, const Accelerator& acc, const Simul
                        port_write_bpc_[2]})
         if (!(bpc > 0) || !std::isfinite(bpc))
             throw ConfigError(fmt::format("accelerator '{}': every buffer and the main memory need a finite read and write bandwidth > 0", acc.name));
+    memory_read_cpb_ = 1.0 / memory_read_bpc_;
+    memory_write_cpb_ = 1.0 / memory_write_bpc_;
+    for (std::size_t i = 0; i < 3; ++i) {
+        port_read_cpb_[i] = 1.0 / port_read_bpc_[i];
+        port_write_cpb_[i] = 1.0 / port_write_bpc_[i];
+    }
     if (const UnitGroup* link = acc.interconnect()) {
         link_read_bpc_ = link->storage.read_bandwidth_bytes_per_s / acc.clock_hz;
         link_write_bpc_ = link->storage.write_bandwidth_bytes_per_s / acc.clock_hz;
@@ -198,6 +197,7 @@ ClassCost CostModel::class_cost(const LoweredOp& l) {
     if (acc_.power_gating) c.gated_leakage_j = gated_w_[l.unit] * tiles * static_cast<double>(l.cycles_per_tile) / acc_.clock_hz;
     c.compute_cycles = ceil_div(l.tiles, acc_.units[l.unit].count) * l.cycles_per_tile;
     if (link_read_bpc_ > 0) c.link_cycles = to_cycles(link_read / link_read_bpc_ + link_write / link_write_bpc_);
+    for (std::size_t b = 0; b < 3; ++b) c.port_cycles[b] = port_cycles(b, c.tile_read[b], c.tile_write[b]);
     c.mapping = class_mapping(l);
     return c;
 }

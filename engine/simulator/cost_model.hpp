@@ -40,6 +40,7 @@ struct ClassCost {
     double gated_leakage_j = 0;
     std::int64_t compute_cycles = 0;    ///< waves of tiles on its unit group
     std::int64_t link_cycles = 0;       ///< interconnect
+    std::int64_t port_cycles[3] = {0, 0, 0};  ///< each buffer's port for the tiles' traffic alone
     ClassMapping mapping;
 };
 
@@ -87,12 +88,19 @@ public:
     double capacity(std::size_t b) const { return capacity_[b]; }
 
     /// Channel occupancy of a main-memory transfer (saturates at cycle_limit).
-    std::int64_t memory_cycles(double read, double write) const { return to_cycles(read / memory_read_bpc_ + write / memory_write_bpc_); }
+    std::int64_t memory_cycles(double read, double write) const { return to_cycles(read * memory_read_cpb_ + write * memory_write_cpb_); }
     std::int64_t latency_cycles() const { return latency_cycles_; }
-    std::int64_t port_cycles(std::size_t b, double read, double write) const { return to_cycles(read / port_read_bpc_[b] + write / port_write_bpc_[b]); }
+    std::int64_t port_cycles(std::size_t b, double read, double write) const { return to_cycles(read * port_read_cpb_[b] + write * port_write_cpb_[b]); }
     /// Bytes of tensor t moved between main memory and its buffers: the main-memory energy and the
     /// buffer side (written when `to_chip`, read otherwise), added to `traffic`. Returns the energy.
     double transfer(TensorId t, double bytes, bool to_chip, OpTraffic& traffic) const;
+    /// The energy of `memory_bytes` through main memory and, per buffer, `a[b]` (+ `b[b]`) bytes
+    /// through its port: what transfer() charges, summed (b may be nullptr).
+    double transfer_energy(double memory_bytes, const double* a, const double* b) const {
+        double e = memory_bytes * memory_energy_;
+        for (std::size_t i = 0; i < 3; ++i) e += (a[i] + (b != nullptr ? b[i] : 0.0)) * buffer_energy_[i];
+        return e;
+    }
     /// Fills the op-independent fields of a record and adds the class's tile traffic to `traffic`.
     OpRecord record(std::size_t op, OpTraffic& traffic) const;
     /// Work per resource and the binding one, from the op's traffic (compute from its class).
@@ -104,7 +112,9 @@ public:
     static std::int64_t to_cycles(double c) {
         if (!(c > 0)) return 0;
         if (c >= static_cast<double>(cycle_limit)) return cycle_limit;
-        return static_cast<std::int64_t>(std::ceil(c - 1e-9));
+        const double x = c - 1e-9;  // the ceiling, without a libm call in the analytic loop
+        const auto i = static_cast<std::int64_t>(x);
+        return static_cast<double>(i) < x ? i + 1 : i;
     }
 
 private:
@@ -121,7 +131,9 @@ private:
     double capacity_[3] = {0, 0, 0};
     double buffer_energy_[3] = {0, 0, 0};
     double port_read_bpc_[3] = {0, 0, 0}, port_write_bpc_[3] = {0, 0, 0};  ///< bytes per cycle
+    double port_read_cpb_[3] = {0, 0, 0}, port_write_cpb_[3] = {0, 0, 0};  ///< cycles per byte
     double memory_read_bpc_ = 0, memory_write_bpc_ = 0, memory_energy_ = 0;
+    double memory_read_cpb_ = 0, memory_write_cpb_ = 0;
     std::int64_t latency_cycles_ = 0;
     double link_read_bpc_ = 0, link_write_bpc_ = 0, link_energy_ = 0;  ///< 0 bpc: no interconnect
     Dataflow dataflow_ = Dataflow::output_stationary;

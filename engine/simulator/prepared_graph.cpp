@@ -117,12 +117,13 @@ PreparedGraph::PreparedGraph(const ModelGraph& g, std::vector<double> tensor_spa
         tensor_type_.push_back(type);
     }
 
-    // Op classes and load patterns.
-    InternTable classes(256), patterns(256);
-    std::vector<std::uint8_t> on_chip(n, 0), seen;
+    // Op classes and touch intervals.
+    InternTable classes(256);
     op_class_.reserve(g.ops.size());
-    op_pattern_.reserve(g.ops.size());
     phase_.reserve(g.ops.size());
+    first_touch_.assign(n, -1);
+    last_touch_.assign(n, -1);
+    consumers_.assign(n, 0);
     for (std::size_t i = 0; i < g.ops.size(); ++i) {
         const OpDesc& op = g.ops[i];
         std::uint64_t h = mix(mix(fnv_offset, static_cast<std::uint64_t>(op.kind)), op.inputs.size() * 1024 + op.outputs.size());
@@ -144,24 +145,45 @@ PreparedGraph::PreparedGraph(const ModelGraph& g, std::vector<double> tensor_spa
         ++class_ops_[cls];
         op_class_.push_back(cls);
         phase_.push_back(op.phase);
-
-        // Which inputs the analytic model finds on chip (when they fit their buffer).
-        seen.assign(op.inputs.size(), 0);
-        for (std::size_t k = 0; k < op.inputs.size(); ++k) {
-            const std::size_t t = static_cast<std::size_t>(op.inputs[k]);
-            seen[k] = on_chip[t];
-            if (!on_chip[t]) on_chip[t] = input_fetch_fraction(g, op, k) >= 1.0 ? 1 : 0;
+        auto touch = [&](TensorId t) {
+            const std::size_t ti = static_cast<std::size_t>(t);
+            if (first_touch_[ti] < 0) first_touch_[ti] = static_cast<std::int32_t>(i);
+            last_touch_[ti] = static_cast<std::int32_t>(i);
+        };
+        for (TensorId t : op.inputs) {
+            touch(t);
+            ++consumers_[static_cast<std::size_t>(t)];
         }
-        for (TensorId t : op.outputs) on_chip[static_cast<std::size_t>(t)] = 1;
-        std::uint64_t ph = mix(fnv_offset, cls);
-        for (std::uint8_t s : seen) ph = mix(ph, s);
-        const std::uint32_t pattern =
-            patterns.intern(ph, static_cast<std::uint32_t>(patterns_.size()), [&](std::uint32_t other) { return patterns_[other].op_class == cls && patterns_[other].seen == seen; });
-        if (pattern == patterns_.size()) patterns_.push_back({cls, static_cast<OpId>(i), 0, {0, 0, 0}, seen});
-        ++patterns_[pattern].ops;
-        ++patterns_[pattern].phase_ops[static_cast<std::size_t>(op.phase)];
-        op_pattern_.push_back(pattern);
+        for (TensorId t : op.outputs) touch(t);
+        operand_begin_.push_back(static_cast<std::uint32_t>(operands_.size()));
+        inputs_.push_back(static_cast<std::uint32_t>(op.inputs.size()));
+        for (std::size_t k = 0; k < op.inputs.size(); ++k) {
+            const TensorId t = op.inputs[k];
+            const bool repeat = std::find(op.inputs.begin(), op.inputs.begin() + static_cast<std::ptrdiff_t>(k), t) != op.inputs.begin() + static_cast<std::ptrdiff_t>(k);
+            operands_.push_back({t, tensor_type(t), static_cast<std::uint8_t>(k), repeat, input_fetch_fraction(g, op, k)});
+        }
+        for (TensorId t : op.outputs) operands_.push_back({t, tensor_type(t), 0, false, 1.0});
     }
+    operand_begin_.push_back(static_cast<std::uint32_t>(operands_.size()));
+    // Live elements per buffer and width group (and mask bytes): a difference array, summed.
+    for (auto& l : live_) l.assign(g.ops.size() + 1, 0.0);
+    for (std::size_t t = 0; t < n; ++t) {
+        if (first_touch_[t] < 0) continue;
+        const TensorDesc& d = g.tensors[t];
+        const double s = std::clamp(sparsity_[t], 0.0, 1.0);
+        const double e = static_cast<double>(d.elements());
+        const double amount = d.is_integer ? e * d.bits / 8.0 : e * (1.0 - s);
+        const std::size_t a = static_cast<std::size_t>(first_touch_[t]), b = static_cast<std::size_t>(last_touch_[t]) + 1;
+        auto& data = live_[static_cast<std::size_t>(buffer_class_of(d.role)) * 4 + static_cast<std::size_t>(width_group(d))];
+        data[a] += amount;
+        data[b] -= amount;
+        if (s > 0) {
+            live_[8][a] += e / 8.0;
+            live_[8][b] -= e / 8.0;
+        }
+    }
+    for (auto& l : live_)
+        for (std::size_t i = 1; i < l.size(); ++i) l[i] += l[i - 1];
 }
 
 }  // namespace transcode::engine

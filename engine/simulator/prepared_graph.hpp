@@ -9,10 +9,9 @@
 //    identically (lowering reads nothing else): lowering.hpp lowers each class once. A BERT-Base
 //    training step has 5,207 ops in 79 classes. A dropout's `seed` is left out (it picks the mask,
 //    not the cost), so the dropouts of a model share classes.
-//  * Load patterns (analytic fidelity). The analytic model loads an input unless it is already on
-//    chip (produced, or loaded whole, by an earlier op or operand) and fits its buffer. Whether it
-//    was seen before is a property of the graph; ops of one class that agree in it load the same
-//    bytes on any accelerator, so the analytic closed forms run once per pattern.
+//  * Touch intervals (analytic fidelity): the first and last op that reads or writes each tensor,
+//    and how many ops read it. The analytic model sums, per buffer, the bytes of the tensors live
+//    at each op from them.
 //
 // A PreparedGraph refers to its ModelGraph: keep the graph alive and unchanged while it is used.
 #pragma once
@@ -20,9 +19,27 @@
 #include <cstdint>
 #include <vector>
 
+#include "transcode/component.hpp"
 #include "transcode/graph.hpp"
 
 namespace transcode::engine {
+
+/// The on-chip buffer a tensor of `role` lives in: weights, their gradients and optimizer state in
+/// the weight buffer, everything else in the activation buffer (its mask bits in the mask buffer).
+inline BufferClass buffer_class_of(TensorRole role) {
+    return role == TensorRole::weight || role == TensorRole::weight_gradient || role == TensorRole::optimizer_state ? BufferClass::weight
+                                                                                                                   : BufferClass::activation;
+}
+
+/// How an accelerator sizes a tensor's elements: data_bits, gradient_bits, optimizer_state_bits, or
+/// the tensor's own width (integers).
+enum class WidthGroup { data, gradient, optimizer_state, integer };
+inline WidthGroup width_group(const TensorDesc& t) {
+    if (t.is_integer) return WidthGroup::integer;
+    if (t.role == TensorRole::activation_gradient || t.role == TensorRole::weight_gradient) return WidthGroup::gradient;
+    if (t.role == TensorRole::optimizer_state) return WidthGroup::optimizer_state;
+    return WidthGroup::data;
+}
 
 /// The fraction of input `k` of `op` read from main memory when it is not on chip: 1, except an
 /// embedding's table, of which only the gathered rows (ids / rows) are read.
@@ -30,12 +47,13 @@ double input_fetch_fraction(const ModelGraph& g, const OpDesc& op, std::size_t k
 
 class PreparedGraph {
 public:
-    struct LoadPattern {
-        std::uint32_t op_class = 0;
-        OpId first_op = 0;                  ///< an op of the pattern
-        std::int64_t ops = 0;               ///< how many ops share it
-        std::int64_t phase_ops[3] = {0, 0, 0};  ///< of them, in each Phase
-        std::vector<std::uint8_t> seen;     ///< per input: already on chip when it fits
+    /// An op's operand in the flat table that the analytic loop walks (inputs first, then outputs).
+    struct Operand {
+        TensorId tensor = 0;
+        std::uint32_t type = 0;     ///< its tensor type
+        std::uint8_t input = 0;     ///< inputs: its index among the op's inputs
+        bool repeat = false;        ///< inputs: the same tensor is an earlier input of the op
+        double fetch_fraction = 1;  ///< inputs: input_fetch_fraction()
     };
 
     /// `tensor_sparsity[t]`: the fraction of zeros of tensor t; empty means dense. Throws
@@ -54,19 +72,34 @@ public:
     const std::vector<OpId>& class_representatives() const { return class_rep_; }
     const std::vector<std::int64_t>& class_ops() const { return class_ops_; }
 
-    std::uint32_t load_pattern(std::size_t op) const { return op_pattern_[op]; }
     Phase phase(std::size_t op) const { return phase_[op]; }
-    const std::vector<LoadPattern>& load_patterns() const { return patterns_; }
+    /// Op i's inputs are operands()[operand_begin(i), operand_begin(i) + inputs(i)), its outputs follow
+    /// up to operand_begin(i + 1).
+    const std::vector<Operand>& operands() const { return operands_; }
+    std::uint32_t operand_begin(std::size_t op) const { return operand_begin_[op]; }
+    std::uint32_t inputs(std::size_t op) const { return inputs_[op]; }
+    /// The first and last op that reads or writes tensor t (-1 when none does), and how many read it.
+    std::int32_t first_touch(std::size_t t) const { return first_touch_[t]; }
+    std::int32_t last_touch(std::size_t t) const { return last_touch_[t]; }
+    std::int32_t consumers(std::size_t t) const { return consumers_[t]; }
+    /// Live at op i (touched at or before it, and again at or after it) in buffer b (activation 0,
+    /// weight 1), width group w: elements x (1 - sparsity) of the float groups, bytes of integers.
+    double live(std::size_t b, WidthGroup w, std::size_t i) const { return live_[b * 4 + static_cast<std::size_t>(w)][i]; }
+    /// Live mask bytes at op i (one bit per element of every sparse tensor).
+    double live_mask(std::size_t i) const { return live_[8][i]; }
 
 private:
     const ModelGraph* g_;
     std::vector<double> sparsity_;
-    std::vector<std::uint32_t> tensor_type_, op_class_, op_pattern_;
+    std::vector<std::uint32_t> tensor_type_, op_class_;
+    std::vector<std::int32_t> first_touch_, last_touch_, consumers_;
+    std::vector<double> live_[9];
+    std::vector<Operand> operands_;
+    std::vector<std::uint32_t> operand_begin_, inputs_;
     std::vector<Phase> phase_;  ///< per op, kept together for the accounting's pass over ops
     std::vector<TensorId> type_rep_;
     std::vector<OpId> class_rep_;
     std::vector<std::int64_t> class_ops_;
-    std::vector<LoadPattern> patterns_;
 };
 
 }  // namespace transcode::engine

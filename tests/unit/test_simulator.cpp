@@ -381,7 +381,6 @@ TEST_CASE("simulator: lowering and costing once per op class equals doing it op 
         const std::vector<double> sparsity = sparsity_per_tensor(g, {0.5, 0.9, 0.9});
         const PreparedGraph p(g, sparsity);
         CHECK(p.class_representatives().size() * 3 < g.ops.size());  // the classes are shared
-        CHECK(p.load_patterns().size() < g.ops.size());
         for (Fidelity f : {Fidelity::event, Fidelity::analytic}) {
             CAPTURE(to_string(f));
             check_same_result(run(g, acc, true, sparsity, &GroupedTilePool::make, f), run(one_class_per_op(g), acc, true, sparsity, &GroupedTilePool::make, f));
