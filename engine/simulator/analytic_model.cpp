@@ -51,7 +51,16 @@ OpTotals run_analytic(const CostModel& m, SimulationResult& r) {
     const std::size_t n_classes = p.class_representatives().size();
     std::vector<std::int64_t> class_count(3 * n_classes, 0);
     if (o.op_records) r.ops.reserve(n_ops);
-    std::int64_t now = 0;
+    std::int64_t memory_end = 0;  ///< the main-memory stage's end
+    std::int64_t last_end = 0;    ///< the latest end of an op so far
+    std::vector<std::int64_t> ready_at(n_tensors, 0);  ///< when a tensor's producer ends
+    std::vector<std::int32_t> producer(n_tensors, -1);
+    struct Span {
+        std::int64_t deps = 0, start = 0, end = 0;
+        std::int32_t pred = -1;
+        std::uint8_t binding = 0;
+    };
+    std::vector<Span> spans(n_ops);
     const PreparedGraph::Operand* operands = p.operands().data();
     for (std::size_t i = 0; i < n_ops; ++i) {
         const std::uint32_t cls = p.op_class(i);
@@ -65,10 +74,15 @@ OpTotals run_analytic(const CostModel& m, SimulationResult& r) {
             side[2] += bytes * mask_share[ty];
         };
         const std::uint32_t begin = p.operand_begin(i), mid = begin + p.inputs(i), end = p.operand_begin(i + 1);
+        Span& span = spans[i];
         for (std::uint32_t j = begin; j < mid; ++j) {
             const PreparedGraph::Operand& x = operands[j];
             if (x.repeat) continue;
             const std::size_t ti = static_cast<std::size_t>(x.tensor);
+            if (ready_at[ti] > span.deps) {
+                span.deps = ready_at[ti];
+                span.pred = producer[ti];
+            }
             const std::uint32_t ty = x.type;
             double hit = 0;
             if (on_chip[ti] && x.fetch_fraction >= 1.0) {
@@ -97,26 +111,32 @@ OpTotals run_analytic(const CostModel& m, SimulationResult& r) {
             on_chip[ti] = 0;
             dirty[ti] = 0.0;
         }
-        // The op lasts as long as its busiest resource; main memory adds its latency once.
+        // Main memory moves each op's bytes in op order; an op executes (compute, buffer ports,
+        // interconnect: its busiest) once its inputs exist and its data has arrived, the latency
+        // after its transfer. So loads overlap execution, and independent ops overlap each other
+        // (heads, branches); resources shared by overlapping ops are bounded in total below.
         std::int64_t work[resource_count];
         work[resource_index(Resource::compute)] = cc.compute_cycles;
         work[resource_index(Resource::main_memory)] = read + write > 0 ? m.memory_cycles(read, write) : 0;
         for (std::size_t b = 0; b < 3; ++b)
             work[2 + b] = fill[b] + drain[b] > 0 ? m.port_cycles(b, cc.tile_read[b] + drain[b], cc.tile_write[b] + fill[b]) : cc.port_cycles[b];
         work[resource_index(Resource::interconnect)] = cc.link_cycles;
-        std::int64_t cycles = cc.compute_cycles;
+        std::int64_t exec = cc.compute_cycles;
         std::size_t binding = 0;
-        for (std::size_t k = 1; k < resource_count; ++k) {
-            const std::int64_t c = k == resource_index(Resource::main_memory) && work[k] > 0 ? work[k] + m.latency_cycles() : work[k];
-            if (c > cycles) {
-                cycles = c;
+        for (std::size_t k = 2; k < resource_count; ++k)
+            if (work[k] > exec) {
+                exec = work[k];
                 binding = k;
             }
+        std::int64_t start = span.deps;
+        if (work[resource_index(Resource::main_memory)] > 0) {
+            // A tiled op's tiles take the buffers' space: its transfers wait for the ops before it.
+            if (mp.tiled) memory_end = std::max(memory_end, last_end);
+            memory_end = std::min(cycle_limit, memory_end + work[resource_index(Resource::main_memory)]);
+            start = std::max(start, memory_end + m.latency_cycles());
         }
         const std::size_t ph = static_cast<std::size_t>(p.phase(i));
-        totals.critical[binding] += cycles;
         for (std::size_t k = 0; k < resource_count; ++k) totals.phase_work[ph][k] += static_cast<double>(work[k]);
-        phase_memory[ph] += read + write;
         if (read + write > 0) {
             phase_memory[ph] += read + write;
             for (std::size_t b = 0; b < 3; ++b) {
@@ -128,10 +148,18 @@ OpTotals run_analytic(const CostModel& m, SimulationResult& r) {
             totals.traffic.memory_write += write;
         }
         ++class_count[ph * n_classes + cls];
-        const std::int64_t start = now;
-        now = std::min(cycle_limit, now + cycles);
+        const std::int64_t now = std::min(cycle_limit, start + exec);
+        const std::int64_t cycles = now - start;
+        span.start = start;
+        span.end = now;
+        last_end = std::max(last_end, now);
+        span.binding = static_cast<std::uint8_t>(binding);
+        for (std::uint32_t j = mid; j < end; ++j) {
+            ready_at[static_cast<std::size_t>(operands[j].tensor)] = now;
+            producer[static_cast<std::size_t>(operands[j].tensor)] = static_cast<std::int32_t>(i);
+        }
         totals.starts[ph] = std::min(totals.starts[ph], start);
-        totals.ends[ph] = now;
+        totals.ends[ph] = std::max(totals.ends[ph], now);
         if (o.trace) r.trace.push_back({g.ops[i].name, acc.units[m.lowered(i).unit].name, start, cycles});
         if (o.op_records) {
             OpTraffic tr;
@@ -143,7 +171,6 @@ OpTotals run_analytic(const CostModel& m, SimulationResult& r) {
             tr.memory_read = read;
             tr.memory_write = write;
             m.set_work(rec, tr);
-            rec.binding = static_cast<Resource>(binding);
             rec.dynamic_j += m.transfer_energy(read + write, fill, drain);
             rec.ready = rec.data_ready = rec.start = start;
             rec.end = now;
@@ -154,6 +181,21 @@ OpTotals run_analytic(const CostModel& m, SimulationResult& r) {
             break;
         }
     }
+    // The critical path through the ops, walked back from the op that ends last.
+    std::int64_t now = 0;
+    std::int64_t x = -1;
+    for (std::size_t i = 0; i < n_ops; ++i)
+        if (spans[i].end >= now) {
+            now = spans[i].end;
+            x = static_cast<std::int64_t>(i);
+        }
+    while (x >= 0) {
+        const Span& s = spans[static_cast<std::size_t>(x)];
+        totals.critical[s.binding] += s.end - s.start;
+        totals.critical[resource_index(Resource::main_memory)] += s.start - s.deps;  // its data arriving
+        x = s.pred;
+    }
+    std::vector<double> group_busy(acc.units.size(), 0.0);
     for (std::size_t ph = 0; ph < 3; ++ph) {
         PhaseReport& s = totals.sums[ph];
         for (std::size_t c = 0; c < n_classes; ++c) {
@@ -162,7 +204,9 @@ OpTotals run_analytic(const CostModel& m, SimulationResult& r) {
             const ClassCost& cc = m.cost(static_cast<std::size_t>(p.class_representatives()[c]));
             const double ops = static_cast<double>(n);
             s.ops += n;
-            s.tiles += n * m.lowered(static_cast<std::size_t>(p.class_representatives()[c])).tiles;
+            const LoweredOp& l = m.lowered(static_cast<std::size_t>(p.class_representatives()[c]));
+            s.tiles += n * l.tiles;
+            group_busy[l.unit] += ops * static_cast<double>(l.tiles) * static_cast<double>(l.cycles_per_tile);
             s.dynamic_j += ops * cc.dynamic_j;
             s.leakage_j += ops * cc.gated_leakage_j;
             for (std::size_t b = 0; b < 3; ++b) {
@@ -174,6 +218,24 @@ OpTotals run_analytic(const CostModel& m, SimulationResult& r) {
         }
         s.dynamic_j += m.transfer_energy(phase_memory[ph], phase_fill[ph], nullptr);
         for (std::size_t k = 1; k < resource_count; ++k) totals.busy[k] += totals.phase_work[ph][k];
+    }
+    // Overlapping ops share their resources: no run is shorter than the busiest one's total work
+    // (a compute unit group's busy instance-cycles over its instances, a port's or the channel's
+    // cycles). What that adds beyond the path is the binding resource's.
+    std::int64_t bound = 0;
+    std::size_t bound_by = 0;
+    for (std::size_t u = 0; u < acc.units.size(); ++u)
+        if (acc.units[u].role == ComponentRole::compute && acc.units[u].count > 0) {
+            const std::int64_t c = CostModel::to_cycles(group_busy[u] / static_cast<double>(acc.units[u].count));
+            if (c > bound) bound = c, bound_by = 0;
+        }
+    for (std::size_t k = 1; k < resource_count; ++k)
+        if (const std::int64_t c = CostModel::to_cycles(totals.busy[k]); c > bound) bound = c, bound_by = k;
+    if (bound > now && !totals.overflow) {
+        totals.critical[bound_by] += bound - now;
+        now = bound;
+        const std::size_t last = static_cast<std::size_t>(o.training ? Phase::update : Phase::forward);
+        totals.ends[last] = std::max(totals.ends[last], now);
     }
     // The end-of-step flush: dirty weights, optimizer state and graph outputs.
     double flushed = 0, flush_drain[3] = {0, 0, 0};
@@ -203,9 +265,9 @@ OpTotals run_analytic(const CostModel& m, SimulationResult& r) {
         totals.traffic.memory_write += flushed;
         const std::size_t last = static_cast<std::size_t>(o.training ? Phase::update : Phase::forward);
         totals.sums[last].dynamic_j += m.transfer_energy(flushed, flush_drain, nullptr);
-        totals.critical[resource_index(Resource::main_memory)] += cycles;
-        const std::int64_t start = now;
-        now = std::min(cycle_limit, now + cycles);
+        const std::int64_t start = std::max(now, memory_end);
+        totals.critical[resource_index(Resource::main_memory)] += start + cycles - now;
+        now = std::min(cycle_limit, start + cycles);
         totals.ends[last] = std::max(totals.ends[last], now);
         totals.starts[last] = std::min(totals.starts[last], start);
         if (o.trace) r.trace.push_back({"flush", "main_memory", start, cycles});

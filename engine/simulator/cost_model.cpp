@@ -155,7 +155,9 @@ ClassMapping CostModel::class_mapping(const LoweredOp& l) {
     q.min_tile[0] = acc_.tile_x;
     q.min_tile[1] = acc_.tile_y;
     q.min_tile[2] = acc_.tile_y;
-    const double caps[2] = {capacity_[0], capacity_[1]};
+    // Double buffering: the tiles get half of each buffer, so that the next tiles (and the next op's
+    // data) load while these compute, and what else is resident is not all evicted.
+    const double caps[2] = {capacity_[0] / 2, capacity_[1] / 2};
     const GemmMapping g = map_gemm(q, caps, dataflow_);
     if (!g.feasible) {
         if (infeasible_.empty()) infeasible_ = fmt::format("op '{}' ({}): no tile fits the buffers: {}", op.name, to_string(op.kind), g.reason);

@@ -13,6 +13,40 @@ namespace {
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
+// A resource that serves one request at a time (the main-memory channel, a buffer port, the
+// interconnect): each request takes the earliest gap of its length at or after its ready time, so
+// a request issued late in program order does not push the ones after it past idle time.
+class Timeline {
+public:
+    /// Reserves `cycles` (>= 1) from the earliest free moment >= `from`; returns the start.
+    std::int64_t reserve(std::int64_t from, std::int64_t cycles) {
+        auto it = busy_.upper_bound(from);
+        if (it != busy_.begin() && std::prev(it)->second > from) from = std::prev(it)->second;
+        while (it != busy_.end() && it->first < from + cycles) {
+            from = std::max(from, it->second);
+            ++it;
+        }
+        // Insert [from, from + cycles), merged with the intervals it touches.
+        std::int64_t lo = from, hi = from + cycles;
+        if (it != busy_.end() && it->first == hi) {
+            hi = it->second;
+            it = busy_.erase(it);
+        }
+        if (it != busy_.begin() && std::prev(it)->second == lo) {
+            std::prev(it)->second = hi;
+        } else {
+            busy_.emplace_hint(it, lo, hi);
+        }
+        end_ = std::max(end_, from + cycles);
+        return from;
+    }
+    std::int64_t end() const { return end_; }
+
+private:
+    std::map<std::int64_t, std::int64_t> busy_;  ///< start -> end, disjoint and not touching
+    std::int64_t end_ = 0;
+};
+
 class EventScheduler {
 public:
     explicit EventScheduler(const CostModel& m) : m_(m), g_(m.graph()), acc_(m.accelerator()), o_(m.options()) {
@@ -41,7 +75,7 @@ public:
             totals.span(g_.ops[i].phase, steps_[i].begin, rec.end);
             last_end = std::max(last_end, rec.end);
             if (o_.op_records) r.ops.push_back(rec);
-            if (rec.end >= cycle_limit || channel_free_ >= cycle_limit) {
+            if (rec.end >= cycle_limit || channel_.end() >= cycle_limit) {
                 totals.overflow = true;
                 return totals;
             }
@@ -53,13 +87,13 @@ public:
             if (resident_[t] && dirty_[t] && (persistent(g_.tensors[t]) || consumers_[t] == 0)) {
                 const double bytes = m_.transfer_bytes(static_cast<TensorId>(t));
                 m_.transfer(static_cast<TensorId>(t), bytes, false, flush);
-                const std::int64_t start = std::max({channel_free_, available_[t], busy_until_[t]});
                 const std::int64_t cycles = m_.memory_cycles(0, bytes);
-                channel_free_ = start + cycles;
+                if (cycles == 0) continue;
+                const std::int64_t start = channel_.reserve(std::max(available_[t], busy_until_[t]), cycles);
                 totals.busy[resource_index(Resource::main_memory)] += static_cast<double>(cycles);
-                counter(r, "main_memory", start, channel_free_, bytes);
-                if (o_.trace && cycles > 0) r.trace.push_back({"flush of " + g_.tensors[t].name, "main_memory", start, cycles});
-                flush_end = channel_free_;
+                counter(r, "main_memory", start, start + cycles, bytes);
+                if (o_.trace) r.trace.push_back({"flush of " + g_.tensors[t].name, "main_memory", start, cycles});
+                flush_end = std::max(flush_end, start + cycles);
                 r.flush_bytes += bytes;
             }
         totals.add_traffic(flush);
@@ -87,32 +121,42 @@ private:
         r.counters.push_back({track + " GB/s", to, -gbps});
     }
 
-    // Frees room for `need` bytes in buffer b: space already released (in time order), then the
-    // least recently used tensors that the op does not touch. Returns the cycle at which the room
-    // is free, or nullopt when even that cannot make it (the op's own tensors fill the buffer).
+    // Frees room for `need` bytes in buffer b from whatever is free first: space already released
+    // (free when its last reader ends) or the least recently used tensor the op does not touch (free
+    // when its readers end and, if dirty and still needed, its write-back is done). Returns the cycle
+    // at which the room is free, or nullopt when even that cannot make it (the op's own tensors fill
+    // the buffer).
     std::optional<std::int64_t> make_room(std::size_t b, double need, const std::vector<TensorId>& pinned, OpRecord& rec, OpTraffic& tr, SimulationResult& r) {
         std::int64_t at = 0;
         std::vector<std::pair<std::int64_t, double>> taken;
         while (m_.capacity(b) - used_[b] < need - 1e-9) {
-            if (!pending_[b].empty()) {
-                auto it = pending_[b].begin();
-                used_[b] -= it->second;
-                at = std::max(at, it->first);
-                taken.emplace_back(*it);
-                pending_[b].erase(it);
+            const TensorId v = victim(b, pinned);
+            const std::int64_t released = pending_[b].empty() ? std::numeric_limits<std::int64_t>::max() : pending_[b].begin()->first;
+            if (v >= 0 && free_time(v) < released) {
+                evict(v, rec, tr, r);  // its space becomes pending, taken on the next pass
                 continue;
             }
-            const TensorId v = victim(b, pinned);
-            if (v < 0) {
+            if (pending_[b].empty()) {
                 for (const auto& p : taken) {
                     pending_[b].insert(p);
                     used_[b] += p.second;
                 }
                 return std::nullopt;
             }
-            evict(v, rec, tr, r);  // its space becomes pending, taken above on the next pass
+            auto it = pending_[b].begin();
+            used_[b] -= it->second;
+            at = std::max(at, it->first);
+            taken.emplace_back(*it);
+            pending_[b].erase(it);
         }
         return at;
+    }
+
+    // When evicting v would free its space: after its readers, and its write-back if it needs one.
+    std::int64_t free_time(TensorId v) const {
+        const std::size_t vi = static_cast<std::size_t>(v);
+        if (!(dirty_[vi] && (uses_[vi] > 0 || persistent(g_.tensors[vi]) || consumers_[vi] == 0))) return busy_until_[vi];
+        return std::max(available_[vi], busy_until_[vi]) + m_.memory_cycles(0, m_.transfer_bytes(v));  // if the channel is free then
     }
 
     // The least recently used resident tensor, not touched by the op, that holds bytes in buffer b.
@@ -142,14 +186,13 @@ private:
         const std::size_t vi = static_cast<std::size_t>(v);
         const double bytes = m_.transfer_bytes(v);
         rec.dynamic_j += m_.transfer(v, bytes, false, tr);
-        const std::int64_t start = std::max({channel_free_, available_[vi], busy_until_[vi]});
-        const std::int64_t cycles = m_.memory_cycles(0, bytes);
-        channel_free_ = start + cycles;
-        counter(r, "main_memory", start, channel_free_, bytes);
-        if (o_.trace && cycles > 0) r.trace.push_back({"write-back of " + g_.tensors[vi].name, "main_memory", start, cycles});
+        const std::int64_t cycles = std::max<std::int64_t>(1, m_.memory_cycles(0, bytes));
+        const std::int64_t start = channel_.reserve(std::max(available_[vi], busy_until_[vi]), cycles);
+        counter(r, "main_memory", start, start + cycles, bytes);
+        if (o_.trace) r.trace.push_back({"write-back of " + g_.tensors[vi].name, "main_memory", start, cycles});
         dirty_[vi] = false;
-        available_[vi] = std::max(available_[vi], channel_free_);  // a re-load waits for it
-        return channel_free_;
+        available_[vi] = std::max(available_[vi], start + cycles);  // a re-load waits for it
+        return start + cycles;
     }
 
     // Drops t from its buffers; its space becomes free at `free_at`.
@@ -178,13 +221,6 @@ private:
             peak_[buffer_index(b)] = std::max(peak_[buffer_index(b)], used_[buffer_index(b)]);
         }
         return std::max(*data_at, *mask_at);
-    }
-
-    // Reserves `bytes` of port (or link) time on a first-come-first-served resource from `from`.
-    std::int64_t reserve(std::int64_t& free, std::int64_t from, std::int64_t cycles) {
-        const std::int64_t start = std::max(free, from);
-        free = start + cycles;
-        return start;
     }
 
     OpRecord run_op(std::size_t id, SimulationResult& r, OpTotals& totals) {
@@ -258,8 +294,8 @@ private:
         std::int64_t load_start = 0, load_cycles = 0;
         if (load_bytes > 0) {
             load_cycles = m_.memory_cycles(load_bytes, 0);
-            load_start = reserve(channel_free_, std::max(load_after, space_at), load_cycles);
-            counter(r, "main_memory", load_start, channel_free_, load_bytes);
+            load_start = channel_.reserve(std::max(load_after, space_at), load_cycles);
+            counter(r, "main_memory", load_start, load_start + load_cycles, load_bytes);
             if (o_.trace) r.trace.push_back({"load for " + op.name, "main_memory", load_start, load_cycles});
         }
         step.begin = load_bytes > 0 ? std::min(deps, load_start) : deps;
@@ -299,21 +335,21 @@ private:
             const std::size_t i = buffer_index(b);
             const std::int64_t cycles = m_.port_cycles(i, tr.buffer_read[i], tr.buffer_write[i]);
             if (cycles == 0) continue;
-            const std::int64_t start = reserve(port_free_[i], rec.start, cycles);
-            counter(r, acc_.buffer(b).name, start, port_free_[i], tr.buffer_read[i] + tr.buffer_write[i]);
-            bound(port_free_[i], buffer_resource(b));
+            const std::int64_t start = ports_[i].reserve(rec.start, cycles);
+            counter(r, acc_.buffer(b).name, start, start + cycles, tr.buffer_read[i] + tr.buffer_write[i]);
+            bound(start + cycles, buffer_resource(b));
         }
         if (cc.link_cycles > 0) {
-            const std::int64_t start = reserve(link_free_, rec.start, cc.link_cycles);
-            counter(r, "interconnect", start, link_free_, tr.link_read + tr.link_write);
-            bound(link_free_, Resource::interconnect);
+            const std::int64_t start = link_.reserve(rec.start, cc.link_cycles);
+            counter(r, "interconnect", start, start + cc.link_cycles, tr.link_read + tr.link_write);
+            bound(start + cc.link_cycles, Resource::interconnect);
         }
         if (store_write + store_read > 0) {
             const std::int64_t cycles = m_.memory_cycles(store_read, store_write);
-            const std::int64_t start = reserve(channel_free_, rec.start, cycles);
-            counter(r, "main_memory", start, channel_free_, store_write + store_read);
+            const std::int64_t start = channel_.reserve(rec.start, cycles);
+            counter(r, "main_memory", start, start + cycles, store_write + store_read);
             if (o_.trace) r.trace.push_back({"store of " + op.name, "main_memory", start, cycles});
-            bound(channel_free_, Resource::main_memory);
+            bound(start + cycles, Resource::main_memory);
         }
         for (TensorId t : op.outputs) {
             available_[static_cast<std::size_t>(t)] = rec.end;
@@ -378,7 +414,7 @@ private:
     std::multimap<std::int64_t, double> pending_[3];
     double used_[3] = {0, 0, 0};  ///< resident, reserved and pending bytes
     double peak_[3] = {0, 0, 0};
-    std::int64_t channel_free_ = 0, port_free_[3] = {0, 0, 0}, link_free_ = 0;
+    Timeline channel_, ports_[3], link_;
     std::vector<std::unique_ptr<TilePool>> pools_;
     std::vector<Step> steps_;
     std::vector<TensorId> pinned_;  ///< per op, kept to reuse its storage
