@@ -160,7 +160,12 @@ ClassMapping CostModel::class_mapping(const LoweredOp& l) {
     const double caps[2] = {capacity_[0] / 2, capacity_[1] / 2};
     const GemmMapping g = map_gemm(q, caps, dataflow_);
     if (!g.feasible) {
-        if (infeasible_.empty()) infeasible_ = fmt::format("op '{}' ({}): no tile fits the buffers: {}", op.name, to_string(op.kind), g.reason);
+        if (infeasible_.empty()) {
+            std::string why = g.reason;
+            for (const auto& [from, to] : {std::pair<std::string, std::string>{"buffer 0 holds", "the activation buffer holds"}, {"buffer 1 holds", "the weight buffer holds"}})
+                if (why.rfind(from, 0) == 0) why = to + why.substr(from.size());
+            infeasible_ = fmt::format("op '{}' ({}): no tile fits the buffers (tiles get half of each buffer): {}", op.name, to_string(op.kind), why);
+        }
         return m;
     }
     m.dataflow = to_string(g.dataflow);
