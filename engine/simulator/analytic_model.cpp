@@ -43,8 +43,9 @@ OpTotals run_analytic(const CostModel& m, SimulationResult& r) {
 
     std::vector<std::uint8_t> on_chip(n_tensors, 0);
     std::vector<double> dirty(n_tensors, 0.0);  ///< the fraction on chip and newer than main memory
-    std::vector<TensorId> written;              ///< every tensor ever made dirty, for the flush
+    std::vector<TensorId> written;              ///< every tensor ever made dirty, once, for the flush
     written.reserve(n_ops);
+    std::vector<std::uint8_t> listed(n_tensors, 0);
     // Per phase: main-memory and fill/drain bytes (their energy is linear in them), class energy.
     double phase_memory[3] = {0, 0, 0}, phase_fill[3][3] = {};
     // Ops per phase and class: what every op of a class costs alike is summed once, at the end.
@@ -103,7 +104,10 @@ OpTotals run_analytic(const CostModel& m, SimulationResult& r) {
             if (!mp.tiled && fits[ty]) {
                 on_chip[ti] = 1;
                 dirty[ti] = 1.0;
-                written.push_back(operands[j].tensor);
+                if (!listed[ti]) {
+                    listed[ti] = 1;
+                    written.push_back(operands[j].tensor);
+                }
                 continue;
             }
             move(ty, whole[ty] * mp.output_writes, false);
@@ -239,8 +243,6 @@ OpTotals run_analytic(const CostModel& m, SimulationResult& r) {
     }
     // The end-of-step flush: dirty weights, optimizer state and graph outputs.
     double flushed = 0, flush_drain[3] = {0, 0, 0};
-    std::sort(written.begin(), written.end());
-    written.erase(std::unique(written.begin(), written.end()), written.end());
     for (const TensorId id : written) {
         const std::size_t t = static_cast<std::size_t>(id);
         if (totals.overflow) break;

@@ -421,3 +421,28 @@ TEST_CASE("elector physics: a bandwidth or latency that is not finite or not pos
     CHECK(error_of(", low_bandwidth_gbps: 0", false).find("units[3].params.low_bandwidth_gbps: value 0 must be greater than 0 (range)") != std::string::npos);
     CHECK(error_of("", true).find("units[4].params.read_bandwidth_gbps: value 0 must be greater than 0 (range)") != std::string::npos);
 }
+
+TEST_CASE("elector physics: optimizer state and gradients are stored at their own widths") {
+    const ModelGraph step = load_step("bert-tiny.yaml", true);
+    auto with = [&](const std::string& extra) {
+        return load_accelerator_file(source_dir / "configs/accelerators/acceltran-server.yaml", {extra}, test::builtin_plugins());
+    };
+    const Accelerator base = with("data_bits=20"), wide = with("optimizer_state_bits=32");
+    CHECK(base.optimizer_state_bits == 20);  // the default is data_bits
+    CHECK(base.gradient_bits == 20);
+    CHECK(wide.optimizer_state_bits == 32);
+    CHECK(wide.bits_of(TensorRole::optimizer_state) == 32);
+    CHECK(wide.bits_of(TensorRole::weight) == 20);
+    double state_elements = 0;  // AdamW's m and v, read once each
+    for (const auto& t : step.tensors)
+        if (t.role == TensorRole::optimizer_state && t.name.find(".next") == std::string::npos) state_elements += static_cast<double>(t.elements());
+    for (Fidelity f : {Fidelity::event, Fidelity::analytic}) {
+        CAPTURE(std::string(to_string(f)));
+        const SimulationResult a = run_graph(step, base, true, f), b = run_graph(step, wide, true, f);
+        CHECK(b.memory_read_bytes - a.memory_read_bytes >= 0.99 * state_elements * 12 / 8);  // 12 more bits per element
+        CHECK(b.memory_write_bytes - a.memory_write_bytes >= 0.99 * state_elements * 12 / 8);
+    }
+    const Accelerator grads = with("gradient_bits=8");
+    CHECK(run_graph(step, grads, true, Fidelity::analytic).level(Resource::weight_buffer).write_bytes <
+          run_graph(step, base, true, Fidelity::analytic).level(Resource::weight_buffer).write_bytes);
+}
