@@ -39,6 +39,8 @@ OpTotals run_analytic(const CostModel& m, SimulationResult& r) {
     live[2].resize(n_ops);
     for (std::size_t i = 0; i < n_ops; ++i) live[2][i] = p.live_mask(i);
     const double capacity[3] = {m.capacity(0), m.capacity(1), m.capacity(2)};
+    for (std::size_t b = 0; b < 3; ++b)
+        for (std::size_t i = 0; i < n_ops; ++i) totals.peak[b] = std::max(totals.peak[b], std::min(capacity[b], live[b][i]));
     auto kept = [&](std::size_t b, std::size_t i) { return live[b][i] <= capacity[b] ? 1.0 : capacity[b] / live[b][i]; };
 
     std::vector<std::uint8_t> on_chip(n_tensors, 0);

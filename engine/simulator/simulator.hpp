@@ -160,10 +160,10 @@ struct LevelReport {
     Resource level = Resource::main_memory;
     std::string unit;           ///< the unit's name in the accelerator file ("" for a missing interconnect)
     double capacity_bytes = 0;  ///< buffers only
-    double peak_bytes = 0;      ///< buffers only: the most bytes held (or reserved) at once
+    double peak_bytes = 0;      ///< buffers only: the most bytes held (or reserved) at once; analytic: the most live bytes that fit
     double read_bytes = 0;      ///< out of the level (main memory -> chip, buffer -> PE or -> main memory)
     double write_bytes = 0;     ///< into the level
-    double busy_cycles = 0;     ///< bytes / bandwidth (+ main-memory latency), summed
+    double busy_cycles = 0;     ///< bytes / bandwidth, summed (main memory: channel occupancy, without latency)
     double busy_fraction = 0;   ///< busy_cycles / total cycles
     double dynamic_j = 0;
 };
