@@ -16,6 +16,7 @@
 #include "codesign/design_space_file.hpp"
 #include "config/diagnostics.hpp"
 #include "experiment/experiment.hpp"
+#include "experiment/experiment_results.hpp"
 #include "experiment/sparsity_probe.hpp"
 #include "experiment/training_run.hpp"
 #include "graph/model_summary.hpp"
@@ -419,7 +420,7 @@ int cmd_plugins_describe(const Options& o) {
 
 int cmd_schema(const Options& o) {
     engine::PluginHost& plugins = host();
-    const nlohmann::json j = o.kind == "model" ? engine::model_json_schema(plugins) : engine::experiment_json_schema(plugins);
+    const nlohmann::json j = o.kind == "model" ? engine::model_json_schema(plugins) : engine::experiment_json_schema(engine::experiment_schema(), plugins);
     fmt::print("{}\n", j.dump(2));
     return 0;
 }

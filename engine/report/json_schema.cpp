@@ -1,6 +1,5 @@
 #include "report/json_schema.hpp"
 
-#include "experiment/experiment.hpp"
 #include "model/model_file.hpp"
 #include "report/results.hpp"
 
@@ -80,8 +79,8 @@ nlohmann::json json_schema_of(const ParamSpec& s) {
     return j;
 }
 
-nlohmann::json experiment_json_schema(const PluginHost& host) {
-    nlohmann::json j = object_of(experiment_schema());
+nlohmann::json experiment_json_schema(const ParamSchema& experiment, const PluginHost& host) {
+    nlohmann::json j = object_of(experiment);
     j["$schema"] = "http://json-schema.org/draft-07/schema#";
     j["title"] = "transcode experiment";
     j["properties"]["model"] = model_object(host);

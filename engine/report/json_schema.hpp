@@ -12,9 +12,10 @@ namespace transcode::engine {
 /// The JSON Schema of one parameter.
 nlohmann::json json_schema_of(const ParamSpec& spec);
 
-/// The JSON Schema of experiment files; `pruning.params` and `model.params` are checked against
-/// the schema of the plugin their `plugin:`/`family:` names.
-nlohmann::json experiment_json_schema(const PluginHost& host);
+/// The JSON Schema of experiment files (`experiment`: experiment_schema() of engine/experiment);
+/// `pruning.params` and `model.params` are checked against the schema of the plugin their
+/// `plugin:`/`family:` names.
+nlohmann::json experiment_json_schema(const ParamSchema& experiment, const PluginHost& host);
 
 /// The JSON Schema of model files.
 nlohmann::json model_json_schema(const PluginHost& host);

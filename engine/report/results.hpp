@@ -1,13 +1,12 @@
-// results.json: the stable, documented output of every run (schema in README.md, "Results").
+// results.json: the stable, documented output of every run (schema in README.md, "Results"): the
+// version, JSON conversion and atomic writing that every writer shares. What an experiment puts in
+// it is in experiment/experiment_results.hpp; report/ never includes experiment/.
 #pragma once
 
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
 
-#include "experiment/experiment.hpp"
-#include "experiment/sparsity_probe.hpp"
-#include "graph/model_summary.hpp"
 #include "plugin_host/plugin_host.hpp"
 
 namespace transcode::engine {
@@ -16,13 +15,6 @@ namespace transcode::engine {
 const char* engine_version();
 
 nlohmann::json to_json(const Value& v);
-
-/// The keys every results document has: experiment, engine_version, sdk_abi_version, plugins,
-/// config, status ("ok"), and `model` when the experiment has one.
-nlohmann::json common_results(const Experiment& ex, const PluginHost& host);
-
-/// Adds a sparsity-probe run's `pruning` and `sparsity` to `doc`.
-void add_sparsity_probe_results(nlohmann::json& doc, const Experiment& ex, const SparsityProbeResult& r);
 
 /// Creates the output folder up front, so that a bad --out fails before any work is done.
 /// Throws ConfigError: "output folder 'DIR': cannot create it: REASON".
