@@ -13,7 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "codesign/codesign_run.hpp"
-#include "codesign/design_space_file.hpp"
+#include "design_space/design_space_file.hpp"
 #include "config/diagnostics.hpp"
 #include "experiment/experiment.hpp"
 #include "experiment/experiment_results.hpp"

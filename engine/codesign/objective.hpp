@@ -13,7 +13,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "codesign/codesign_config.hpp"
+#include "design_space/codesign_config.hpp"
 
 namespace transcode::engine {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "codesign/codesign_config.hpp"
+#include "design_space/codesign_config.hpp"
 #include "config/node.hpp"
 #include "graph/training_graph.hpp"
 #include "hardware/accelerator.hpp"

@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "codesign/design_space_file.hpp"
+#include "design_space/design_space_file.hpp"
 #include "config/diagnostics.hpp"
 #include "config/node.hpp"
 #include "graph/training_graph.hpp"

@@ -1,4 +1,4 @@
-#include "codesign/codesign_config.hpp"
+#include "design_space/codesign_config.hpp"
 
 #include <fmt/format.h>
 

@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "codesign/design_space_file.hpp"
+#include "design_space/design_space_file.hpp"
 #include "config/diagnostics.hpp"
 #include "config/node.hpp"
 #include "plugin_host/plugin_config.hpp"

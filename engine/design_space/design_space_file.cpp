@@ -1,4 +1,4 @@
-#include "codesign/design_space_file.hpp"
+#include "design_space/design_space_file.hpp"
 
 #include <fmt/format.h>
 
