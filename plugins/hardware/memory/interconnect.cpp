@@ -16,7 +16,7 @@ ParamSchema interconnect_schema() {
 
 }  // namespace
 
-Interconnect::Interconnect(const Params& params) {
+Interconnect::Interconnect(const Params& params) : StorageLevel(ComponentRole::interconnect, "interconnect") {
     storage_.read_bandwidth_bytes_per_s = params.get_float("read_bandwidth_gbps") * 1e9;
     storage_.write_bandwidth_bytes_per_s = params.get_float("write_bandwidth_gbps") * 1e9;
     storage_.energy_per_byte_j = params.get_float("energy_pj_per_byte") * 1e-12;

@@ -5,25 +5,15 @@
 
 #include <string>
 
-#include "transcode/component.hpp"
+#include "storage_level.hpp"
 #include "transcode/plugin.hpp"
 
 namespace transcode::plugins::memory {
 
-class Interconnect final : public Component {
+/// No published figure: its wires are counted in the buffers' area and access energy.
+class Interconnect final : public StorageLevel {
 public:
     explicit Interconnect(const Params& params);
-
-    ComponentRole role() const override { return ComponentRole::interconnect; }
-    std::string unit_kind() const override { return "interconnect"; }
-    /// No published figure: its wires are counted in the buffers' area and access energy.
-    double area_mm2() const override { return 0.0; }
-    double leakage_w() const override { return 0.0; }
-    bool power_gateable() const override { return false; }
-    StorageSpec storage() const override { return storage_; }
-
-private:
-    StorageSpec storage_;
 };
 
 /// The factory of memory.interconnect.

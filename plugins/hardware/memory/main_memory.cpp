@@ -68,7 +68,7 @@ std::string plural(std::int64_t n, const std::string& one) { return std::to_stri
 
 }  // namespace
 
-MainMemory::MainMemory(const Params& params) {
+MainMemory::MainMemory(const Params& params) : StorageLevel(ComponentRole::main_memory, "main_memory") {
     const std::string type = params.get_string("type");
     const std::int64_t banks = params.get_int("banks"), ranks = params.get_int("ranks"), channels = params.get_int("channels");
     const ValueList& rows = params.get_list("figures");

@@ -4,25 +4,15 @@
 
 #include <string>
 
-#include "transcode/component.hpp"
+#include "storage_level.hpp"
 #include "transcode/plugin.hpp"
 
 namespace transcode::plugins::memory {
 
-class MainMemory final : public Component {
+/// Off-chip: no chip area, and no published leakage figure.
+class MainMemory final : public StorageLevel {
 public:
     explicit MainMemory(const Params& params);
-
-    ComponentRole role() const override { return ComponentRole::main_memory; }
-    std::string unit_kind() const override { return "main_memory"; }
-    /// Off-chip: no chip area, and no published leakage figure.
-    double area_mm2() const override { return 0.0; }
-    double leakage_w() const override { return 0.0; }
-    bool power_gateable() const override { return false; }
-    StorageSpec storage() const override { return storage_; }
-
-private:
-    StorageSpec storage_;
 };
 
 /// The factory of memory.main_memory.
