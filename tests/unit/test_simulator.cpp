@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -625,6 +626,24 @@ TEST_CASE("simulate: results are identical across runs, --threads, and with trac
     CHECK(doc_a["energy"]["total_j"].get<double>() == doctest::Approx(doc_a["energy"]["dynamic_j"].get<double>() + doc_a["energy"]["leakage_j"].get<double>()));
     auto trace = nlohmann::json::parse(read(a.path() / "trace.json"));
     CHECK(trace["traceEvents"].size() > 237);  // every op, the transfers, and the track names
+    // Counter tracks: unit occupancy and bandwidth in use, back to 0 at the end.
+    std::map<std::string, double> last;
+    for (const auto& e : trace["traceEvents"])
+        if (e["ph"] == "C") last[e["name"].get<std::string>()] = e["args"]["value"].get<double>();
+    for (const char* track : {"mac_lane busy", "main_memory GB/s", "activation_buffer GB/s", "weight_buffer GB/s", "interconnect GB/s"}) {
+        CAPTURE(track);
+        REQUIRE(last.count(track) == 1);
+        CHECK(last[track] == 0.0);
+    }
+    // ops.csv: bytes per level, the binding resource and the mapping of every op.
+    const std::string csv = read(a.path() / "ops.csv");
+    CHECK(csv.substr(0, csv.find('\n')) ==
+          "index,name,phase,kind,layer,unit,tiles,cycles_per_tile,start_cycle,end_cycle,cycles,dynamic_j,load_bytes,store_bytes,activation_buffer_bytes,"
+          "weight_buffer_bytes,mask_buffer_bytes,interconnect_bytes,binding,dataflow,tiled,padded_fraction");
+    CHECK(csv.find(",output_stationary,0,") != std::string::npos);
+    std::int64_t path = 0;
+    for (const auto& [k, v] : doc_a["critical_path"].items()) path += v.get<std::int64_t>();
+    CHECK(path == doc_a["latency"]["cycles"].get<std::int64_t>());
 }
 
 TEST_CASE("simulate: simulation.batch_size sets the model's batch; transcode simulate defaults to inference") {
