@@ -230,6 +230,11 @@ const ParamSchema& experiment_schema() {
                            ParamSpec::floating("beta2", "AdamW second-moment decay").min(0).max(0.999999999).default_value(0.999),
                            ParamSpec::floating("eps", "AdamW denominator guard").greater_than(0).default_value(1e-8),
                            ParamSpec::floating("weight_decay", "decoupled weight decay (AdamW) or L2 (SGD)").min(0).default_value(0.01),
+                           ParamSpec::enumeration("embedding_update",
+                                                  "embedding tables: dense updates every row and its optimizer state; sparse only the rows the "
+                                                  "step gathered (simulated kinds only: the executor trains with dense updates)",
+                                                  {"dense", "sparse"})
+                               .default_value("dense"),
                        }),
         ParamSpec::map("data", "kinds train, train_and_simulate, dynaprop_sweep: the sequence-classification data",
                        {
@@ -568,6 +573,13 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
     ex.optimizer.beta2 = opt.at("beta2").as_float();
     ex.optimizer.eps = opt.at("eps").as_float();
     ex.optimizer.weight_decay = opt.at("weight_decay").as_float();
+    ex.optimizer.sparse_embedding_update = opt.at("embedding_update").as_string() == "sparse";
+    if (ex.optimizer.sparse_embedding_update && (ex.kind == "train" || ex.kind == "train_and_simulate" || ex.kind == "dynaprop_sweep")) {
+        const config::Node* n = config::find_path(root, "optimizer.embedding_update");
+        diags.add(n != nullptr ? n->where : root.where, "optimizer.embedding_update",
+                  fmt::format("sparse embedding updates are simulated only; kind {} trains with the executor, whose updates are dense", ex.kind), "conflict");
+        diags.throw_if_any();
+    }
     const ValueMap& data = values.at("data").as_map();
     ex.data.source = data.at("source").as_string() == "tsv"    ? DataSettings::Source::tsv
                      : data.at("source").as_string() == "glue" ? DataSettings::Source::glue

@@ -54,6 +54,7 @@ public:
                     outputs.push_back(add_tensor(w.name + ".adam_" + s + ".next", w.shape, TensorRole::optimizer_state, 32));
                 }
             }
+            const double rows = opt.sparse_embedding_update ? gathered_rows(static_cast<TensorId>(t)) : 1.0;
             OpDesc up{OpKind::optimizer_update, w.name + ".update", inputs, outputs,
                       {{"optimizer", opt.kind == OptimizerSettings::Kind::adamw ? 0.0 : 1.0},
                        {"lr", opt.learning_rate},
@@ -63,6 +64,11 @@ public:
                        // No weight decay on 1-D weights (biases, LayerNorm gains and offsets), as BERT does.
                        {"weight_decay", w.shape.size() == 1 ? 0.0 : opt.weight_decay}},
                       Phase::update, layer_};
+            if (rows < 1.0) {
+                up.attrs["rows_fraction"] = rows;
+                for (auto& op : g_.ops)
+                    if (op.kind == OpKind::embedding_backward && op.outputs.front() == grad) op.attrs["rows_fraction"] = rows;
+            }
             g_.ops.push_back(std::move(up));
         }
         return std::move(g_);
@@ -74,6 +80,22 @@ private:
     std::vector<std::vector<TensorId>> contributions_;
     std::vector<TensorId> final_;
     int layer_ = -1;
+
+    // The share of a weight's rows that the step's embedding ops gather (at most 1); 1 when an op
+    // other than an embedding reads it, or when its gradient is a sum of several contributions.
+    double gathered_rows(TensorId t) const {
+        double ids = 0;
+        for (const auto& op : g_.ops) {
+            if (op.phase != Phase::forward) continue;
+            for (std::size_t k = 0; k < op.inputs.size(); ++k)
+                if (op.inputs[k] == t) {
+                    if (op.kind != OpKind::embedding || k != 1) return 1.0;
+                    ids += static_cast<double>(g_.tensors[static_cast<std::size_t>(op.inputs[0])].elements());
+                }
+        }
+        const double rows = static_cast<double>(g_.tensors[static_cast<std::size_t>(t)].shape.front());
+        return contributions_[static_cast<std::size_t>(t)].size() > 1 ? 1.0 : std::min(1.0, ids / rows);
+    }
 
     int first_consumer_layer(TensorId t) const {
         for (const auto& op : g_.ops)

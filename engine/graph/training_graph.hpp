@@ -14,6 +14,11 @@ struct OptimizerSettings {
     double beta2 = 0.999;
     double eps = 1e-8;
     double weight_decay = 0.01;  ///< on weights of rank >= 2 only: 1-D weights (biases, LayerNorm gamma and beta) get 0, as in BERT
+    /// Embedding tables: update every row (false), or only the rows the step gathered (true). Sparse
+    /// marks the table's embedding_backward and optimizer_update ops with `rows_fraction`, the share of
+    /// the table's rows they touch; the simulator moves and computes only that share. The executor
+    /// ignores it (its updates are dense), so the training kinds refuse it.
+    bool sparse_embedding_update = false;
 };
 
 /// The forward graph plus backward and update phases. The gradient is seeded at `forward.loss`

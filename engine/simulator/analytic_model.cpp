@@ -103,6 +103,12 @@ OpTotals run_analytic(const CostModel& m, SimulationResult& r) {
         for (std::uint32_t j = mid; j < end; ++j) {
             const std::size_t ti = static_cast<std::size_t>(operands[j].tensor);
             const std::uint32_t ty = operands[j].type;
+            if (operands[j].fetch_fraction < 1.0) {  // a sparse embedding update writes its rows through
+                move(ty, whole[ty] * operands[j].fetch_fraction, false);
+                on_chip[ti] = 0;
+                dirty[ti] = 0.0;
+                continue;
+            }
             if (!mp.tiled && fits[ty]) {
                 on_chip[ti] = 1;
                 dirty[ti] = 1.0;

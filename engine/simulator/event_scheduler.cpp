@@ -278,8 +278,14 @@ private:
         }
         // Outputs: resident when they fit and the op is not tiled; else streamed to main memory.
         double store_write = 0, store_read = 0;
+        const double written = output_write_fraction(op);
         for (TensorId t : op.outputs) {
             const std::size_t ti = static_cast<std::size_t>(t);
+            if (written < 1.0) {  // a sparse embedding update writes its rows through
+                store_write += m_.transfer_bytes(t) * written;
+                rec.dynamic_j += m_.transfer(t, m_.transfer_bytes(t) * written, false, tr);
+                continue;
+            }
             if (!mp.tiled && m_.fits(t))
                 if (const auto at = allocate(t, pinned, rec, tr, r)) {
                     space_at = std::max(space_at, *at);

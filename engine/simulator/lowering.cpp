@@ -83,6 +83,11 @@ Geometry geometry(const ModelGraph& g, const OpDesc& op, std::int64_t tile_y) {
         }
         default: geo.out = flatten(tensor(g, reference_tensor(op)).shape); break;
     }
+    // A sparse embedding update touches only the gathered rows of its table.
+    if (op.kind == OpKind::optimizer_update && op.attr("rows_fraction") > 0 && op.attr("rows_fraction") < 1) {
+        const double rows = static_cast<double>(geo.out.rows) * op.attr("rows_fraction");
+        geo.out.rows = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(rows)));
+    }
     return geo;
 }
 

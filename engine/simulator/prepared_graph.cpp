@@ -70,12 +70,18 @@ private:
 }  // namespace
 
 double input_fetch_fraction(const ModelGraph& g, const OpDesc& op, std::size_t k) {
+    if (op.kind == OpKind::optimizer_update && op.attr("rows_fraction") > 0) return std::min(1.0, op.attr("rows_fraction"));
     if (op.kind == OpKind::embedding && op.inputs.size() == 2 && k == 1) {
         const double ids = static_cast<double>(g.tensors[static_cast<std::size_t>(op.inputs[0])].elements());
         const double rows = static_cast<double>(g.tensors[static_cast<std::size_t>(op.inputs[1])].shape.front());
         return std::min(1.0, ids / rows);
     }
     return 1.0;
+}
+
+double output_write_fraction(const OpDesc& op) {
+    const double f = op.attr("rows_fraction");
+    return f > 0 && (op.kind == OpKind::optimizer_update || op.kind == OpKind::embedding_backward) ? std::min(1.0, f) : 1.0;
 }
 
 namespace {
@@ -162,7 +168,7 @@ PreparedGraph::PreparedGraph(const ModelGraph& g, std::vector<double> tensor_spa
             const bool repeat = std::find(op.inputs.begin(), op.inputs.begin() + static_cast<std::ptrdiff_t>(k), t) != op.inputs.begin() + static_cast<std::ptrdiff_t>(k);
             operands_.push_back({t, tensor_type(t), static_cast<std::uint8_t>(k), repeat, input_fetch_fraction(g, op, k)});
         }
-        for (TensorId t : op.outputs) operands_.push_back({t, tensor_type(t), 0, false, 1.0});
+        for (TensorId t : op.outputs) operands_.push_back({t, tensor_type(t), 0, false, output_write_fraction(op)});
     }
     operand_begin_.push_back(static_cast<std::uint32_t>(operands_.size()));
     // Live elements per buffer and width group (and mask bytes): a difference array, summed.

@@ -42,8 +42,12 @@ inline WidthGroup width_group(const TensorDesc& t) {
 }
 
 /// The fraction of input `k` of `op` read from main memory when it is not on chip: 1, except an
-/// embedding's table, of which only the gathered rows (ids / rows) are read.
+/// embedding's table, of which only the gathered rows (ids / rows) are read, and every input of a
+/// sparse embedding update (its `rows_fraction`, training_graph.hpp).
 double input_fetch_fraction(const ModelGraph& g, const OpDesc& op, std::size_t k);
+/// The fraction of each output of `op` that it writes: 1, except a sparse embedding update and its
+/// table's gradient (`rows_fraction`). Such outputs are written to main memory, never kept.
+double output_write_fraction(const OpDesc& op);
 
 class PreparedGraph {
 public:
@@ -53,7 +57,7 @@ public:
         std::uint32_t type = 0;     ///< its tensor type
         std::uint8_t input = 0;     ///< inputs: its index among the op's inputs
         bool repeat = false;        ///< inputs: the same tensor is an earlier input of the op
-        double fetch_fraction = 1;  ///< inputs: input_fetch_fraction()
+        double fetch_fraction = 1;  ///< inputs: input_fetch_fraction(); outputs: output_write_fraction()
     };
 
     /// `tensor_sparsity[t]`: the fraction of zeros of tensor t; empty means dense. Throws

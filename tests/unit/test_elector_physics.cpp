@@ -446,3 +446,39 @@ TEST_CASE("elector physics: optimizer state and gradients are stored at their ow
     CHECK(run_graph(step, grads, true, Fidelity::analytic).level(Resource::weight_buffer).write_bytes <
           run_graph(step, base, true, Fidelity::analytic).level(Resource::weight_buffer).write_bytes);
 }
+
+TEST_CASE("elector physics: a sparse embedding update moves and computes only the gathered rows") {
+    const LoadedModel m = load_model_file(source_dir / "configs/models/bert-tiny.yaml", {}, test::builtin_plugins());
+    OptimizerSettings sparse;
+    sparse.sparse_embedding_update = true;
+    const ModelGraph dense_step = make_training_graph(m.forward, OptimizerSettings{});
+    const ModelGraph sparse_step = make_training_graph(m.forward, sparse);
+    // The word table: 30,522 rows, 4 x 128 ids gathered; positions and segments are gathered whole.
+    const OpDesc* update = nullptr;
+    for (const auto& op : sparse_step.ops)
+        if (op.kind == OpKind::optimizer_update && op.attr("rows_fraction") > 0) {
+            CHECK(update == nullptr);
+            update = &op;
+        }
+    REQUIRE(update != nullptr);
+    CHECK(update->attr("rows_fraction") == doctest::Approx(512.0 / 30522.0));
+    const Accelerator acc = load_accelerator_file(source_dir / "configs/accelerators/acceltran-edge.yaml", {}, test::builtin_plugins());
+    const double table = 30522.0 * 128;  // elements of the table, of its m and of its v
+    for (Fidelity f : {Fidelity::event, Fidelity::analytic}) {
+        CAPTURE(std::string(to_string(f)));
+        const SimulationResult d = run_graph(dense_step, acc, true, f), s = run_graph(sparse_step, acc, true, f);
+        REQUIRE(s.status == "ok");
+        // Reading and writing w, m and v of the whole table (20-bit words) is what sparse saves, less its gathered rows.
+        CHECK(d.memory_read_bytes - s.memory_read_bytes >= 0.9 * 3 * table * 2.5 * (1 - 512.0 / 30522.0));
+        CHECK(d.memory_write_bytes - s.memory_write_bytes >= 0.9 * 3 * table * 2.5 * (1 - 512.0 / 30522.0));
+        CHECK(s.cycles < d.cycles);
+        CHECK(s.phases.back().tiles < d.phases.back().tiles);
+    }
+    // The training kinds refuse it: the executor's updates are dense.
+    test::TempDir dir;
+    const auto r = test::run_cli("run " + (source_dir / "configs/experiments/bert-tiny-train.yaml").string() +
+                                 " -q --set optimizer.embedding_update=sparse --out " + dir.path().string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find("error: optimizer.embedding_update: sparse embedding updates are simulated only; kind train_and_simulate trains with the "
+                        "executor, whose updates are dense (conflict)") != std::string::npos);
+}
