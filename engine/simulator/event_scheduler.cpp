@@ -94,10 +94,20 @@ public:
                 counter(r, "main_memory", start, start + cycles, bytes);
                 if (o_.trace) r.trace.push_back({"flush of " + g_.tensors[t].name, "main_memory", start, cycles});
                 flush_end = std::max(flush_end, start + cycles);
+                // The bytes leave through the tensor's buffer ports too.
+                const BufferClass c = class_of(g_.tensors[t]);
+                for (BufferClass b : {c, BufferClass::mask}) {
+                    const std::size_t i = buffer_index(b);
+                    const double share = m_.footprint(static_cast<TensorId>(t), b);
+                    if (share <= 0) continue;
+                    const std::int64_t port = m_.port_cycles(i, share, 0);
+                    const std::int64_t at = ports_[i].reserve(start, port);
+                    totals.busy[resource_index(buffer_resource(b))] += static_cast<double>(port);
+                    flush_end = std::max(flush_end, at + port);
+                }
                 r.flush_bytes += bytes;
             }
         totals.add_traffic(flush);
-        for (std::size_t b = 0; b < 3; ++b) totals.busy[resource_index(buffer_resource(static_cast<BufferClass>(b)))] += static_cast<double>(m_.port_cycles(b, flush.buffer_read[b], 0));
         const Phase last = o_.training ? Phase::update : Phase::forward;
         if (flush_end > 0) totals.span(last, flush_end, flush_end);
         if (flush_end >= cycle_limit) totals.overflow = true;
