@@ -18,26 +18,28 @@
 // Event fidelity (the default) schedules in dependency order, op by op, over these resources:
 //  * buffers are checked in time, not in program order: a tensor's space is busy until the last op
 //    that reads or writes it ends, a freed tensor's space becomes free only then, and a load or an
-//    output that needs the space waits for it. Making room evicts the least recently used tensors
-//    the op does not touch; a dirty victim that is still needed (or a weight, optimizer state or
-//    graph output) is written back after its last use so far. A tensor larger than its buffer is
-//    streamed.
-//  * the main-memory channel: loads, stores, write-backs and re-reads share it first come first
-//    served; a load's data arrives the main memory's latency after it is issued.
-//  * each buffer port and the interconnect: an op's traffic on it is served from its first tile on,
-//    first come first served with other ops.
+//    output that needs the space waits for it. Making room takes whatever frees space first:
+//    released space, or the least recently used tensor the op does not touch; a dirty victim that
+//    is still needed (or a weight, optimizer state or graph output) is written back after its last
+//    use so far. A tensor larger than its buffer is streamed.
+//  * the main-memory channel: loads, stores, write-backs and re-reads each take the earliest gap
+//    of their length at or after they can start; a load's data arrives the main memory's latency
+//    after it is issued.
+//  * each buffer port and the interconnect: an op's traffic on it takes the earliest gap from its
+//    first tile on.
 //  * at the end of the step, dirty weights, optimizer state and graph outputs still on chip are
 //    flushed to main memory (reported as part of the last phase, and as `flush_bytes`).
 // Loads overlap compute: an op's tiles run in waves of one tile per instance, wave w waiting for
 // (w+1)/W of the op's load. Sparse tensors (tensor_sparsity > 0) are stored and moved compressed,
 // plus one mask bit per element, and compute units skip zero work (their tile_cost sees it).
 //
-// Analytic fidelity uses per-op closed forms, ops in sequence: cycles = the largest of compute,
-// main-memory bytes / bandwidth (+ latency), each buffer port's bytes / bandwidth and the
-// interconnect's. Capacity is respected: an input produced or loaded earlier is still on chip in
-// the fraction min(1, capacity / live bytes of its buffer at that op), the rest is re-read (and
-// written back first when dirty); tiled ops move what their mapping says; dirty weights, optimizer
-// state and graph outputs are flushed at the end.
+// Analytic fidelity uses per-op closed forms. Main memory moves each op's bytes in op order; an op
+// executes for the largest of its compute, each buffer port's bytes / bandwidth and the
+// interconnect's, from when its inputs exist and its data has arrived (the latency after its
+// transfer); no run is shorter than any resource's total work. Capacity is respected: an input
+// produced or loaded earlier is still on chip in the fraction min(1, capacity / live bytes of its
+// buffer at that op), the rest is re-read (and written back first when dirty); tiled ops move what
+// their mapping says; dirty weights, optimizer state and graph outputs are flushed at the end.
 //
 // Energy: per tile (component), per byte at each level, support units' dynamic power while the
 // units they serve are busy, and leakage. With power gating, a gateable unit leaks only while busy
