@@ -12,6 +12,10 @@ namespace transcode::engine::detail {
 namespace {
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+// ceil(total x part / whole) without overflow (total may be a saturated cycle count).
+std::int64_t share(std::int64_t total, std::int64_t part, std::int64_t whole) {
+    return static_cast<std::int64_t>((static_cast<__int128>(total) * part + whole - 1) / whole);
+}
 
 // A resource that serves one request at a time (the main-memory channel, a buffer port, the
 // interconnect): each request takes the earliest gap of its length at or after its ready time, so
@@ -327,7 +331,7 @@ private:
         for (std::int64_t w = 0; w < waves; ++w) {
             const std::int64_t n = waves == 1 ? l.tiles : (w + 1 < waves ? instances : l.tiles - instances * (waves - 1));
             std::int64_t ready = std::max(deps, space_at);
-            if (load_bytes > 0) ready = std::max(ready, load_start + m_.latency_cycles() + ceil_div((w + 1) * load_cycles, waves));
+            if (load_bytes > 0) ready = std::max(ready, load_start + m_.latency_cycles() + share(load_cycles, w + 1, waves));
             if (w == 0) rec.data_ready = ready;
             const DispatchResult d = pool.dispatch(ready, n, l.cycles_per_tile);
             rec.start = std::min(rec.start, d.first_start);
