@@ -22,6 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // arg 0: no pruning; 1: DynaProp (tau_I 0.01, tau_T 1e-6) applied after every op, as in training.
+// arg 1: executor threads.
 void BM_TrainingStepBertTiny(benchmark::State& state) {
     auto host = load_host(state);
     if (!host) return;
@@ -36,6 +37,7 @@ void BM_TrainingStepBertTiny(benchmark::State& state) {
     double flops = 0;
     for (const auto& op : g.ops) flops += engine::op_cost(g, op).flops;
     engine::Executor ex(g);
+    ex.set_threads(static_cast<unsigned>(state.range(1)));
     ex.init_weights(1);
     for (std::size_t t = 0; t < g.tensors.size(); ++t)
         if (g.tensors[t].is_input && g.tensors[t].is_integer) {
@@ -69,7 +71,7 @@ void BM_TrainingStepBertTiny(benchmark::State& state) {
     state.counters["threads"] = ex.threads();
     state.SetLabel(state.range(0) == 1 ? "dynaprop" : "no pruning");
 }
-BENCHMARK(BM_TrainingStepBertTiny)->ArgName("dynaprop")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_TrainingStepBertTiny)->ArgNames({"dynaprop", "threads"})->ArgsProduct({{0, 1}, {1, 2}})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace transcode::bench

@@ -6,9 +6,13 @@
 #include <exception>
 #include <limits>
 #include <numbers>
+#include <mutex>
 #include <thread>
 
 #include <Eigen/Core>
+#include <cblas.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 #include <fmt/format.h>
 
 #include "common/random.hpp"
@@ -37,72 +41,46 @@ std::int64_t product(const Shape& s, std::size_t first, std::size_t last) {
     return n;
 }
 
-/// Calls body(first, last) on contiguous ranges covering [0, n), one range per thread. Used only
-/// where the result for each index does not depend on the range it falls in.
+}  // namespace
+
+/// The executor's threads: one TBB arena, made when the thread count is set and reused by every
+/// kernel of every op (TBB keeps its worker threads alive between calls).
+struct Executor::Pool {
+    explicit Pool(unsigned n) : threads(n), arena(static_cast<int>(n)) {}
+    unsigned threads;
+    tbb::task_arena arena;
+};
+
+namespace {
+
+/// Calls body(first, last) on t contiguous ranges covering [0, n), side by side on the pool, with t
+/// at most the pool's threads and small enough that each range has min_parallel_work. Used only
+/// where the result for each index does not depend on the range it falls in. An exception thrown by
+/// the body reaches the caller.
 template <class Body>
-void parallel_for(std::int64_t n, double work, unsigned threads, const Body& body) {
+void parallel_for(Executor::Pool& pool, std::int64_t n, double work, const Body& body) {
     const double by_work = std::floor(work / min_parallel_work);
-    const auto t = static_cast<std::int64_t>(std::min({static_cast<double>(threads), static_cast<double>(n), by_work}));
+    const auto t = static_cast<std::int64_t>(std::min({static_cast<double>(pool.threads), static_cast<double>(n), by_work}));
     if (t <= 1) {
         if (n > 0) body(std::int64_t{0}, n);
         return;
     }
-    std::vector<std::exception_ptr> errors(static_cast<std::size_t>(t));
-    {
-        std::vector<std::jthread> workers;
-        workers.reserve(static_cast<std::size_t>(t - 1));
-        for (std::int64_t i = 1; i < t; ++i)
-            workers.emplace_back([&, i] {
-                try {
-                    body(n * i / t, n * (i + 1) / t);
-                } catch (...) {
-                    errors[static_cast<std::size_t>(i)] = std::current_exception();
-                }
-            });
-        try {
-            body(std::int64_t{0}, n / t);
-        } catch (...) {
-            errors[0] = std::current_exception();
-        }
-    }  // joins
-    for (const auto& e : errors)
-        if (e) std::rethrow_exception(e);
+    pool.arena.execute([&] {
+        tbb::parallel_for(std::int64_t{0}, t, [&](std::int64_t i) { body(n * i / t, n * (i + 1) / t); }, tbb::static_partitioner());
+    });
 }
 
 /// C[r0 .. r0+len, :] = (or +=) op(A)[r0 .. r0+len, :] · op(B); A [ar, ac] and B [br, bc] row-major,
-/// C row-major with op(B)'s column count.
-template <bool TA, bool TB>
-void gemm_block(const float* a, std::int64_t ar, std::int64_t ac, const float* b, std::int64_t br, std::int64_t bc, float* c, std::int64_t r0,
-                std::int64_t len, bool accumulate) {
-    const CMapR A(a, ar, ac);
-    const CMapR B(b, br, bc);
-    MapR C(c + r0 * (TB ? br : bc), len, TB ? br : bc);
-    const auto run = [&](const auto& x, const auto& y) {
-        if (accumulate)
-            C.noalias() += x * y;
-        else
-            C.noalias() = x * y;
-    };
-    if constexpr (TA && TB)
-        run(A.transpose().middleRows(r0, len), B.transpose());
-    else if constexpr (TA)
-        run(A.transpose().middleRows(r0, len), B);
-    else if constexpr (TB)
-        run(A.middleRows(r0, len), B.transpose());
-    else
-        run(A.middleRows(r0, len), B);
-}
-
+/// C row-major with op(B)'s column count. One single-threaded BLAS call (OpenBLAS); the executor's
+/// own threads run blocks side by side.
 void gemm(bool ta, bool tb, const float* a, std::int64_t ar, std::int64_t ac, const float* b, std::int64_t br, std::int64_t bc, float* c,
           std::int64_t r0, std::int64_t len, bool accumulate) {
-    if (ta && tb)
-        gemm_block<true, true>(a, ar, ac, b, br, bc, c, r0, len, accumulate);
-    else if (ta)
-        gemm_block<true, false>(a, ar, ac, b, br, bc, c, r0, len, accumulate);
-    else if (tb)
-        gemm_block<false, true>(a, ar, ac, b, br, bc, c, r0, len, accumulate);
-    else
-        gemm_block<false, false>(a, ar, ac, b, br, bc, c, r0, len, accumulate);
+    if (len <= 0) return;
+    const auto blas = [](std::int64_t v) { return static_cast<blasint>(v); };
+    const std::int64_t k = ta ? ar : ac, n = tb ? br : bc;
+    const float* a0 = ta ? a + r0 : a + r0 * ac;  // op(A)'s row r0: A's column r0 when transposed
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, blas(len), blas(n), blas(k), 1.0f, a0, blas(ac), b,
+                blas(bc), accumulate ? 1.0f : 0.0f, c + r0 * n, blas(n));
 }
 
 /// The seq_transform matrix T [S, S] of `variant` (0: real DFT, 1: orthonormal DCT-II), row-major.
@@ -172,10 +150,19 @@ std::pair<double, double> row_stats(const float* x, std::int64_t n, double eps) 
 
 }  // namespace
 
+Executor::~Executor() = default;
+
+void Executor::set_threads(unsigned n) { pool_ = std::make_unique<Pool>(std::max(1u, n)); }
+
+unsigned Executor::threads() const { return pool_->threads; }
+
 Executor::Executor(const ModelGraph& g) : g_(g) {
     check_graph(g_, "executor");
     Eigen::initParallel();
-    threads_ = std::max(1u, std::thread::hardware_concurrency());
+    // Every product is one single-threaded BLAS call; the pool runs blocks side by side.
+    static std::once_flag blas_threads;
+    std::call_once(blas_threads, [] { openblas_set_num_threads(1); });
+    set_threads(std::thread::hardware_concurrency());
     floats_.resize(g_.tensors.size());
     ints_.resize(g_.tensors.size());
     for (std::size_t t = 0; t < g_.tensors.size(); ++t) {
@@ -335,7 +322,7 @@ void Executor::matmul(const OpDesc& op) {
             batches = 1;
         }
         const std::int64_t blocks = (rows + gemm_block_rows - 1) / gemm_block_rows;
-        parallel_for(batches * blocks, work, threads_, [&](std::int64_t first, std::int64_t last) {
+        parallel_for(*pool_, batches * blocks, work, [&](std::int64_t first, std::int64_t last) {
             for (std::int64_t u = first; u < last; ++u) {
                 const std::int64_t i = u / blocks, r0 = (u % blocks) * gemm_block_rows;
                 gemm(ta, tb, a + i * ar * ac, ar, ac, b_of(i), br, bc, c + i * rows * n, r0, std::min(gemm_block_rows, rows - r0), false);
@@ -346,7 +333,7 @@ void Executor::matmul(const OpDesc& op) {
     // Σ_i A_iᵀ·B_i over the batch is one product A_flatᵀ·B_flat whose reduction runs over batch·k.
     const bool fold = ta && !tb && b_batched;
     const std::int64_t blocks = (m + gemm_block_rows - 1) / gemm_block_rows;
-    parallel_for(blocks, work, threads_, [&](std::int64_t first, std::int64_t last) {
+    parallel_for(*pool_, blocks, work, [&](std::int64_t first, std::int64_t last) {
         for (std::int64_t u = first; u < last; ++u) {
             const std::int64_t r0 = u * gemm_block_rows, len = std::min(gemm_block_rows, m - r0);
             if (fold) {
@@ -376,7 +363,7 @@ void Executor::seq_transform(const OpDesc& op) {
     }
     const float* x = in(op, 0);
     float* y = out(op, 0);
-    parallel_for(B, static_cast<double>(B * S * S * C), threads_, [&](std::int64_t first, std::int64_t last) {
+    parallel_for(*pool_, B, static_cast<double>(B * S * S * C), [&](std::int64_t first, std::int64_t last) {
         for (std::int64_t i = first; i < last; ++i) {
             const std::int64_t len = lengths[static_cast<std::size_t>(i)];
             if (len > 0) gemm(transpose, false, matrices[static_cast<std::size_t>(i)], len, len, x + i * S * C, len, C, y + i * S * C, 0, len, false);
@@ -394,7 +381,7 @@ void Executor::optimizer_update(const OpDesc& op) {
     const float* g = in(op, 1);
     float* w_next = out(op, 0);
     if (!adamw) {
-        parallel_for(n, static_cast<double>(n), threads_, [&](std::int64_t first, std::int64_t last) {
+        parallel_for(*pool_, n, static_cast<double>(n), [&](std::int64_t first, std::int64_t last) {
             for (std::int64_t i = first; i < last; ++i) w_next[i] = w[i] - lr * (g[i] + wd * w[i]);
         });
         return;
@@ -409,7 +396,7 @@ void Executor::optimizer_update(const OpDesc& op) {
     const float* v = in(op, 3);
     float* m_next = out(op, 1);
     float* v_next = out(op, 2);
-    parallel_for(n, 4.0 * static_cast<double>(n), threads_, [&](std::int64_t first, std::int64_t last) {
+    parallel_for(*pool_, n, 4.0 * static_cast<double>(n), [&](std::int64_t first, std::int64_t last) {
         for (std::int64_t i = first; i < last; ++i) {
             const float mi = b1 * m[i] + c1 * g[i];
             const float vi = b2 * v[i] + c2 * g[i] * g[i];
@@ -428,7 +415,6 @@ void Executor::run_op(const OpDesc& op) {
     const std::int64_t n0 = product(s0, 0, s0.size());
     const std::int64_t L = s0.empty() ? 1 : s0.back();
     const std::int64_t rows = L > 0 ? n0 / L : 0;
-    const unsigned T = threads_;
     switch (op.kind) {
         case OpKind::matmul: matmul(op); return;
         case OpKind::seq_transform: seq_transform(op); return;
@@ -438,7 +424,7 @@ void Executor::run_op(const OpDesc& op) {
             const float* b = in(op, 1);
             float* c = out(op, 0);
             const bool bias = shape(op.inputs[1]) != s0;
-            parallel_for(rows, static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
+            parallel_for(*pool_, rows, static_cast<double>(n0), [&](std::int64_t first, std::int64_t last) {
                 for (std::int64_t r = first; r < last; ++r)
                     for (std::int64_t j = 0; j < L; ++j) c[r * L + j] = a[r * L + j] + (bias ? b[j] : b[r * L + j]);
             });
@@ -450,7 +436,7 @@ void Executor::run_op(const OpDesc& op) {
             const float* beta = in(op, 2);
             float* y = out(op, 0);
             const double eps = op.attr("eps", 1e-12);
-            parallel_for(rows, 8.0 * static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
+            parallel_for(*pool_, rows, 8.0 * static_cast<double>(n0), [&](std::int64_t first, std::int64_t last) {
                 for (std::int64_t r = first; r < last; ++r) {
                     const float* xr = x + r * L;
                     const auto [mean, rstd] = row_stats(xr, L, eps);
@@ -470,7 +456,7 @@ void Executor::run_op(const OpDesc& op) {
             const double eps = op.attr("eps", 1e-12);
             const std::int64_t chunks = (rows + reduce_chunk_rows - 1) / reduce_chunk_rows;
             std::vector<double> partial(static_cast<std::size_t>(chunks * 2 * L), 0.0);
-            parallel_for(chunks, 12.0 * static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
+            parallel_for(*pool_, chunks, 12.0 * static_cast<double>(n0), [&](std::int64_t first, std::int64_t last) {
                 std::vector<double> xhat(static_cast<std::size_t>(L)), g(static_cast<std::size_t>(L));
                 for (std::int64_t ch = first; ch < last; ++ch) {
                     double* pg = partial.data() + ch * 2 * L;
@@ -517,7 +503,7 @@ void Executor::run_op(const OpDesc& op) {
             // A padding mask (input 1): row r belongs to sequence r / q, whose padding keys are masked.
             const std::int64_t q = s0.size() >= 2 ? s0[s0.size() - 2] : 1;
             const std::vector<std::int64_t> lengths = sequence_lengths(op);
-            parallel_for(rows, 20.0 * static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
+            parallel_for(*pool_, rows, 20.0 * static_cast<double>(n0), [&](std::int64_t first, std::int64_t last) {
                 for (std::int64_t r = first; r < last; ++r) {
                     const float* xr = x + r * L;
                     float* yr = y + r * L;
@@ -547,7 +533,7 @@ void Executor::run_op(const OpDesc& op) {
             const float* y = in(op, 1);
             float* dx = out(op, 0);
             const auto scale = static_cast<float>(op.attr("scale", 1.0));
-            parallel_for(rows, 4.0 * static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
+            parallel_for(*pool_, rows, 4.0 * static_cast<double>(n0), [&](std::int64_t first, std::int64_t last) {
                 for (std::int64_t r = first; r < last; ++r) {
                     double dot = 0.0;
                     for (std::int64_t j = 0; j < L; ++j) dot += static_cast<double>(dy[r * L + j]) * y[r * L + j];
@@ -563,7 +549,7 @@ void Executor::run_op(const OpDesc& op) {
             const float* x = in(op, 0);
             float* y = out(op, 0);
             const OpKind kind = op.kind;
-            parallel_for(n0, 20.0 * static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
+            parallel_for(*pool_, n0, 20.0 * static_cast<double>(n0), [&](std::int64_t first, std::int64_t last) {
                 for (std::int64_t i = first; i < last; ++i) {
                     const float v = x[i];
                     if (kind == OpKind::gelu)
@@ -584,7 +570,7 @@ void Executor::run_op(const OpDesc& op) {
             const float* x = in(op, 1);
             float* dx = out(op, 0);
             const OpKind kind = op.kind;
-            parallel_for(n0, 20.0 * static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
+            parallel_for(*pool_, n0, 20.0 * static_cast<double>(n0), [&](std::int64_t first, std::int64_t last) {
                 for (std::int64_t i = first; i < last; ++i) {
                     const float v = x[i];
                     if (kind == OpKind::gelu_backward) {
@@ -644,7 +630,7 @@ void Executor::run_op(const OpDesc& op) {
                 const float* x = in(op, 0);
                 const float* w = in(op, 1);
                 float* y = out(op, 0);
-                parallel_for(B * S, 2.0 * static_cast<double>(B * S * K * C), T, [&](std::int64_t first, std::int64_t last) {
+                parallel_for(*pool_, B * S, 2.0 * static_cast<double>(B * S * K * C), [&](std::int64_t first, std::int64_t last) {
                     for (std::int64_t bs = first; bs < last; ++bs) {
                         const std::int64_t s = bs % S, len = lengths[static_cast<std::size_t>(bs / S)];
                         float* yr = y + bs * C;
@@ -666,7 +652,7 @@ void Executor::run_op(const OpDesc& op) {
                 const float* w = in(op, 2);
                 float* dx = out(op, 0);
                 float* dw = out(op, 1);
-                parallel_for(B * S, 4.0 * static_cast<double>(B * S * K * C), T, [&](std::int64_t first, std::int64_t last) {
+                parallel_for(*pool_, B * S, 4.0 * static_cast<double>(B * S * K * C), [&](std::int64_t first, std::int64_t last) {
                     for (std::int64_t bs = first; bs < last; ++bs) {
                         const std::int64_t s = bs % S, base = bs - s, len = lengths[static_cast<std::size_t>(bs / S)];
                         // dw[b, s, j] = Σ_c dy[b, s, c] · x[b, s + j − pad, c]
@@ -739,7 +725,7 @@ void Executor::run_op(const OpDesc& op) {
             }
             const std::uint64_t key = derive_seed(static_cast<std::uint64_t>(op.attr("seed")), static_cast<std::uint64_t>(step_));
             const auto scale = static_cast<float>(1.0 / (1.0 - p));
-            parallel_for(n0, 8.0 * static_cast<double>(n0), T, [&](std::int64_t first, std::int64_t last) {
+            parallel_for(*pool_, n0, 8.0 * static_cast<double>(n0), [&](std::int64_t first, std::int64_t last) {
                 for (std::int64_t i = first; i < last; ++i) {
                     const double u = static_cast<double>(splitmix64_at(key, static_cast<std::uint64_t>(i)) >> 11) * 0x1.0p-53;
                     y[i] = u >= p ? x[i] * scale : 0.0f;

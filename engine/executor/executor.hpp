@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +26,9 @@ public:
     /// activation_gradient, e.g. `loss.grad`), which are filled with 1. Checks the graph
     /// (check_graph); `g` must outlive the executor.
     explicit Executor(const ModelGraph& g);
+    ~Executor();
+    Executor(const Executor&) = delete;
+    Executor& operator=(const Executor&) = delete;
 
     /// BERT-style seeded initialisation of every weight-role tensor that no op writes: matrices and
     /// embedding tables (rank >= 2) ~ N(0, 0.02); layer-norm gammas (weights used as input 1 of a
@@ -68,8 +72,11 @@ public:
 
     /// Threads for large products and row-wise kernels (default: the hardware concurrency).
     /// Never changes results.
-    void set_threads(unsigned n) { threads_ = n == 0 ? 1 : n; }
-    unsigned threads() const { return threads_; }
+    /// The threads live in one pool, made here and reused by every op until the next call.
+    void set_threads(unsigned n);
+    unsigned threads() const;
+    /// The thread pool, opaque here (executor.cpp): a TBB arena of threads() slots.
+    struct Pool;
 
     const ModelGraph& graph() const { return g_; }
     /// The id of the tensor named `name`, or -1.
@@ -83,7 +90,7 @@ private:
     std::int64_t step_ = 1;
     double lr_override_ = -1.0;
     bool training_ = true;
-    unsigned threads_ = 1;
+    std::unique_ptr<Pool> pool_;
 
     void run_op(const OpDesc& op);
     float* out(const OpDesc& op, std::size_t i);

@@ -143,7 +143,9 @@ TEST_CASE("a batch padded with ignored rows has the loss and gradients of the sm
             err = std::max(err, static_cast<double>(std::abs(g[i] - h[i])));
         }
         CHECK(scale > 0);
-        CHECK(err <= 1e-5 * scale);
+        // The key biases' gradients are 0 in exact arithmetic (softmax ignores a constant added to
+        // a row of scores), so they hold only rounding noise (about 1e-14): an absolute floor.
+        CHECK(err <= 1e-5 * scale + 1e-9);
     }
 }
 
