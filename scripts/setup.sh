@@ -9,7 +9,7 @@ packages=(
   libyaml-cpp-dev libeigen3-dev
   libbenchmark-dev doctest-dev
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
-  libsqlite3-dev sqlite3 libpagmo-dev libutf8proc-dev
+  libsqlite3-dev sqlite3 libpagmo-dev libutf8proc-dev libopenblas-dev libtbb-dev
   python3 python3-yaml python3-jsonschema
 )
 if [[ "${TRANSCODE_SANITIZE_DEPS:-0}" == 1 ]]; then
