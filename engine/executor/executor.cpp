@@ -102,6 +102,9 @@ std::vector<float> transform_matrix(int variant, std::int64_t S) {
     return t;
 }
 
+/// graph.hpp: a run seed r turns a dropout op's seed s into s ^ r·this.
+constexpr std::uint64_t dropout_run_seed_multiplier = 0x9FB21C651E98DF25ull;
+
 constexpr float gelu_k0 = 0.7978845608028654f;  // sqrt(2 / pi)
 constexpr float gelu_k1 = 0.044715f;
 
@@ -737,7 +740,8 @@ void Executor::run_op(const OpDesc& op) {
                 std::copy(x, x + n0, y);
                 return;
             }
-            const std::uint64_t key = derive_seed(static_cast<std::uint64_t>(op.attr("seed")), static_cast<std::uint64_t>(step_));
+            const std::uint64_t seed = static_cast<std::uint64_t>(op.attr("seed")) ^ (dropout_seed_ * dropout_run_seed_multiplier);
+            const std::uint64_t key = derive_seed(seed, static_cast<std::uint64_t>(step_));
             const auto scale = static_cast<float>(1.0 / (1.0 - p));
             parallel_for(*pool_, n0, 8.0 * static_cast<double>(n0), [&](std::int64_t first, std::int64_t last) {
                 for (std::int64_t i = first; i < last; ++i) {

@@ -66,6 +66,11 @@ public:
     void set_training(bool training) { training_ = training; }
     bool training() const { return training_; }
 
+    /// The run's seed r, mixed into every dropout mask (graph.hpp: the op's seed becomes
+    /// seed ^ r·0x9FB21C651E98DF25), so that runs with different seeds draw different masks.
+    /// Default 0: the op's seed alone.
+    void set_dropout_seed(std::uint64_t r) { dropout_seed_ = r; }
+
     /// Overrides the `lr` attribute of every optimizer_update op (for learning-rate schedules);
     /// a negative value restores the attributes.
     void set_learning_rate(double lr) { lr_override_ = lr; }
@@ -90,6 +95,7 @@ private:
     std::int64_t step_ = 1;
     double lr_override_ = -1.0;
     bool training_ = true;
+    std::uint64_t dropout_seed_ = 0;
     std::unique_ptr<Pool> pool_;
 
     void run_op(const OpDesc& op);

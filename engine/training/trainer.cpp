@@ -198,6 +198,7 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
     Executor ex(step);
     if (settings.threads > 0) ex.set_threads(settings.threads);
     ex.init_weights(settings.seed);
+    ex.set_dropout_seed(settings.seed);
     if (position_ids >= 0) {
         auto& p = ex.ids(position_ids);
         for (std::size_t i = 0; i < p.size(); ++i) p[i] = static_cast<std::int32_t>(static_cast<std::int64_t>(i) % S);

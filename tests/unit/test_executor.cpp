@@ -880,7 +880,8 @@ TEST_CASE("executor: AdamW and SGD updates match a hand computation over two ste
 
 /// graph.hpp's dropout mask, written out from that header's comment (not from common/random.hpp):
 /// whether element i is kept by a dropout of rate p and seed `seed` at step t.
-bool documented_keep(std::uint64_t seed, std::uint64_t t, std::uint64_t i, double p) {
+bool documented_keep(std::uint64_t seed, std::uint64_t t, std::uint64_t i, double p, std::uint64_t run_seed = 0) {
+    seed ^= run_seed * 0x9FB21C651E98DF25ull;
     const auto mix = [](std::uint64_t z) {
         z ^= z >> 30;
         z *= 0xBF58476D1CE4E5B9ull;
@@ -894,7 +895,7 @@ bool documented_keep(std::uint64_t seed, std::uint64_t t, std::uint64_t i, doubl
     return static_cast<double>(mix(k + (i + 1) * gamma) >> 11) * 0x1p-53 >= p;
 }
 
-TEST_CASE("executor: dropout keeps each element with probability 1 - p, scaled by 1/(1 - p), by graph.hpp's mask, and is the identity when evaluating") {
+TEST_CASE("executor: dropout keeps each element with probability 1 - p, scaled by 1/(1 - p), by graph.hpp's mask with and without a run seed, and is the identity when evaluating") {
     // 2^17 elements. For a given (seed, step) the mask is fixed, so nothing here can flake; the
     // bound on the kept fraction is 6 standard deviations of a Binomial(N, 1 - p) proportion,
     // 6·sqrt(p(1 - p)/N) (0.005 at p = 0.1), which a fair Bernoulli source misses with probability
@@ -907,11 +908,14 @@ TEST_CASE("executor: dropout keeps each element with probability 1 - p, scaled b
     };
     for (const double p : {0.0, 0.1, 0.5, 0.9})
         for (const std::uint64_t seed : {1ull, 12345ull})
-            for (const std::int64_t step : {1, 7}) {
+            for (const std::int64_t step : {1, 7})
+            for (const std::uint64_t run_seed : {0ull, 5ull}) {
                 CAPTURE(p);
                 CAPTURE(seed);
                 CAPTURE(step);
+                CAPTURE(run_seed);
                 OwnedRun r(graph(p, static_cast<double>(seed)));
+                r.ex.set_dropout_seed(run_seed);
                 auto& x = r.values(0);
                 for (std::size_t i = 0; i < x.size(); ++i) x[i] = 1.0f + 0.25f * static_cast<float>(i % 13);
                 r.ex.set_step(step);
@@ -921,7 +925,7 @@ TEST_CASE("executor: dropout keeps each element with probability 1 - p, scaled b
                 std::int64_t kept = 0, wrong = 0, first_wrong = -1;
                 for (std::int64_t i = 0; i < n; ++i) {
                     const auto ii = static_cast<std::size_t>(i);
-                    const bool keep = documented_keep(seed, static_cast<std::uint64_t>(step), static_cast<std::uint64_t>(i), p);
+                    const bool keep = documented_keep(seed, static_cast<std::uint64_t>(step), static_cast<std::uint64_t>(i), p, run_seed);
                     kept += keep ? 1 : 0;
                     if (y[ii] != (keep ? x[ii] * scale : 0.0f) && wrong++ == 0) first_wrong = i;
                 }

@@ -85,7 +85,9 @@ enum class OpKind {
                      ///< z *= 0x94D049BB133111EB, z ^= z>>31) and γ = 0x9E3779B97F4A7C15,
                      ///< k = mix((seed ^ t·0xD1B54A32D192ED03) + γ), z_i = mix(k + (i + 1)·γ),
                      ///< m[i] = 1 iff (z_i >> 11)·2^-53 ≥ p. Its own backward form: dx = dropout(dy)
-                     ///< with the same attrs, hence the same mask in the same step
+                     ///< with the same attrs, hence the same mask in the same step. An executor
+                     ///< may be given a run seed r (the experiment's seed): seed is then replaced
+                     ///< by seed ^ r·0x9FB21C651E98DF25 (r = 0 leaves it as it is)
 };
 
 inline const char* to_string(OpKind k) {
