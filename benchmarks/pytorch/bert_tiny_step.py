@@ -19,8 +19,15 @@ Prints the time of each timed step's median, mean and minimum in ms. --dropout 0
 dropout (not in the engine's benchmark); --clip adds the trainer's gradient clipping.
 """
 
-import argparse
 import os
+
+# PyTorch's OpenMP threads spin while they wait for work (libgomp's default); on a shared machine
+# whose cores are busy with other work, 2 spinning threads make a step several times slower (see
+# README.md). Wait passively unless the caller chose: OMP_WAIT_POLICY=ACTIVE restores the default.
+# (Read by libgomp when torch loads, so set before `import torch`.)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import argparse
 import platform
 import statistics
 import sys
@@ -30,12 +37,12 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sst2_bert_tiny import BertTiny, clip_gradients, make_optimizer  # noqa: E402
+from sst2_bert_tiny import BertTiny, clip_gradients, make_optimizer, set_threads, threads_text  # noqa: E402
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
+    ap.add_argument("--threads", type=int, default=1, help="threads for PyTorch and for its BLAS (OpenBLAS)")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--sequence-length", type=int, default=128)
     ap.add_argument("--warmup", type=int, default=5, help="untimed steps first")
@@ -45,7 +52,7 @@ def main():
     ap.add_argument("--rng", choices=["engine", "torch"], default="engine", help="initial weights (seed 1)")
     args = ap.parse_args()
 
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     B, S = args.batch_size, args.sequence_length
     model = BertTiny(hidden_dropout=args.dropout, attention_dropout=args.dropout)
     model.init_weights(1, args.rng)
@@ -70,7 +77,7 @@ def main():
         return float(loss)
 
     total, _ = model.parameter_count()
-    print(f"PyTorch {torch.__version__} (Python {platform.python_version()}), {torch.get_num_threads()} threads; BERT-Tiny "
+    print(f"PyTorch {torch.__version__} (Python {platform.python_version()}), {threads_text()}; BERT-Tiny "
           f"({total:,} parameters), batch {B}, sequence {S}, dropout {args.dropout}, clip {'on' if args.clip else 'off'}", flush=True)
     for _ in range(args.warmup):
         step()

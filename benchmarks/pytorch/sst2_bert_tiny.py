@@ -25,10 +25,18 @@ streams, ported here), so the two runs differ only in dropout masks and float ro
 masks (slow; for checking the port against an engine run step by step: see README.md).
 """
 
+import os
+
+# PyTorch's OpenMP threads spin while they wait for work (libgomp's default); on a shared machine
+# whose cores are busy with other work, 2 spinning threads make a step several times slower (see
+# README.md). Wait passively unless the caller chose: OMP_WAIT_POLICY=ACTIVE restores the default.
+# (Read by libgomp when torch loads, so set before `import torch`.)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import argparse
+import ctypes
 import json
 import math
-import os
 import platform
 import struct
 import subprocess
@@ -47,6 +55,30 @@ from wordpiece import WordPiece  # noqa: E402
 
 MASK64 = (1 << 64) - 1
 GAMMA = 0x9E3779B97F4A7C15
+
+
+def set_threads(n):
+    """n threads for PyTorch's own kernels (OpenMP) and for its BLAS. Debian's python3-torch calls
+    the system BLAS (OpenBLAS, pthread build), whose thread count torch.set_num_threads does not
+    change: left alone, OpenBLAS would use every core even at --threads 1. Returns OpenBLAS's count
+    (None when no OpenBLAS is loaded)."""
+    torch.set_num_threads(n)
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_set_num_threads(n)
+        return lib.openblas_get_num_threads()
+    except (OSError, AttributeError):
+        return None
+
+
+def threads_text():
+    blas = None
+    try:
+        blas = ctypes.CDLL("libopenblas.so.0").openblas_get_num_threads()
+    except (OSError, AttributeError):
+        pass
+    return (f"{torch.get_num_threads()} threads (OpenBLAS {blas if blas is not None else 'n/a'}, "
+            f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')})")
 
 
 # ---- the engine's random streams (engine/common/random.hpp) ---------------------------------------
@@ -122,12 +154,13 @@ class EngineDropoutState:
     """--engine-dropout: the masks of graph.hpp's dropout op, a function of (op seed, step, index)."""
     active = False
     step = 1
+    run_seed = 0  # graph.hpp: an executor's run seed r turns an op's seed s into s ^ r*0x9FB21C651E98DF25
     batch = 32  # the graph's batch: a partial batch uses the first rows of the full batch's mask
 
 
 def engine_keep_scale(name, shape, p):
     """Mask * 1/(1-p) (float32) of the engine's dropout op `name` on a tensor of `shape` (the full batch)."""
-    seed = fnv1a(name) >> 11  # the op's `seed` attribute
+    seed = (fnv1a(name) >> 11) ^ ((EngineDropoutState.run_seed * 0x9FB21C651E98DF25) & MASK64)  # the op's `seed` attribute, run seed mixed in
     key = derive_seed(seed, EngineDropoutState.step)
     n = int(np.prod(shape))
     u = (stream_np(key, n) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
@@ -312,10 +345,12 @@ def lr_scale(global_step, total_steps, warmup_fraction):
 
 
 def clip_gradients(params, limit):
-    """The trainer's clipping: global L2 norm over every weight gradient (in double); if it exceeds
-    `limit`, every gradient is multiplied by float32(limit / norm). Returns the norm before clipping."""
+    """The trainer's clipping: global L2 norm over every weight gradient; if it exceeds `limit`,
+    every gradient is multiplied by float32(limit / norm). Returns the norm before clipping. (The
+    engine sums the squares in double; here each tensor's sum of squares is a float32 dot product,
+    summed in double: the norm agrees to ~1e-7 relative, and it costs a few ms instead of ~100.)"""
     grads = [p.grad for p in params if p.grad is not None]
-    norm = math.sqrt(sum(float(torch.sum(g.double() * g.double())) for g in grads))
+    norm = math.sqrt(sum(float(torch.dot(g.reshape(-1), g.reshape(-1))) for g in grads))
     if limit > 0 and norm > limit:
         factor = float(np.float32(limit / norm))
         for g in grads:
@@ -446,6 +481,8 @@ def main():
     ap.add_argument("--rng", choices=["engine", "torch"], default="engine",
                     help="initial weights and shuffle order: the engine's streams (default) or PyTorch's generators")
     ap.add_argument("--engine-dropout", action="store_true", help="the engine's dropout masks too (slow: for checking the port)")
+    ap.add_argument("--engine-dropout-run-seed", type=int, default=None,
+                    help="the engine's dropout run seed (default: --seed, as the trainer sets it; 0 for engines built before the run seed)")
     ap.add_argument("--compare-checkpoint", default="", help="after training, compare the weights with this engine checkpoint.bin")
     ap.add_argument("--train", default=os.path.join(REPO, "data", "sst2", "train.tsv"))
     ap.add_argument("--validation", default=os.path.join(REPO, "data", "sst2", "dev.tsv"))
@@ -459,9 +496,9 @@ def main():
     ap.add_argument("--clip-grad-norm", type=float, default=1.0)
     args = ap.parse_args()
 
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     S, B = args.sequence_length, args.batch_size
-    print(f"PyTorch {torch.__version__} (Python {platform.python_version()}), {torch.get_num_threads()} threads, "
+    print(f"PyTorch {torch.__version__} (Python {platform.python_version()}), {threads_text()}, "
           f"seed {args.seed}, rng {args.rng}{', engine dropout masks' if args.engine_dropout else ''}", flush=True)
 
     t0 = time.time()
@@ -498,6 +535,7 @@ def main():
         torch.manual_seed(args.seed)  # dropout
     EngineDropoutState.active = args.engine_dropout
     EngineDropoutState.batch = B
+    EngineDropoutState.run_seed = args.seed if args.engine_dropout_run_seed is None else args.engine_dropout_run_seed
     positions = torch.arange(S)
     print(f"training: {args.epochs} epochs of {steps_per_epoch} steps (batch {B}), {total_steps} steps in all", flush=True)
 
@@ -554,7 +592,7 @@ def main():
               f"{clipped} clipped | {er['seconds']:.1f} s ({er['seconds_per_step']:.4f} s/step training)", flush=True)
     wall = time.time() - run_start
     print(f"total: {global_step} steps in {wall:.1f} s ({train_seconds:.1f} s training: {train_seconds / global_step:.4f} s/step), "
-          f"{torch.get_num_threads()} threads; final dev accuracy {epochs[-1]['validation_accuracy']:.4f}, "
+          f"{threads_text()}; final dev accuracy {epochs[-1]['validation_accuracy']:.4f}, "
           f"F1 {epochs[-1]['validation_f1']:.4f}", flush=True)
 
     comparison = None
@@ -574,7 +612,7 @@ def main():
     if args.out:
         result = {
             "command": " ".join([sys.executable] + sys.argv),
-            "torch": torch.__version__, "python": platform.python_version(), "threads": torch.get_num_threads(),
+            "torch": torch.__version__, "python": platform.python_version(), "threads": torch.get_num_threads(), "threads_detail": threads_text(),
             "seed": args.seed, "rng": args.rng, "engine_dropout": args.engine_dropout,
             "parameters": total, "parameters_without_head": without_head,
             "recipe": {"sequence_length": S, "batch_size": B, "epochs": args.epochs, "steps_per_epoch": steps_per_epoch,
