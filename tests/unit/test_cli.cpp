@@ -26,7 +26,7 @@ TEST_CASE("transcode version") {
     CHECK(r.output == "transcode 0.1.0 (SDK ABI " + std::to_string(TRANSCODE_SDK_ABI_VERSION) + ")\n");
 }
 
-TEST_CASE("every command has --help; a bad argument exits 2") {
+TEST_CASE("every command has --help, a bad argument exits 2") {
     for (const char* cmd : {"--help", "run --help", "validate --help", "plugins --help", "plugins list --help", "plugins describe --help", "tokenize --help", "version --help"}) {
         CAPTURE(cmd);
         const auto r = run_cli(cmd);
@@ -132,7 +132,7 @@ TEST_CASE("a bad --set on run exits 2 with a located message and writes nothing"
     CHECK_FALSE(fs::exists(out.path() / "results.json"));
 }
 
-TEST_CASE("a plugin listed by the experiment is loaded; when it throws, the run names it and exits 2") {
+TEST_CASE("a plugin listed by the experiment is loaded, when it throws, the run names it and exits 2") {
     TempDir dir;
     const auto exp = dir.write("exp.yaml", "experiment: boom\nkind: sparsity_probe\nplugins: [" + std::string(TRANSCODE_TEST_PLUGIN_DIR) +
                                                "/transcode-test-throwing.so]\npruning:\n  plugin: throwing.in_prune\n");

@@ -281,7 +281,7 @@ TEST_CASE("transcode run kind codesign: killed with SIGKILL mid-search, --resume
     CHECK(nothing.output.find("search.db: --resume needs the database of an earlier run, and there is none here") != std::string::npos);
 }
 
-TEST_CASE("infeasible candidates are stored with their reason and penalised; the run goes on") {
+TEST_CASE("infeasible candidates are stored with their reason and penalised, the run goes on") {
     TempDir dir;
     const auto r = run_cli("run " + fixtures + "/small-joint.yaml --quiet --set objective.budget.area_mm2=30 --set objective.penalty=-5 --out " + dir.path().string());
     REQUIRE(r.exit_code == 0);

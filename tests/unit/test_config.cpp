@@ -147,7 +147,7 @@ TEST_CASE("a missing experiment file") {
                          ConfigError);
 }
 
-TEST_CASE("--set overrides any field; a bad override is reported the same way") {
+TEST_CASE("--set overrides any field, a bad override is reported the same way") {
     TempDir dir;
     const auto file = dir.write("exp.yaml", minimal);
     const auto ex = engine::load_experiment(file, {"seed=7", "probe.rows=4", "pruning.params.tau_t=0.5"}, test::builtin_plugins());

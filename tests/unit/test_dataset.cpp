@@ -63,7 +63,7 @@ TEST_CASE("dataset: negation flips a phrase and intensifiers double it") {
     CHECK(checked == 3000);
 }
 
-TEST_CASE("dataset: a TSV builds its vocabulary from the training split; unknown validation words are [UNK]") {
+TEST_CASE("dataset: a TSV builds its vocabulary from the training split, unknown validation words are [UNK]") {
     const Dataset d = parse_tsv("1\tgood movie\n0\tbad movie\n\n", "train.tsv", "1\tgood film\n", "valid.tsv", 6, 2);
     REQUIRE(d.train.size() == 2);
     CHECK(d.vocab_size == 4 + 3);  // good, movie, bad

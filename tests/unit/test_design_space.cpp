@@ -107,7 +107,7 @@ TEST_CASE("design space: count and log10_count match brute-force enumeration of 
     CHECK(DesignSpace().log10_count() == 0.0);
 }
 
-TEST_CASE("design space: counts past 2^64 give nullopt and a log10; long chains of conditions count in linear time") {
+TEST_CASE("design space: counts past 2^64 give nullopt and a log10, long chains of conditions count in linear time") {
     std::vector<Knob> wide;
     for (int i = 0; i < 20; ++i) wide.push_back(knob(numbered("k", i), 1000));
     const DesignSpace huge(wide);

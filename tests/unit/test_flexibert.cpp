@@ -459,7 +459,7 @@ TEST_CASE("the engine validates the graphs, derives their training steps and cou
     }
 }
 
-TEST_CASE("head_dim sets each head's dimension; the output projection maps their sum to hidden") {
+TEST_CASE("head_dim sets each head's dimension, the output projection maps their sum to hidden") {
     const ModelGraph g = build(R"(
 layers: 2
 hidden: [64, 64]
@@ -574,7 +574,7 @@ TEST_CASE("the schema refuses unknown variants, empty layers and non-positive si
     CHECK(schema_error("preset: bert-tiny\nattention_dropout: 1.5").find("attention_dropout") != std::string::npos);
 }
 
-TEST_CASE("hidden_dropout and attention_dropout put dropout ops at BERT's four points, each with its own seed; at 0 there are none") {
+TEST_CASE("hidden_dropout and attention_dropout put dropout ops at BERT's four points, each with its own seed, at 0 there are none") {
     const std::string model = "layers: 2\nhidden: [32, 48]\nheads: [[sa-sdp, sa-wma], [l-dft, c-5, sa-sdp]]\nff: [[64], [64, 96]]\n"
                               "sequence_length: 8\nbatch_size: 2\nvocab_size: 50\nmax_position: 8\n";
     const ModelGraph plain = build(model);

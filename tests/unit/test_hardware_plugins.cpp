@@ -216,7 +216,7 @@ TEST_CASE("acceltran.mac_lane: zero_skipping one_operand skips the sparser opera
           "<params>:1:79: error: zero_skipping: 'one-operand' is not one of: one_operand, both_operands; did you mean 'one_operand'? (choice)");
 }
 
-TEST_CASE("acceltran.mac_lane: a relu lane runs relu but not gelu; a 1-MAC lane") {
+TEST_CASE("acceltran.mac_lane: a relu lane runs relu but not gelu, a 1-MAC lane") {
     const auto relu = make_component("acceltran.mac_lane", "{include: acceltran-mac-lane.yaml, macs: 16, activation: relu}");
     CHECK(relu->area_mm2() == exact(8819.484999e-6));
     CHECK(relu->leakage_w() == exact(0.3003e-3));

@@ -64,7 +64,7 @@ TEST_CASE("a factory list that throws is reported with the library's name") {
                          PluginError);
 }
 
-TEST_CASE("a factory or a method that throws is reported with the plugin's name; the engine goes on") {
+TEST_CASE("a factory or a method that throws is reported with the plugin's name, the engine goes on") {
     engine::PluginHost host;
     host.load_library(broken("test-throwing"));
     const auto* in_create = host.find("throwing.in_create", PluginKind::pruning);
@@ -131,7 +131,7 @@ TEST_CASE("objects keep their library loaded after the host is gone") {
     CHECK(data[2] == 0.7f);
 }
 
-TEST_CASE("TRANSCODE_PLUGIN_PATH adds libraries; a bad entry is an error") {
+TEST_CASE("TRANSCODE_PLUGIN_PATH adds libraries, a bad entry is an error") {
     ::setenv("TRANSCODE_PLUGIN_PATH", (std::string(TRANSCODE_TEST_PLUGIN_DIR) + "/transcode-test-throwing.so").c_str(), 1);
     engine::PluginHost host;
     host.load_defaults();

@@ -646,7 +646,7 @@ TEST_CASE("simulate: results are identical across runs, --threads, and with trac
     CHECK(path == doc_a["latency"]["cycles"].get<std::int64_t>());
 }
 
-TEST_CASE("simulate: simulation.batch_size sets the model's batch; transcode simulate defaults to inference") {
+TEST_CASE("simulate: simulation.batch_size sets the model's batch, transcode simulate defaults to inference") {
     test::TempDir a, b;
     const std::string exp = (source_dir / "configs/experiments/bert-tiny-edge-inference.yaml").string();
     REQUIRE(test::run_cli("run " + exp + " -q --out " + a.path().string()).exit_code == 0);
@@ -668,7 +668,7 @@ TEST_CASE("simulate: simulation.batch_size sets the model's batch; transcode sim
     CHECK(fs::exists(c.path() / "ops.csv"));
 }
 
-TEST_CASE("simulate: a saved sparsity profile sets the sparsity; a missing point is a located error") {
+TEST_CASE("simulate: a saved sparsity profile sets the sparsity, a missing point is a located error") {
     test::TempDir d;
     const fs::path profile = d.write("profile.yaml", R"(model: bert-tiny-task
 pruning: pruning.dynaprop

@@ -243,7 +243,7 @@ TEST_CASE("tokenizer: a word with a character in no piece is [UNK], the words ar
     CHECK(pieces(bert(), "ok\xF0\x9F\x99\x82") == Pieces{"[UNK]"});
 }
 
-TEST_CASE("tokenizer: a word of more than 100 code points is [UNK]; one of 100 is split") {
+TEST_CASE("tokenizer: a word of more than 100 code points is [UNK], one of 100 is split") {
     std::string a100, l100;
     for (int i = 0; i < 50; ++i) a100 += "ab";
     for (int i = 0; i < 100; ++i) l100 += "\xC5\x82";  // ł, two bytes: the limit counts code points
@@ -258,7 +258,7 @@ TEST_CASE("tokenizer: a word of more than 100 code points is [UNK]; one of 100 i
     CHECK(pieces(bert(), "x " + a100 + "a y") == Pieces{"x", "[UNK]", "y"});
 }
 
-TEST_CASE("tokenizer: CJK ideographs are words of their own; Hangul and kana are not split") {
+TEST_CASE("tokenizer: CJK ideographs are words of their own, Hangul and kana are not split") {
     // 北 and 京 are tokens (lines 1782, 1756); 欢, 迎 and 你 are not.
     CHECK(pieces(bert(), "北京欢迎你") == Pieces{"北", "京", "[UNK]", "[UNK]", "[UNK]"});
     CHECK(bert().basic_tokenize("ab北京cd") == std::vector<std::string>{"ab", "北", "京", "cd"});
@@ -266,7 +266,7 @@ TEST_CASE("tokenizer: CJK ideographs are words of their own; Hangul and kana are
     CHECK(bert().basic_tokenize("ひらがな") == std::vector<std::string>{"ひらかな"});
 }
 
-TEST_CASE("tokenizer: NUL, U+FFFD and control characters are dropped; other whitespace separates") {
+TEST_CASE("tokenizer: NUL, U+FFFD and control characters are dropped, other whitespace separates") {
     // NUL, a zero-width space (Cf) and U+FFFD vanish: "abcd" is one word (abc ##d).
     CHECK(pieces(bert(), std::string("a\0b\xE2\x80\x8B" "c\xEF\xBF\xBD" "d e", 13)) == Pieces{"abc", "##d", "e"});
     // No-break space, ideographic space (Zs), the line separator, tabs and newlines separate.
