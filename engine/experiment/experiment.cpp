@@ -154,6 +154,15 @@ CalibrationSettings load_calibration(const config::Node& root, const ValueMap& v
         out.targets[point] = target.as_float();
     }
     const std::string& kind = values.at("kind").as_string();
+    const config::Node* sweep = root.find("sweep");
+    const bool matched = kind == "dynaprop_sweep" && sweep != nullptr && sweep->find("matched") != nullptr;
+    if (out.every_steps > 0 && out.targets.empty() && !matched) {
+        const config::Node* every = cal_node != nullptr ? cal_node->find("every_steps") : nullptr;
+        diags.add(every != nullptr ? every->where : root.where, "pruning.calibration.every_steps",
+                  "every_steps recalibrates the thresholds of pruning.calibration.targets, which is empty: give targets (or use sweep.matched, "
+                  "which sets them)",
+                  "calibration");
+    }
     if (!out.targets.empty() && kind != "train" && kind != "train_and_simulate" && kind != "dynaprop_sweep")
         diags.add(targets_node != nullptr ? targets_node->where : root.where, "pruning.calibration",
                   fmt::format("kind {} does not train; calibration applies to kinds train, train_and_simulate and dynaprop_sweep", kind), "kind");
@@ -208,7 +217,7 @@ std::optional<MatchedSweep> load_matched_sweep(const config::Node& root, const c
                                       "row kept) and points (the activation points pruned), as pruning.topk has",
                                       info.name, key),
                           "matched");
-                break;
+                return std::nullopt;  // its params are for another strategy: no use checking them against this one
             }
             if (params != nullptr && params->kind == config::Node::Kind::map && params->find(key) != nullptr)
                 diags.add(params->find(key)->where, fmt::format("sweep.matched.compare.params.{}", key),

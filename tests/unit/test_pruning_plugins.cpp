@@ -573,7 +573,7 @@ TEST_CASE("pruning.topk: keep_fraction keeps ceil(fraction · cols) of each row,
     CHECK(make_pruning("topk")->prune(by_default.view(TensorRole::activation), RunMode::training).zeros == 4 * 32);
 }
 
-TEST_CASE("pruning.topk: k and keep_fraction exclude each other, and keep_fraction is in (0, 1]") {
+TEST_CASE("pruning.topk: k and keep_fraction exclude each other, and keep_fraction is above 0 and at most 1") {
     const PluginInfo& info = pruning_info("topk");
     try {
         make_pruning("topk", "k: 4\nkeep_fraction: 0.5");
