@@ -99,6 +99,43 @@ ParamSchema calibration_target_fields() {
     return fields;
 }
 
+// A calibrated point (named at `where`, YAML path `path`) needs the strategy's threshold
+// parameters for it, and pruning.params and sweep.params must leave them to calibration.
+void check_calibrated_point(PruningPoint point, const config::Location& where, const std::string& path, const config::Node& root,
+                            const PluginInfo& strategy, config::Diagnostics& diags) {
+    const config::Node* pruning = root.find("pruning");
+    const config::Node* params_node = pruning != nullptr ? pruning->find("params") : nullptr;
+    const config::Node* sweep = root.find("sweep");
+    const config::Node* sweep_params = sweep != nullptr ? sweep->find("params") : nullptr;
+    std::vector<std::string> params{threshold_param(point, RunMode::training)};
+    if (threshold_param(point, RunMode::inference) != params.front()) params.push_back(threshold_param(point, RunMode::inference));
+    for (const std::string& param : params) {
+        const bool declared = std::any_of(strategy.schema.begin(), strategy.schema.end(), [&](const ParamSpec& s) { return s.name() == param; });
+        if (!declared) {
+            diags.add(where, path,
+                      fmt::format("{} has no parameter '{}' for calibration to set; calibration needs a strategy with a threshold per "
+                                  "point (tau_<point>_train and tau_<point>_infer, or tau_<point> for a gradient)",
+                                  strategy.name, param),
+                      "calibration");
+            return;
+        }
+        for (const config::Node* given : {params_node, sweep_params})
+            if (given != nullptr && given->find(param) != nullptr) {
+                diags.add(where, path,
+                          fmt::format("calibration sets {}, which {} also gives; give one or the other", param,
+                                      given == params_node ? "pruning.params" : "sweep.params"),
+                          "conflict");
+                return;
+            }
+    }
+}
+
+PruningPoint point_named(const std::string& name) {
+    for (PruningPoint p : calibratable_points())
+        if (name == to_string(p)) return p;
+    return PruningPoint::unspecified;
+}
+
 // pruning.calibration: the targets, and a strategy that has a threshold parameter for each of them
 // (which calibration sets) that pruning.params and the sweep leave alone.
 CalibrationSettings load_calibration(const config::Node& root, const ValueMap& values, const PluginInfo& strategy, config::Diagnostics& diags) {
@@ -106,50 +143,131 @@ CalibrationSettings load_calibration(const config::Node& root, const ValueMap& v
     const ValueMap& cal = values.at("pruning").as_map().at("calibration").as_map();
     out.batches = cal.at("batches").as_int();
     out.rounds = cal.at("rounds").as_int();
+    out.every_steps = cal.at("every_steps").as_int();
     const config::Node* pruning = root.find("pruning");
     const config::Node* cal_node = pruning != nullptr ? pruning->find("calibration") : nullptr;
     const config::Node* targets_node = cal_node != nullptr ? cal_node->find("targets") : nullptr;
-    const config::Node* params_node = pruning != nullptr ? pruning->find("params") : nullptr;
-    const config::Node* sweep = root.find("sweep");
-    const config::Node* sweep_params = sweep != nullptr ? sweep->find("params") : nullptr;
     for (const auto& [name, target] : cal.at("targets").as_map()) {
-        PruningPoint point = PruningPoint::unspecified;
-        for (PruningPoint p : calibratable_points())
-            if (name == to_string(p)) point = p;
+        const PruningPoint point = point_named(name);
         const config::Node* at = targets_node != nullptr ? targets_node->find(name) : nullptr;
-        const config::Location where = at != nullptr ? at->where : root.where;
-        const std::string path = "pruning.calibration.targets." + name;
-        std::vector<std::string> params{threshold_param(point, RunMode::training)};
-        if (threshold_param(point, RunMode::inference) != params.front()) params.push_back(threshold_param(point, RunMode::inference));
-        for (const std::string& param : params) {
-            const bool declared = std::any_of(strategy.schema.begin(), strategy.schema.end(), [&](const ParamSpec& s) { return s.name() == param; });
-            if (!declared) {
-                diags.add(where, path,
-                          fmt::format("{} has no parameter '{}' for calibration to set; calibration needs a strategy with a threshold per "
-                                      "point (tau_<point>_train and tau_<point>_infer, or tau_<point> for a gradient)",
-                                      strategy.name, param),
-                          "calibration");
-                break;
-            }
-            for (const config::Node* given : {params_node, sweep_params})
-                if (given != nullptr && given->find(param) != nullptr) {
-                    diags.add(where, path,
-                              fmt::format("calibration sets {}, which {} also gives; give one or the other", param,
-                                          given == params_node ? "pruning.params" : "sweep.params"),
-                              "conflict");
-                    break;
-                }
-        }
+        check_calibrated_point(point, at != nullptr ? at->where : root.where, "pruning.calibration.targets." + name, root, strategy, diags);
         out.targets[point] = target.as_float();
     }
     const std::string& kind = values.at("kind").as_string();
+    const config::Node* sweep = root.find("sweep");
+    const bool matched = kind == "dynaprop_sweep" && sweep != nullptr && sweep->find("matched") != nullptr;
+    if (out.every_steps > 0 && out.targets.empty() && !matched) {
+        const config::Node* every = cal_node != nullptr ? cal_node->find("every_steps") : nullptr;
+        diags.add(every != nullptr ? every->where : root.where, "pruning.calibration.every_steps",
+                  "every_steps recalibrates the thresholds of pruning.calibration.targets, which is empty: give targets (or use sweep.matched, "
+                  "which sets them)",
+                  "calibration");
+    }
     if (!out.targets.empty() && kind != "train" && kind != "train_and_simulate" && kind != "dynaprop_sweep")
         diags.add(targets_node != nullptr ? targets_node->where : root.where, "pruning.calibration",
                   fmt::format("kind {} does not train; calibration applies to kinds train, train_and_simulate and dynaprop_sweep", kind), "kind");
     return out;
 }
 
+// sweep.matched: the targets and points, the calibrated strategy (pruning), the compared strategy
+// (which must declare keep_fraction and points, set here per target) and the baseline.
+std::optional<MatchedSweep> load_matched_sweep(const config::Node& root, const config::Node& matched, const ValueMap& values, Experiment& ex,
+                                               PluginHost& host, config::Diagnostics& diags) {
+    const std::size_t before = diags.size();
+    const ValueMap& m = values.at("sweep").as_map().at("matched").as_map();
+    MatchedSweep out;
+    for (const Value& t : m.at("targets").as_list()) out.targets.push_back(t.as_float());
+    if (matched.find("targets") == nullptr)
+        diags.add(matched.where, "sweep.matched.targets", "sweep.matched needs targets: a list of target sparsities (e.g. [0.3, 0.5, 0.7, 0.9])",
+                  "required");
+    const config::Node* points_node = matched.find("points");
+    const ValueList& points = m.at("points").as_list();
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        const PruningPoint p = point_named(points[i].as_string());
+        const config::Location where = points_node != nullptr && points_node->kind == config::Node::Kind::sequence && i < points_node->items.size()
+                                           ? points_node->items[i].where
+                                           : matched.where;
+        if (std::find(out.points.begin(), out.points.end(), p) != out.points.end()) {
+            diags.add(where, fmt::format("sweep.matched.points[{}]", i), fmt::format("point {} is listed twice", points[i].as_string()), "duplicate");
+            continue;
+        }
+        out.points.push_back(p);
+        check_calibrated_point(p, where, fmt::format("sweep.matched.points[{}]", i), root, *ex.pruning.info, diags);
+    }
+    const config::Node* pruning = root.find("pruning");
+    const config::Node* cal_node = pruning != nullptr ? pruning->find("calibration") : nullptr;
+    if (const config::Node* targets = cal_node != nullptr ? cal_node->find("targets") : nullptr; targets != nullptr)
+        diags.add(targets->where, "pruning.calibration.targets",
+                  "sweep.matched sets the calibration targets (each target at each of sweep.matched.points); leave pruning.calibration.targets out",
+                  "conflict");
+
+    // The compared strategy: found by what it declares, never by name.
+    const config::Node* compare = matched.find("compare");
+    const config::Node* name_node = compare != nullptr ? compare->find("plugin") : nullptr;
+    const config::Location where = name_node != nullptr ? name_node->where : compare != nullptr ? compare->where : matched.where;
+    const std::string name = m.at("compare").as_map().at("plugin").as_string();
+    out.compare.info = find_plugin(host, name, PluginKind::pruning, "pruning plugin", where, "sweep.matched.compare.plugin", diags);
+    if (out.compare.info != nullptr) {
+        const PluginInfo& info = *out.compare.info;
+        const config::Node* params = compare != nullptr ? compare->find("params") : nullptr;
+        for (const char* key : {"keep_fraction", "points"}) {
+            if (std::none_of(info.schema.begin(), info.schema.end(), [&](const ParamSpec& s) { return s.name() == key; })) {
+                diags.add(where, "sweep.matched.compare.plugin",
+                          fmt::format("{} has no parameter '{}' for the sweep to set; the compared strategy needs keep_fraction (the fraction of each "
+                                      "row kept) and points (the activation points pruned), as pruning.topk has",
+                                      info.name, key),
+                          "matched");
+                return std::nullopt;  // its params are for another strategy: no use checking them against this one
+            }
+            if (params != nullptr && params->kind == config::Node::Kind::map && params->find(key) != nullptr)
+                diags.add(params->find(key)->where, fmt::format("sweep.matched.compare.params.{}", key),
+                          fmt::format("the sweep sets {} (keep_fraction = 1 - target, points = sweep.matched.points); leave it out of compare.params", key),
+                          "conflict");
+        }
+        config::Node empty;
+        empty.kind = config::Node::Kind::map;
+        empty.where = where;
+        const config::Node& pn = params != nullptr ? *params : empty;
+        const std::size_t mark = diags.size();
+        ValueMap p = config::validate_map(pn, info.schema, "sweep.matched.compare.params", diags);
+        out.compare.params = Params(p);
+        if (diags.size() == mark && diags.size() == before) {
+            // Every target's parameters must make a strategy (e.g. k is exclusive with keep_fraction).
+            for (double target : out.targets) {
+                try {
+                    host.create<PruningStrategy>(info, Params(matched_compare_params(out, target)));
+                } catch (const ConfigError& e) {
+                    report_plugin_config_error(e, pn, "sweep.matched.compare.params", info.name, diags);
+                    break;
+                }
+            }
+        }
+    }
+    const config::Node* baseline = matched.find("baseline");
+    out.baseline = resolve_plugin_section(baseline, "sweep.matched.baseline", "none", PluginKind::pruning, "pruning plugin", matched.where, host, diags,
+                                          [&](const PluginInfo& info, const Params& params) { host.create<PruningStrategy>(info, params); });
+    if (diags.size() != before) return std::nullopt;
+    return out;
+}
+
 }  // namespace
+
+ValueMap matched_compare_params(const MatchedSweep& m, double target) {
+    ValueMap p = m.compare.params.values();
+    p["keep_fraction"] = Value(1.0 - target);
+    ValueList points;
+    for (PruningPoint point : m.points) points.push_back(Value(std::string(to_string(point))));
+    p["points"] = Value(std::move(points));
+    return p;
+}
+
+CalibrationSettings matched_calibration(const Experiment& ex, double target) {
+    CalibrationSettings c = ex.calibration;
+    c.targets.clear();
+    if (ex.matched)
+        for (PruningPoint point : ex.matched->points) c.targets[point] = target;
+    return c;
+}
 
 const ParamSchema& experiment_schema() {
     static const ParamSchema schema{
@@ -173,9 +291,10 @@ const ParamSchema& experiment_schema() {
                            ParamSpec::string("plugin", "pruning plugin name, qualified or short").default_value("dynaprop"),
                            ParamSpec::open_map("params", "the plugin's parameters (see `transcode plugins describe NAME`)"),
                            ParamSpec::map("calibration",
-                                          "training kinds: before training, set each targeted point's threshold so that it prunes the "
-                                          "target fraction of the values it held on the first `batches` training batches, run without "
-                                          "pruning (needs a strategy with per-point thresholds: tau_<point>_train / _infer, tau_<point>)",
+                                          "training kinds: before training (and every `every_steps` steps), set each targeted point's "
+                                          "threshold so that it prunes the target fraction of the values it held on the next `batches` "
+                                          "training batches (needs a strategy with per-point thresholds: tau_<point>_train / _infer, "
+                                          "tau_<point>)",
                                           {
                                               ParamSpec::integer("batches", "training batches the values are collected on")
                                                   .unit("batches")
@@ -189,6 +308,15 @@ const ParamSchema& experiment_schema() {
                                                   .min(1)
                                                   .max(16)
                                                   .default_value(6),
+                                              ParamSpec::integer("every_steps",
+                                                                 "recalibrate during training: before every step that follows a positive "
+                                                                 "multiple of every_steps optimizer steps, on the next `batches` training "
+                                                                 "batches with the current weights (weights, batch order and dropout masks of "
+                                                                 "training unchanged; the first pass starts from the thresholds in effect); 0: "
+                                                                 "calibrate only before training")
+                                                  .unit("steps")
+                                                  .min(0)
+                                                  .default_value(0),
                                               ParamSpec::map("targets", "target fraction of zeros per pruning point; a point left out keeps its threshold",
                                                              calibration_target_fields()),
                                           }),
@@ -294,9 +422,38 @@ const ParamSchema& experiment_schema() {
                                .file_path()
                                .default_value(""),
                        }),
-        ParamSpec::map("sweep", "kind dynaprop_sweep: the pruning parameters to sweep",
+        ParamSpec::map("sweep", "kind dynaprop_sweep: the pruning parameters to sweep (params), or a comparison at matched sparsity (matched)",
                        {
                            ParamSpec::open_map("params", "pruning parameter -> list of values; every combination is trained and simulated"),
+                           ParamSpec::map(
+                               "matched",
+                               "instead of params: at each target sparsity, train the pruning strategy calibrated to it at `points` "
+                               "(pruning.calibration's batches, rounds and every_steps) and the compared strategy with keep_fraction = "
+                               "1 - target at the same points; plus the baseline once",
+                               {
+                                   ParamSpec::list("targets", "target sparsities (fractions of zeros), in order; required by sweep.matched",
+                                                   ParamSpec::floating("", "a target sparsity").min(0).max(0.999))
+                                       .min(1)
+                                       .max(100)
+                                       .default_value(ValueList{}),
+                                   ParamSpec::list("points", "the activation pruning points both strategies prune",
+                                                   ParamSpec::enumeration("", "an activation pruning point",
+                                                                          {"dense", "attention_scores", "attention_probabilities"}))
+                                       .min(1)
+                                       .default_value(ValueList{Value("dense"), Value("attention_scores"), Value("attention_probabilities")}),
+                                   ParamSpec::map("compare",
+                                                  "the strategy compared at matched sparsity; it must declare keep_fraction and points, which "
+                                                  "the sweep sets",
+                                                  {
+                                                      ParamSpec::string("plugin", "pruning plugin name, qualified or short").default_value("topk"),
+                                                      ParamSpec::open_map("params", "its other parameters"),
+                                                  }),
+                                   ParamSpec::map("baseline", "the unpruned reference, trained once",
+                                                  {
+                                                      ParamSpec::string("plugin", "pruning plugin name, qualified or short").default_value("none"),
+                                                      ParamSpec::open_map("params", "its parameters"),
+                                                  }),
+                               }),
                        }),
         ParamSpec::map("probe", "kind sparsity_probe: seeded Gaussian tensors pruned by the strategy",
                        {
@@ -493,12 +650,23 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
             diags.add(at("epochs"), "training.epochs", fmt::format("epochs 0 (evaluate a checkpoint) needs kind train, not {}", kind), "conflict");
     }
     // The sweep: each key a pruning parameter, each value a list of values of its type.
+    // Or the comparison at matched sparsity (sweep.matched).
     if (values.count("kind") && values.at("kind").as_string() == "dynaprop_sweep" && ex.pruning.info != nullptr) {
         const config::Node* sweep = root.find("sweep");
         const config::Node* params = sweep != nullptr ? sweep->find("params") : nullptr;
-        if (params == nullptr || params->kind != config::Node::Kind::map || params->fields.empty()) {
+        const config::Node* matched = sweep != nullptr ? sweep->find("matched") : nullptr;
+        if (matched != nullptr) {
+            if (params != nullptr)
+                diags.add(matched->where, "sweep.matched",
+                          "give sweep.params (every combination of pruning parameters) or sweep.matched (a comparison at matched sparsity), not both",
+                          "conflict");
+            else if (diags.empty())
+                ex.matched = load_matched_sweep(root, *matched, values, ex, host, diags);
+        } else if (params == nullptr || params->kind != config::Node::Kind::map || params->fields.empty()) {
             diags.add(sweep != nullptr ? sweep->where : root.where, "sweep.params",
-                      "kind dynaprop_sweep needs sweep.params: a map from pruning parameter to a list of values (e.g. tau_t: [0, 1.0e-4])", "required");
+                      "kind dynaprop_sweep needs sweep.params: a map from pruning parameter to a list of values (e.g. tau_t: [0, 1.0e-4]), or "
+                      "sweep.matched",
+                      "required");
         } else {
             std::vector<std::pair<std::string, std::vector<Value>>> axes;
             std::vector<std::string> names;

@@ -63,6 +63,15 @@ struct SweepPoint {
     Params params;
 };
 
+/// kind dynaprop_sweep with sweep.matched: at each target sparsity, the experiment's strategy
+/// calibrated to it at `points`, and the compared strategy keeping 1 - target of each row there.
+struct MatchedSweep {
+    std::vector<double> targets;
+    std::vector<PruningPoint> points;  ///< activation points, in the order given
+    PluginChoice compare;              ///< its params without keep_fraction and points (the sweep sets them)
+    PluginChoice baseline;             ///< trained once, unpruned by default (pruning.none)
+};
+
 struct Experiment {
     std::filesystem::path file;
     std::string name;
@@ -84,12 +93,22 @@ struct Experiment {
     CheckpointSettings checkpoint;
     /// kind dynaprop_sweep: every combination of the swept pruning parameters, in order.
     std::vector<SweepPoint> sweep;
+    /// kind dynaprop_sweep with sweep.matched (then `sweep` is empty).
+    std::optional<MatchedSweep> matched;
     OptimizerSettings optimizer;
     /// kind codesign: the space, search, accuracy estimator, objective and baseline.
     std::optional<CodesignSettings> codesign;
     /// The whole resolved config (includes, overrides and defaults applied), for results.json.
     Value resolved;
 };
+
+/// The compared strategy's parameters at `target`: compare.params with keep_fraction = 1 - target
+/// and points = the matched points.
+ValueMap matched_compare_params(const MatchedSweep& m, double target);
+
+/// The calibration of the matched sweep's calibrated runs at `target`: pruning.calibration's
+/// batches, rounds and every_steps, with `target` at each matched point.
+CalibrationSettings matched_calibration(const Experiment& ex, double target);
 
 /// The schema of an experiment file, for validation and documentation.
 const ParamSchema& experiment_schema();

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <optional>
 
 #include <fmt/format.h>
@@ -81,18 +82,34 @@ nlohmann::json sparsity_json(const TrainingReport& r) {
     return j;
 }
 
-nlohmann::json calibration_json(const CalibrationReport& c, const CalibrationSettings& s) {
+nlohmann::json calibrated_points_json(const CalibrationReport& c) {
     nlohmann::json points = nlohmann::json::object();
     for (const auto& [point, p] : c.points)
         points[to_string(point)] = {{"target", p.target}, {"threshold", p.threshold}, {"sparsity", p.sparsity}, {"values", p.values}};
-    return {{"batches", c.batches}, {"batches_asked", s.batches}, {"rounds", c.rounds}, {"quantile", "exact"}, {"points", points}};
+    return points;
 }
 
-void print_calibration(const CalibrationReport& c) {
-    fmt::print("  calibrated thresholds ({} batch(es), {} round(s), exact quantiles):\n", c.batches, c.rounds);
-    fmt::print("  {:<24} {:>8} {:>14} {:>10} {:>12}\n", "point", "target", "threshold", "reached", "values");
+// The first calibration of the run (thresholds, reached fractions), the settings, and every
+// calibration the run made (`history`: the optimizer steps before it, and its thresholds).
+nlohmann::json calibration_json(const TrainingReport& r, const CalibrationSettings& s) {
+    nlohmann::json history = nlohmann::json::array();
+    for (const auto& rec : r.calibrations)
+        history.push_back({{"step", rec.step}, {"epoch", rec.epoch}, {"rounds", rec.report.rounds}, {"points", calibrated_points_json(rec.report)}});
+    const CalibrationReport& first = !r.calibrations.empty() ? r.calibrations.front().report : *r.calibration;
+    return {{"batches", first.batches},       {"batches_asked", s.batches}, {"rounds", first.rounds}, {"every_steps", s.every_steps},
+            {"quantile", "exact"},            {"points", calibrated_points_json(first)}, {"calibrations", r.calibrations.size()},
+            {"history", history},             {"final", calibrated_points_json(*r.calibration)}};
+}
+
+void print_calibration(const TrainingReport& r, const CalibrationSettings& s) {
+    if (r.calibrations.empty()) return;
+    const CalibrationReport& c = r.calibrations.front().report;
+    fmt::print("  calibrated thresholds ({} batch(es), {} round(s), exact quantiles){}:\n", c.batches, c.rounds,
+               s.every_steps > 0 ? fmt::format("; recalibrated every {} steps, {} calibrations in all", s.every_steps, r.calibrations.size()) : "");
+    fmt::print("  {:<24} {:>8} {:>14} {:>10} {:>12} {:>16}\n", "point", "target", "threshold", "reached", "values", "last threshold");
     for (const auto& [point, p] : c.points)
-        fmt::print("  {:<24} {:>7.2f}% {:>14.6g} {:>9.2f}% {:>12}\n", to_string(point), 100 * p.target, p.threshold, 100 * p.sparsity, p.values);
+        fmt::print("  {:<24} {:>7.2f}% {:>14.6g} {:>9.2f}% {:>12} {:>16.6g}\n", to_string(point), 100 * p.target, p.threshold, 100 * p.sparsity, p.values,
+                   r.calibration->points.at(point).threshold);
 }
 
 void print_points(const char* label, const std::map<PruningPoint, RoleCount>& points) {
@@ -101,7 +118,33 @@ void print_points(const char* label, const std::map<PruningPoint, RoleCount>& po
     fmt::print("  {}: {}\n", label, line);
 }
 
-nlohmann::json accuracy_json(const TrainingReport& r) {
+// The activation and gradient points a strategy may prune, in report order.
+const std::vector<PruningPoint>& prunable_points() { return calibratable_points(); }
+
+bool is_activation_point(PruningPoint p) {
+    return p == PruningPoint::dense || p == PruningPoint::attention_scores || p == PruningPoint::attention_probabilities;
+}
+
+double point_sparsity(const std::map<PruningPoint, RoleCount>& counts, PruningPoint p) {
+    const auto it = counts.find(p);
+    return it != counts.end() ? it->second.sparsity() : 0.0;
+}
+
+// Per point of one epoch: the training and validation sparsity, and for a calibrated point its
+// target and the threshold in effect at the epoch's end.
+nlohmann::json epoch_sparsity_json(const EpochReport& e, const std::map<PruningPoint, double>& targets) {
+    nlohmann::json points = nlohmann::json::object();
+    for (PruningPoint p : prunable_points()) {
+        nlohmann::json j = {{"training", point_sparsity(e.point_sparsity, p)}};
+        if (is_activation_point(p)) j["validation"] = point_sparsity(e.validation_point_sparsity, p);
+        if (const auto t = targets.find(p); t != targets.end()) j["target"] = t->second;
+        if (const auto t = e.thresholds.find(p); t != e.thresholds.end()) j["threshold"] = t->second;
+        points[to_string(p)] = j;
+    }
+    return points;
+}
+
+nlohmann::json accuracy_json(const TrainingReport& r, const std::map<PruningPoint, double>& targets) {
     nlohmann::json epochs = nlohmann::json::array();
     for (const auto& e : r.epochs) {
         nlohmann::json row = {{"epoch", e.epoch},
@@ -121,6 +164,7 @@ nlohmann::json accuracy_json(const TrainingReport& r) {
             row["validation_recall"] = e.validation_recall;
             row["validation_f1"] = e.validation_f1;
         }
+        row["sparsity"] = epoch_sparsity_json(e, targets);
         epochs.push_back(row);
     }
     const EpochReport& v = r.validation;
@@ -141,18 +185,57 @@ nlohmann::json accuracy_json(const TrainingReport& r) {
     return j;
 }
 
-// curves.csv: one row per epoch (the curves of accuracy.epochs), units in the header.
-void write_curves(const fs::path& file, const TrainingReport& r) {
+// curves.csv: one row per epoch (the curves of accuracy.epochs), units in the header; then the
+// sparsity per point in training and validation, and per calibrated point its target and the
+// threshold in effect at the epoch's end.
+void write_curves(const fs::path& file, const TrainingReport& r, const std::map<PruningPoint, double>& targets) {
     std::ofstream out(file);
     out << "epoch,steps,train_examples,train_loss_nats,train_accuracy_fraction,learning_rate,grad_norm_before_clip,clipped_steps,validation_examples,"
-           "validation_loss_nats,validation_accuracy_fraction,validation_precision_fraction,validation_recall_fraction,validation_f1_fraction,seconds\n";
+           "validation_loss_nats,validation_accuracy_fraction,validation_precision_fraction,validation_recall_fraction,validation_f1_fraction,seconds";
+    for (PruningPoint p : prunable_points()) out << fmt::format(",train_sparsity_{}_fraction", to_string(p));
+    for (PruningPoint p : prunable_points())
+        if (is_activation_point(p)) out << fmt::format(",validation_sparsity_{}_fraction", to_string(p));
+    for (const auto& [p, target] : targets) out << fmt::format(",target_sparsity_{}_fraction,threshold_{}", to_string(p), to_string(p));
+    out << "\n";
     for (const auto& e : r.epochs) {
         const std::string binary = r.binary ? fmt::format("{:.6f},{:.6f},{:.6f}", e.validation_precision, e.validation_recall, e.validation_f1) : ",,";
-        out << fmt::format("{},{},{},{:.6f},{:.6f},{:.6e},{:.6e},{},{},{:.6f},{:.6f},{},{:.3f}\n", e.epoch, e.steps, e.train_examples, e.train_loss,
+        out << fmt::format("{},{},{},{:.6f},{:.6f},{:.6e},{:.6e},{},{},{:.6f},{:.6f},{},{:.3f}", e.epoch, e.steps, e.train_examples, e.train_loss,
                            e.train_accuracy, e.learning_rate, e.grad_norm, e.clipped_steps, e.validation_examples, e.validation_loss, e.validation_accuracy,
                            binary, e.seconds);
+        for (PruningPoint p : prunable_points()) out << fmt::format(",{:.6f}", point_sparsity(e.point_sparsity, p));
+        for (PruningPoint p : prunable_points())
+            if (is_activation_point(p)) out << fmt::format(",{:.6f}", point_sparsity(e.validation_point_sparsity, p));
+        for (const auto& [p, target] : targets) {
+            const auto t = e.thresholds.find(p);
+            out << fmt::format(",{:.6f},{}", target, t != e.thresholds.end() ? fmt::format("{:.9g}", t->second) : "");
+        }
+        out << "\n";
     }
     if (!out.flush()) throw Error(fmt::format("{}: write failed (disk full?)", file.string()));
+}
+
+// Per epoch, each calibrated point's sparsity in training and validation against its target: the
+// drift the recalibration is there to hold back.
+void print_drift(const TrainingReport& r, const std::map<PruningPoint, double>& targets) {
+    if (targets.empty() || r.epochs.empty()) return;
+    fmt::print("  per-point sparsity by epoch, training / validation (inference thresholds), against the calibration target:\n");
+    std::string header = fmt::format("  {:>6}", "epoch");
+    std::string target_line = fmt::format("  {:>6}", "target");
+    for (const auto& [p, target] : targets) {
+        header += fmt::format(" {:>24}", to_string(p));
+        target_line += fmt::format(" {:>23.2f}%", 100 * target);
+    }
+    fmt::print("{}\n{}\n", header, target_line);
+    for (const auto& e : r.epochs) {
+        std::string line = fmt::format("  {:>6}", e.epoch);
+        for (const auto& [p, target] : targets) {
+            const std::string cell = is_activation_point(p) ? fmt::format("{:.2f}% / {:.2f}%", 100 * point_sparsity(e.point_sparsity, p),
+                                                                          100 * point_sparsity(e.validation_point_sparsity, p))
+                                                            : fmt::format("{:.2f}%", 100 * point_sparsity(e.point_sparsity, p));
+            line += fmt::format(" {:>24}", cell);
+        }
+        fmt::print("{}\n", line);
+    }
 }
 
 double role(const TrainingReport& r, TensorRole t) {
@@ -241,6 +324,187 @@ void run_training_kind(const Experiment& ex, PluginHost& host, const fs::path& o
 }
 
 namespace {
+
+using RunTraining = std::function<TrainingReport(const PluginInfo&, const Params&, const CalibrationSettings&, const TrainingSettings&, Progress&)>;
+using SimulateStep = std::function<SimulationResult(const std::vector<double>&, bool)>;
+
+// One run of the matched sweep and what it measured.
+struct MatchedRun {
+    std::string label;     // baseline, or the plugin's short name and the target (dynaprop-0.5)
+    const PluginInfo* info = nullptr;
+    ValueMap params;
+    std::optional<double> target;
+    bool calibrated = false;
+    TrainingReport report;
+    double train_matched = 0, inference_matched = 0;  // pooled over the matched points
+    SimulationResult training, inference;
+    double seconds = 0;
+};
+
+// Zeros over elements, pooled over `points`.
+double pooled(const std::map<PruningPoint, RoleCount>& counts, const std::vector<PruningPoint>& points) {
+    RoleCount sum;
+    for (PruningPoint p : points)
+        if (const auto it = counts.find(p); it != counts.end()) {
+            sum.zeros += it->second.zeros;
+            sum.elements += it->second.elements;
+        }
+    return sum.sparsity();
+}
+
+std::string short_name(const std::string& qualified) {
+    const auto dot = qualified.find('.');
+    return dot == std::string::npos ? qualified : qualified.substr(dot + 1);
+}
+
+// The comparison the matched sweep exists for: for each compared run, the calibrated runs whose
+// dev accuracy is at least its accuracy minus `tolerance` (0.5 points), and the sparsest of them
+// (inference sparsity on the dev set, pooled over the matched points).
+nlohmann::json compare_matched(const std::vector<MatchedRun>& runs, double tolerance, bool print) {
+    nlohmann::json rows = nlohmann::json::array();
+    if (print) fmt::print("\n  at equal dev accuracy (a calibrated run at most {:.1f} points below): dev-set activation sparsity at the matched points\n", 100 * tolerance);
+    for (const MatchedRun& k : runs) {
+        if (!k.target || k.calibrated) continue;
+        const MatchedRun* best = nullptr;
+        const double acc = k.report.validation.validation_accuracy;
+        for (const MatchedRun& d : runs)
+            if (d.calibrated && d.report.validation.validation_accuracy >= acc - tolerance - 1e-12 && (best == nullptr || d.inference_matched > best->inference_matched))
+                best = &d;
+        nlohmann::json row = {{"compared", k.label}, {"compared_accuracy", acc}, {"compared_sparsity", k.inference_matched}};
+        if (best != nullptr) {
+            const double ratio = k.inference_matched > 0 ? best->inference_matched / k.inference_matched : 0.0;
+            row["calibrated"] = best->label;
+            row["calibrated_accuracy"] = best->report.validation.validation_accuracy;
+            row["calibrated_sparsity"] = best->inference_matched;
+            row["sparsity_ratio"] = ratio;
+            row["at_least_as_sparse"] = best->inference_matched >= k.inference_matched;
+            if (print)
+                fmt::print("  {:<16} {:>6.2f}% accuracy, {:>6.2f}% sparse  |  {:<16} {:>6.2f}% accuracy, {:>6.2f}% sparse  ({:.2f}x)\n", k.label, 100 * acc,
+                           100 * k.inference_matched, best->label, 100 * best->report.validation.validation_accuracy, 100 * best->inference_matched, ratio);
+        } else {
+            row["calibrated"] = nullptr;
+            if (print)
+                fmt::print("  {:<16} {:>6.2f}% accuracy, {:>6.2f}% sparse  |  no calibrated run within {:.1f} points\n", k.label, 100 * acc,
+                           100 * k.inference_matched, 100 * tolerance);
+        }
+        rows.push_back(row);
+    }
+    return rows;
+}
+
+// kind dynaprop_sweep with sweep.matched: the baseline, then at each target the calibrated strategy
+// and the compared one; sweep.csv, runs/<label>/curves.csv, the table and the comparison.
+void run_matched_sweep(const Experiment& ex, const Dataset& data, const TrainingSettings& settings, bool quiet, const fs::path& out, nlohmann::json& doc,
+                       const RunTraining& run, const SimulateStep& simulate_step) {
+    const MatchedSweep& m = *ex.matched;
+    std::vector<MatchedRun> runs;
+    {
+        MatchedRun b;
+        b.label = "baseline";
+        b.info = m.baseline.info;
+        b.params = m.baseline.params.values();
+        runs.push_back(std::move(b));
+    }
+    for (double t : m.targets) {
+        MatchedRun d;
+        d.info = ex.pruning.info;
+        d.params = ex.pruning.params.values();
+        d.target = t;
+        d.calibrated = true;
+        d.label = fmt::format("{}-{}", short_name(d.info->name), t);
+        MatchedRun k;
+        k.info = m.compare.info;
+        k.params = matched_compare_params(m, t);
+        k.target = t;
+        k.label = fmt::format("{}-{}", short_name(k.info->name), t);
+        runs.push_back(std::move(d));
+        runs.push_back(std::move(k));
+    }
+    std::string point_names;
+    for (PruningPoint p : m.points) point_names += fmt::format("{}{}", point_names.empty() ? "" : ", ", to_string(p));
+    if (!quiet)
+        fmt::print("\n{} — {} on {}: {} calibrated against {} at matched sparsity ({}), {} runs\n", ex.name, ex.model->name, data.description,
+                   ex.pruning.info->name, m.compare.info->name, point_names, runs.size());
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        MatchedRun& r = runs[i];
+        Progress progress(quiet, ex.training.epochs, fmt::format("[{}/{} {}] ", i + 1, runs.size(), r.label));
+        const auto t0 = std::chrono::steady_clock::now();
+        const CalibrationSettings calibration = r.calibrated ? matched_calibration(ex, *r.target) : CalibrationSettings{};
+        r.report = run(*r.info, Params(r.params), calibration, settings, progress);
+        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        r.train_matched = pooled(r.report.point_sparsity, m.points);
+        r.inference_matched = pooled(r.report.inference_point_sparsity, m.points);
+        r.training = simulate_step(r.report.tensor_sparsity, true);
+        r.inference = simulate_step(r.report.inference_tensor_sparsity, false);
+        fs::create_directories(out / "runs" / r.label);
+        write_curves(out / "runs" / r.label / "curves.csv", r.report, calibration.targets);
+        spdlog::info("{}: dev accuracy {:.2f}%, sparsity at the matched points {:.2f}% in training, {:.2f}% on dev ({:.0f} s)", r.label,
+                     100 * r.report.validation.validation_accuracy, 100 * r.train_matched, 100 * r.inference_matched, r.seconds);
+    }
+
+    // sweep.csv and results.json.
+    std::ofstream csv(out / "sweep.csv");
+    csv << "run,strategy,target_sparsity_fraction,train_sparsity_matched_fraction,inference_sparsity_matched_fraction";
+    for (PruningPoint p : prunable_points()) csv << fmt::format(",train_sparsity_{}_fraction", to_string(p));
+    for (PruningPoint p : prunable_points())
+        if (is_activation_point(p)) csv << fmt::format(",inference_sparsity_{}_fraction", to_string(p));
+    csv << ",validation_accuracy_fraction,validation_f1_fraction,validation_loss_nats,training_latency_s,training_energy_j,inference_latency_s,"
+           "inference_energy_j,calibrations,seconds\n";
+    nlohmann::json rows = nlohmann::json::array();
+    for (const MatchedRun& r : runs) {
+        const EpochReport& v = r.report.validation;
+        csv << fmt::format("{},{},{},{:.6f},{:.6f}", r.label, r.info->name, r.target ? fmt::format("{}", *r.target) : "", r.train_matched, r.inference_matched);
+        for (PruningPoint p : prunable_points()) csv << fmt::format(",{:.6f}", point_sparsity(r.report.point_sparsity, p));
+        for (PruningPoint p : prunable_points())
+            if (is_activation_point(p)) csv << fmt::format(",{:.6f}", point_sparsity(r.report.inference_point_sparsity, p));
+        csv << fmt::format(",{:.6f},{:.6f},{:.6f},{:.6e},{:.6e},{:.6e},{:.6e},{},{:.1f}\n", v.validation_accuracy, v.validation_f1, v.validation_loss,
+                           r.training.seconds, r.training.total_j(), r.inference.seconds, r.inference.total_j(), r.report.calibrations.size(), r.seconds);
+        nlohmann::json row = {{"run", r.label},
+                              {"strategy", r.info->name},
+                              {"params", to_json(Value{r.params})},
+                              {"target", r.target ? nlohmann::json(*r.target) : nlohmann::json(nullptr)},
+                              {"sparsity", sparsity_json(r.report)},
+                              {"matched_sparsity", {{"training", r.train_matched}, {"inference", r.inference_matched}}},
+                              {"accuracy", accuracy_json(r.report, r.calibrated ? matched_calibration(ex, *r.target).targets : std::map<PruningPoint, double>{})},
+                              {"validation_accuracy", v.validation_accuracy},
+                              {"validation_f1", v.validation_f1},
+                              {"validation_loss", v.validation_loss},
+                              {"training_latency_s", r.training.seconds},
+                              {"training_latency_cycles", r.training.cycles},
+                              {"training_energy_j", r.training.total_j()},
+                              {"inference_latency_s", r.inference.seconds},
+                              {"inference_energy_j", r.inference.total_j()},
+                              {"seconds", r.seconds}};
+        if (r.report.calibration) row["calibration"] = calibration_json(r.report, matched_calibration(ex, *r.target));
+        rows.push_back(row);
+    }
+    if (!csv.flush()) throw Error("sweep.csv: write failed (disk full?)");
+    doc["sweep"] = rows;
+
+    if (!quiet) {
+        fmt::print("\n  sparsity: fraction of zeros pooled over the matched points ({}), last epoch's training steps and the dev set\n", point_names);
+        fmt::print("  {:<16} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>11} {:>10}\n", "run", "target", "train sp", "dev sp", "dev dense",
+                   "dev score", "dev prob", "dev acc", "dev F1", "dev loss", "train step", "energy");
+        for (const MatchedRun& r : runs) {
+            const EpochReport& v = r.report.validation;
+            fmt::print("  {:<16} {:>7} {:>8.2f}% {:>8.2f}% {:>8.2f}% {:>8.2f}% {:>8.2f}% {:>7.2f}% {:>7.2f}% {:>8.4f} {:>8.4g} ms {:>7.4g} mJ\n", r.label,
+                       r.target ? fmt::format("{:.1f}%", 100 * *r.target) : "-", 100 * r.train_matched, 100 * r.inference_matched,
+                       100 * point_sparsity(r.report.inference_point_sparsity, PruningPoint::dense),
+                       100 * point_sparsity(r.report.inference_point_sparsity, PruningPoint::attention_scores),
+                       100 * point_sparsity(r.report.inference_point_sparsity, PruningPoint::attention_probabilities), 100 * v.validation_accuracy,
+                       100 * v.validation_f1, v.validation_loss, r.training.seconds * 1e3, r.training.total_j() * 1e3);
+        }
+    }
+    constexpr double tolerance = 0.005;  // half a point of dev accuracy
+    doc["comparison"] = {{"tolerance", tolerance},
+                         {"sparsity", "dev set, inference thresholds, pooled over the matched points"},
+                         {"points", point_names},
+                         {"rows", compare_matched(runs, tolerance, !quiet)}};
+}
+
+}  // namespace
+
+namespace {
 void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::path& out, bool quiet, const TrainingSettings& settings, nlohmann::json& doc) {
     const ModelGraph step = make_training_graph(ex.model->forward, ex.optimizer);
     std::int64_t S = 0;
@@ -264,17 +528,30 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
                           {"epochs", bow.epochs}}}};
     spdlog::info("baselines on the same tokens (validation): majority class {:.2f}%, bag-of-words logistic regression {:.2f}% ({:.2f} s)",
                  100 * baselines.majority_class, 100 * baselines.bag_of_words, baselines.seconds);
-    // Calibration: thresholds per point from the unpruned values of the first training batches.
-    std::optional<CalibrationReport> calibration;
-    if (!ex.calibration.targets.empty()) {
-        calibration = calibrate(step, data, ex.calibration, settings, [&](const CalibrationReport& c) {
-            return host.create<PruningStrategy>(*ex.pruning.info, Params(apply_calibration(ex.pruning.params.values(), c)));
-        });
-        doc["pruning"]["calibration"] = calibration_json(*calibration, ex.calibration);
-        doc["pruning"]["params"] = to_json(Value{apply_calibration(ex.pruning.params.values(), *calibration)});
-        if (!quiet) print_calibration(*calibration);
-    }
-    auto strategy_params = [&](const Params& p) { return calibration ? Params(apply_calibration(p.values(), *calibration)) : p; };
+    // Calibration (pruning.calibration): each run calibrates its own thresholds (and recalibrates
+    // every `every_steps` steps).
+    auto run = [&](const PluginInfo& info, const Params& params, const CalibrationSettings& calibration, const TrainingSettings& s,
+                   Progress& progress) {
+        if (calibration.targets.empty()) {
+            const auto strategy = host.create<PruningStrategy>(info, params);
+            return train(step, data, *strategy, s, std::ref(progress));
+        }
+        const CalibratedPruning calibrated{calibration, [&](const CalibrationReport& c) {
+                                               return host.create<PruningStrategy>(info, Params(apply_calibration(params.values(), c)));
+                                           }};
+        return train(step, data, calibrated, s, std::ref(progress));
+    };
+    // The pruning section of results.json for a run: params trained with (the first calibration's
+    // thresholds applied) and the calibration.
+    auto pruning_json = [&](const PluginInfo& info, const Params& params, const CalibrationSettings& calibration, const TrainingReport& r) {
+        nlohmann::json j = {{"plugin", info.name}, {"params", to_json(Value{params.values()})}};
+        if (r.calibration) {
+            const CalibrationReport& first = !r.calibrations.empty() ? r.calibrations.front().report : *r.calibration;
+            j["params"] = to_json(Value{apply_calibration(params.values(), first)});
+            j["calibration"] = calibration_json(r, calibration);
+        }
+        return j;
+    };
 
     auto simulate_step = [&](const std::vector<double>& tensor_sparsity, bool training) {
         SimulationOptions so;
@@ -286,6 +563,10 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
         return simulate(g, *ex.accelerator, so);
     };
 
+    if (ex.kind == "dynaprop_sweep" && ex.matched) {
+        run_matched_sweep(ex, data, settings, quiet, out, doc, run, simulate_step);
+        return;
+    }
     if (ex.kind == "dynaprop_sweep") {
         std::vector<std::string> keys;
         for (const auto& [k, v] : ex.sweep.front().changed) keys.push_back(k);
@@ -304,9 +585,8 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
         std::vector<std::pair<ValueMap, TrainingReport>> profile;
         for (std::size_t i = 0; i < ex.sweep.size(); ++i) {
             const SweepPoint& p = ex.sweep[i];
-            const auto strategy = host.create<PruningStrategy>(*ex.pruning.info, strategy_params(p.params));
             Progress progress(quiet, ex.training.epochs, fmt::format("[{}/{}] ", i + 1, ex.sweep.size()));
-            const TrainingReport r = train(step, data, *strategy, settings, std::ref(progress));
+            const TrainingReport r = run(*ex.pruning.info, p.params, ex.calibration, settings, progress);
             const SimulationResult sim = simulate_step(r.tensor_sparsity, true);
             std::string line, values;
             nlohmann::json row = nlohmann::json::object();
@@ -322,6 +602,7 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
                 fmt::print("  {}{:>8.2f}% {:>8.2f}% {:>8.2f}% {:>8.2f}% {:>9.4g} ms {:>9.4g} mJ\n", values, 100 * a, 100 * ag, 100 * wg, 100 * acc, sim.seconds * 1e3,
                            sim.total_j() * 1e3);
             row["sparsity"] = sparsity_json(r);
+            if (r.calibration) row["calibration"] = calibration_json(r, ex.calibration);
             row["validation_accuracy"] = acc;
             row["training_latency_s"] = sim.seconds;
             row["training_latency_cycles"] = sim.cycles;
@@ -335,23 +616,25 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
         return;
     }
 
-    const auto strategy = host.create<PruningStrategy>(*ex.pruning.info, strategy_params(ex.pruning.params));
     Progress progress(quiet, ex.training.epochs, "");
     TrainingSettings run_settings = settings;
     if (ex.checkpoint.save) run_settings.checkpoint_file = out / "checkpoint.bin";
     run_settings.resume_from = ex.checkpoint.resume_from;
-    const TrainingReport r = train(step, data, *strategy, run_settings, std::ref(progress));
+    const TrainingReport r = run(*ex.pruning.info, ex.pruning.params, ex.calibration, run_settings, progress);
     if (r.evaluated_only && ex.kind == "train_and_simulate")
         throw ConfigError(fmt::format("{}: error: training.resume_from: the checkpoint has done all {} epochs, so nothing is trained and no sparsity is "
                                       "measured to simulate: raise training.epochs, or use kind train to evaluate the checkpoint (conflict)",
                                       ex.file.string(), r.validation.epoch));
-    doc["accuracy"] = accuracy_json(r);
-    write_curves(out / "curves.csv", r);
+    doc["pruning"] = pruning_json(*ex.pruning.info, ex.pruning.params, ex.calibration, r);
+    doc["accuracy"] = accuracy_json(r, ex.calibration.targets);
+    write_curves(out / "curves.csv", r, ex.calibration.targets);
     doc["sparsity"] = sparsity_json(r);
     if (!r.evaluated_only) write_profile(out / "sparsity_profile.yaml", ex, {{ex.pruning.params.values(), r}});
     if (!quiet) {
         fmt::print("\n{} — {} trained on {} with {}\n", ex.name, ex.model->name, data.description, ex.pruning.info->name);
+        print_calibration(r, ex.calibration);
         print_epochs(r);
+        print_drift(r, ex.calibration.targets);
         fmt::print("  baselines on the same tokens: majority class {:.2f}%, bag-of-words logistic regression {:.2f}%\n", 100 * baselines.majority_class,
                    100 * baselines.bag_of_words);
     }

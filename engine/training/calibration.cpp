@@ -6,42 +6,57 @@
 
 #include <fmt/format.h>
 
+#include "training/trainer.hpp"
+
 namespace transcode::engine {
 
 namespace {
-
-// Keeps |x| of every tensor it is handed in training mode, by pruning point, before `inner` (if
-// any) prunes it; without `inner` nothing is pruned. Calibration trains with it at learning rate 0.
-class Collector final : public PruningStrategy {
-public:
-    Collector(const std::map<PruningPoint, double>& targets, const PruningStrategy* inner) : inner_(inner) {
-        for (const auto& target : targets) values_[target.first];
-    }
-    bool prunes(TensorRole role, RunMode mode) const override {
-        return inner_ != nullptr ? inner_->prunes(role, mode) : role == TensorRole::activation || mode == RunMode::training;
-    }
-    PruneStats prune(TensorView t, RunMode mode) const override {
-        const std::int64_t n = t.size();
-        if (mode == RunMode::training)
-            if (auto it = values_.find(t.resolved_point()); it != values_.end())
-                for (std::int64_t i = 0; i < n; ++i) it->second.push_back(std::fabs(t.data[i]));
-        if (inner_ != nullptr) return inner_->prune(t, mode);
-        std::int64_t zeros = 0;
-        for (std::int64_t i = 0; i < n; ++i) zeros += t.data[i] == 0.0f ? 1 : 0;
-        return {zeros, n};
-    }
-    std::map<PruningPoint, std::vector<float>>& values() { return values_; }
-
-private:
-    const PruningStrategy* inner_;
-    mutable std::map<PruningPoint, std::vector<float>> values_;
-};
 
 bool is_activation_point(PruningPoint p) {
     return p == PruningPoint::dense || p == PruningPoint::attention_scores || p == PruningPoint::attention_probabilities;
 }
 
 }  // namespace
+
+CalibrationCollector::CalibrationCollector(const std::map<PruningPoint, double>& targets, const PruningStrategy* inner) : targets_(targets), inner_(inner) {
+    for (const auto& target : targets) values_[target.first];
+}
+
+bool CalibrationCollector::prunes(TensorRole role, RunMode mode) const {
+    return inner_ != nullptr ? inner_->prunes(role, mode) : role == TensorRole::activation || mode == RunMode::training;
+}
+
+PruneStats CalibrationCollector::prune(TensorView t, RunMode mode) const {
+    const std::int64_t n = t.size();
+    if (mode == RunMode::training)
+        if (auto it = values_.find(t.resolved_point()); it != values_.end())
+            for (std::int64_t i = 0; i < n; ++i) it->second.push_back(std::fabs(t.data[i]));
+    if (inner_ != nullptr) return inner_->prune(t, mode);
+    std::int64_t zeros = 0;
+    for (std::int64_t i = 0; i < n; ++i) zeros += t.data[i] == 0.0f ? 1 : 0;
+    return {zeros, n};
+}
+
+std::map<PruningPoint, CalibratedPoint> CalibrationCollector::thresholds() {
+    std::map<PruningPoint, CalibratedPoint> out;
+    for (const auto& [point, target] : targets_) {
+        std::vector<float>& v = values_[point];
+        CalibratedPoint c;
+        c.target = target;
+        c.values = static_cast<std::int64_t>(v.size());
+        if (!v.empty()) {
+            const auto k = static_cast<std::int64_t>(std::llround(target * static_cast<double>(v.size())));
+            if (k > 0) {
+                std::nth_element(v.begin(), v.begin() + (k - 1), v.end());
+                c.threshold = v[static_cast<std::size_t>(k - 1)];
+            }
+            const auto tau = static_cast<float>(c.threshold);
+            c.sparsity = static_cast<double>(std::count_if(v.begin(), v.end(), [&](float x) { return x <= tau; })) / static_cast<double>(v.size());
+        }
+        out[point] = c;
+    }
+    return out;
+}
 
 const std::vector<PruningPoint>& calibratable_points() {
     static const std::vector<PruningPoint> points{PruningPoint::dense, PruningPoint::attention_scores, PruningPoint::attention_probabilities,
@@ -71,26 +86,11 @@ CalibrationReport calibrate(const ModelGraph& step, const Dataset& data, const C
     for (std::int64_t round = 0; round < std::max<std::int64_t>(settings.rounds, 1); ++round) {
         PluginPtr<PruningStrategy> inner;
         if (round > 0) inner = make(report);
-        Collector collector(settings.targets, round > 0 ? &*inner : nullptr);
+        CalibrationCollector collector(settings.targets, round > 0 ? &*inner : nullptr);
         const TrainingReport r = train(frozen, data, collector, s);
         report.batches = r.steps;
         report.rounds = round + 1;
-        for (const auto& [point, target] : settings.targets) {
-            std::vector<float>& v = collector.values()[point];
-            CalibratedPoint c;
-            c.target = target;
-            c.values = static_cast<std::int64_t>(v.size());
-            if (!v.empty()) {
-                const auto k = static_cast<std::int64_t>(std::llround(target * static_cast<double>(v.size())));
-                if (k > 0) {
-                    std::nth_element(v.begin(), v.begin() + (k - 1), v.end());
-                    c.threshold = v[static_cast<std::size_t>(k - 1)];
-                }
-                const auto tau = static_cast<float>(c.threshold);
-                c.sparsity = static_cast<double>(std::count_if(v.begin(), v.end(), [&](float x) { return x <= tau; })) / static_cast<double>(v.size());
-            }
-            report.points[point] = c;
-        }
+        report.points = collector.thresholds();
     }
     return report;
 }

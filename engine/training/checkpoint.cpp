@@ -1,5 +1,6 @@
 #include "training/checkpoint.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -22,6 +23,8 @@ constexpr std::uint32_t epoch_fields = 15;
 // Limits on what a header may declare, so a corrupt count cannot ask for absurd memory.
 constexpr std::uint64_t max_name_bytes = 4096;
 constexpr std::uint64_t max_rank = 8;
+// The largest PruningPoint value (logits_gradient); a stored point above it is corrupt.
+constexpr std::uint32_t max_point = static_cast<std::uint32_t>(PruningPoint::logits_gradient);
 
 std::uint64_t fnv1a(const char* p, std::size_t n) {
     std::uint64_t h = 0xcbf29ce484222325ull;
@@ -124,6 +127,38 @@ void write_checkpoint(const fs::path& file, const Checkpoint& c) {
         for (std::int64_t d : t.shape) w.put<std::int64_t>(d);
     }
     for (const auto& t : c.tensors) w.put_bytes(t.data.data(), t.data.size() * sizeof(float));
+    // Version 2: per epoch, the sparsity per pruning point (training, validation) and the
+    // thresholds in effect; then the calibration in effect.
+    const auto put_counts = [&](const std::map<PruningPoint, RoleCount>& counts) {
+        w.put<std::uint64_t>(counts.size());
+        for (const auto& [point, rc] : counts) {
+            w.put<std::uint32_t>(static_cast<std::uint32_t>(point));
+            w.put<std::int64_t>(rc.zeros);
+            w.put<std::int64_t>(rc.elements);
+        }
+    };
+    for (const EpochReport& e : c.epochs) {
+        put_counts(e.point_sparsity);
+        put_counts(e.validation_point_sparsity);
+        w.put<std::uint64_t>(e.thresholds.size());
+        for (const auto& [point, tau] : e.thresholds) {
+            w.put<std::uint32_t>(static_cast<std::uint32_t>(point));
+            w.put<double>(tau);
+        }
+    }
+    w.put<std::uint8_t>(c.calibration ? 1 : 0);
+    if (c.calibration) {
+        w.put<std::int64_t>(c.calibration->batches);
+        w.put<std::int64_t>(c.calibration->rounds);
+        w.put<std::uint64_t>(c.calibration->points.size());
+        for (const auto& [point, p] : c.calibration->points) {
+            w.put<std::uint32_t>(static_cast<std::uint32_t>(point));
+            w.put<double>(p.target);
+            w.put<double>(p.threshold);
+            w.put<double>(p.sparsity);
+            w.put<std::int64_t>(p.values);
+        }
+    }
     w.put<std::uint64_t>(fnv1a(w.bytes.data(), w.bytes.size()));
 
     fs::path tmp = file;
@@ -209,7 +244,59 @@ Checkpoint read_checkpoint(const fs::path& file) {
         t.data.resize(n);
         r.get_bytes(t.data.data(), n * sizeof(float), what);
     }
-    if (r.pos() != body) r.fail(fmt::format("{} bytes follow the last tensor's data", body - r.pos()));
+    // Per epoch: the per-point counts and thresholds; then the calibration in effect.
+    const auto get_point = [&](const std::string& what) {
+        const auto p = r.get<std::uint32_t>(what);
+        if (p > max_point) r.fail(fmt::format("{} is {}; pruning points are 0 to {}", what, p, max_point));
+        return static_cast<PruningPoint>(p);
+    };
+    const auto get_count = [&](const std::string& what, std::uint64_t entry_bytes) {
+        const auto n = r.get<std::uint64_t>(what);
+        if (n > max_point + 1 || n * entry_bytes > body - r.pos())
+            r.fail(fmt::format("{} is {}: at most {} points, and the entries must fit in the {} bytes left", what, n, max_point + 1, body - r.pos()));
+        return n;
+    };
+    const auto get_counts = [&](std::map<PruningPoint, RoleCount>& out, const std::string& what) {
+        const std::uint64_t n = get_count(fmt::format("the point count of {}", what), 4 + 8 + 8);
+        for (std::uint64_t i = 0; i < n; ++i) {
+            const PruningPoint p = get_point(fmt::format("a point of {}", what));
+            RoleCount rc;
+            rc.zeros = r.get<std::int64_t>(what);
+            rc.elements = r.get<std::int64_t>(what);
+            if (rc.zeros < 0 || rc.elements < rc.zeros) r.fail(fmt::format("{}: {} zeros of {} elements at point {}", what, rc.zeros, rc.elements, to_string(p)));
+            out[p] = rc;
+        }
+    };
+    for (std::size_t e = 0; e < c.epochs.size(); ++e) {
+        get_counts(c.epochs[e].point_sparsity, fmt::format("the training sparsity of epoch {}", e + 1));
+        get_counts(c.epochs[e].validation_point_sparsity, fmt::format("the validation sparsity of epoch {}", e + 1));
+        const std::uint64_t n = get_count(fmt::format("the threshold count of epoch {}", e + 1), 4 + 8);
+        for (std::uint64_t i = 0; i < n; ++i) {
+            const PruningPoint p = get_point(fmt::format("a threshold's point in epoch {}", e + 1));
+            c.epochs[e].thresholds[p] = r.get<double>(fmt::format("the thresholds of epoch {}", e + 1));
+        }
+    }
+    const auto has_calibration = r.get<std::uint8_t>("the calibration flag");
+    if (has_calibration > 1) r.fail(fmt::format("the calibration flag is {}; 0 or 1 expected", has_calibration));
+    if (has_calibration == 1) {
+        CalibrationReport cal;
+        cal.batches = r.get<std::int64_t>("the calibration's batch count");
+        cal.rounds = r.get<std::int64_t>("the calibration's round count");
+        const std::uint64_t n = get_count("the calibration's point count", 4 + 3 * 8 + 8);
+        for (std::uint64_t i = 0; i < n; ++i) {
+            const PruningPoint p = get_point("a calibrated point");
+            CalibratedPoint cp;
+            cp.target = r.get<double>("a calibration target");
+            cp.threshold = r.get<double>("a calibrated threshold");
+            cp.sparsity = r.get<double>("a calibrated sparsity");
+            cp.values = r.get<std::int64_t>("a calibrated value count");
+            if (!(cp.target >= 0 && cp.target <= 1) || !(cp.threshold >= 0) || !std::isfinite(cp.threshold))
+                r.fail(fmt::format("calibrated point {} has target {} and threshold {}", to_string(p), cp.target, cp.threshold));
+            cal.points[p] = cp;
+        }
+        c.calibration = cal;
+    }
+    if (r.pos() != body) r.fail(fmt::format("{} bytes follow the calibration", body - r.pos()));
     return c;
 }
 

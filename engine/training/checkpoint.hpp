@@ -1,10 +1,11 @@
 // Training checkpoints: the trained tensors (weights and optimizer state), the step and epoch
-// counts, the shuffle generator's state and the epoch curves so far, enough to resume a run so
-// that it equals an uninterrupted one bit for bit. See README.md in this folder for the format.
+// counts, the shuffle generator's state, the epoch curves so far and the calibrated thresholds in
+// effect, enough to resume a run so that it equals an uninterrupted one bit for bit. See README.md in this folder for the format.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,12 +26,14 @@ struct Checkpoint {
     std::int64_t train_examples = 0;
     std::int64_t steps_per_epoch = 0;
     std::uint64_t shuffle_state = 0;  ///< the training split's shuffle generator after `epoch` epochs
-    std::vector<EpochReport> epochs;  ///< the curves of the epochs completed
+    std::vector<EpochReport> epochs;  ///< the curves of the epochs completed, with their per-point sparsity and thresholds
     std::vector<CheckpointTensor> tensors;
+    /// Calibrated training: the thresholds in effect after `epoch` epochs.
+    std::optional<CalibrationReport> calibration;
 };
 
 /// Format version written by write_checkpoint; read_checkpoint accepts only this one.
-inline constexpr std::uint32_t checkpoint_format_version = 1;
+inline constexpr std::uint32_t checkpoint_format_version = 2;
 
 /// Writes `c` to `file` through `file.tmp` and a rename, so a crash never leaves a half-written
 /// checkpoint under the final name. Throws Error when the file cannot be written.

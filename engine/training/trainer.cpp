@@ -140,8 +140,11 @@ void load_tensors(Executor& ex, const ModelGraph& g, const Checkpoint& c, const 
 
 }  // namespace
 
-TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy& pruning, const TrainingSettings& settings,
-                     const TrainingProgress& progress) {
+namespace {
+
+// train() with a fixed strategy (`fixed`) or calibrated pruning (`calibrated`): exactly one is set.
+TrainingReport run_training(ModelGraph step, const Dataset& data, const PruningStrategy* fixed, const CalibratedPruning* calibrated,
+                            const TrainingSettings& settings, const TrainingProgress& progress) {
     const TensorId input_ids = find_tensor(step, "input_ids");
     const TensorId labels = find_tensor(step, "labels");
     if (input_ids < 0 || labels < 0)
@@ -219,8 +222,11 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
     Tally training_tally{&report.sparsity, &report.point_sparsity, std::vector<double>(step.tensors.size(), 0.0)};
     Tally inference_tally{&report.inference_sparsity, &report.inference_point_sparsity, std::vector<double>(step.tensors.size(), 0.0)};
     Tally* tally = nullptr;
+    std::map<PruningPoint, RoleCount>* epoch_points = nullptr;  // the current epoch's per-point counts (training or validation)
     std::int64_t measured_steps = 0;
     RunMode mode = RunMode::training;
+    // The strategy the hook prunes with: `fixed`, the calibrated one, or a calibration's collector.
+    const PruningStrategy* active = fixed;
 
     // After each op: prune at the pruning points (the strategy sees each one's PruningPoint; the
     // logits and their gradient are never pruned); count zeros.
@@ -238,7 +244,12 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
                 } else {
                     const std::int64_t cols = d.shape.empty() ? 1 : d.shape.back();
                     TensorView view{v.data(), static_cast<std::int64_t>(v.size()) / std::max<std::int64_t>(cols, 1), cols, d.role, d.name, point};
-                    zeros = call_plugin("pruning", "prune", [&] { return pruning.prune(view, mode); }).zeros;
+                    zeros = call_plugin("pruning", "prune", [&] { return active->prune(view, mode); }).zeros;
+                }
+                if (epoch_points != nullptr) {
+                    RoleCount& rc = (*epoch_points)[point];
+                    rc.zeros += zeros;
+                    rc.elements += static_cast<std::int64_t>(v.size());
                 }
                 if (tally != nullptr) {
                     for (RoleCount* rc : {&(*tally->roles)[d.role], &(*tally->points)[point]}) {
@@ -304,6 +315,7 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
     auto validate = [&](EpochReport& er, Tally* measure) {
         Tally* const was = tally;
         tally = measure;
+        epoch_points = &er.validation_point_sparsity;
         mode = RunMode::inference;
         ex.set_training(false);  // dropout is the identity
         double vloss = 0;
@@ -317,6 +329,7 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
             vexamples += real;
         }
         tally = was;
+        epoch_points = nullptr;
         er.validation_examples = vexamples;
         er.validation_loss = vloss / static_cast<double>(vexamples);
         er.validation_accuracy = static_cast<double>(vcorrect) / static_cast<double>(vexamples);
@@ -331,6 +344,16 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
     std::int64_t global = 0;
     std::int64_t first_epoch = 1;
     std::string last_good;  // where the last good checkpoint is, for the divergence message
+
+    // Calibrated pruning: the thresholds in effect and the strategy made from them.
+    std::optional<CalibrationReport> in_effect;
+    PluginPtr<PruningStrategy> calibrated_strategy;
+    auto take_calibration = [&](const CalibrationReport& c) {
+        in_effect = c;
+        calibrated_strategy = calibrated->make(c);
+        active = &*calibrated_strategy;
+    };
+
     if (!settings.resume_from.empty()) {
         const Checkpoint c = read_checkpoint(settings.resume_from);
         load_tensors(ex, step, c, settings.resume_from);
@@ -349,15 +372,71 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
         report.epochs = c.epochs;
         report.resumed_from_epoch = c.epoch;
         last_good = fmt::format(" The last good checkpoint (epoch {}) is kept in {}.", c.epoch, settings.resume_from.string());
+        // The thresholds the interrupted run was pruning with, if they were calibrated for this
+        // run's targets; otherwise this run calibrates before its first step.
+        if (calibrated != nullptr && c.calibration) {
+            bool same = c.calibration->points.size() == calibrated->settings.targets.size();
+            for (const auto& [point, target] : calibrated->settings.targets) {
+                const auto it = c.calibration->points.find(point);
+                same = same && it != c.calibration->points.end() && it->second.target == target;
+            }
+            if (same) take_calibration(*c.calibration);
+        }
     }
+
+    // Calibrates before the step that trains on batch `s` of `order` (the next step is global + 1):
+    // `rounds` passes over the next batches with the current weights, no update and nothing
+    // measured; the first pass of the first calibration unpruned, of a recalibration pruned with
+    // the thresholds in effect.
+    auto calibrate_before = [&](const std::vector<std::size_t>& order, std::int64_t epoch, std::int64_t s) {
+        const CalibrationSettings& cs = calibrated->settings;
+        const std::int64_t n = std::min(std::max<std::int64_t>(cs.batches, 1), train_batches);
+        Tally* const was_tally = tally;
+        std::map<PruningPoint, RoleCount>* const was_points = epoch_points;
+        const RunMode was_mode = mode;
+        tally = nullptr;
+        epoch_points = nullptr;
+        mode = RunMode::training;
+        ex.set_training(true);
+        CalibrationReport c;
+        const bool warm = in_effect.has_value();
+        if (warm) c = *in_effect;
+        for (std::int64_t round = 0; round < std::max<std::int64_t>(cs.rounds, 1); ++round) {
+            PluginPtr<PruningStrategy> inner;
+            if (round > 0 || warm) inner = calibrated->make(c);
+            CalibrationCollector collector(cs.targets, inner ? &*inner : nullptr);
+            active = &collector;
+            for (std::int64_t i = 0; i < n; ++i) {
+                load_batch(data.train, order, (s + i) % train_batches);
+                ex.set_step(global + 1 + i);
+                ex.run(0, backward_end, hook);
+            }
+            c.points = collector.thresholds();
+            c.batches = n;
+            c.rounds = round + 1;
+        }
+        tally = was_tally;
+        epoch_points = was_points;
+        mode = was_mode;
+        take_calibration(c);
+        report.calibrations.push_back({global, epoch, c});
+    };
+    const auto calibration_due = [&] {
+        if (calibrated == nullptr) return false;
+        if (!in_effect) return true;
+        const std::int64_t every = calibrated->settings.every_steps;
+        return every > 0 && global > 0 && global % every == 0;
+    };
+    auto shuffled = [&](SplitMix64& generator, std::vector<std::size_t>& order) {
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<std::size_t>(generator.next() % i)]);
+    };
 
     std::vector<std::size_t> order(data.train.size());
     for (std::int64_t epoch = first_epoch; epoch <= settings.epochs; ++epoch) {
         const auto t0 = std::chrono::steady_clock::now();
-        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-        for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<std::size_t>(shuffle.next() % i)]);
+        shuffled(shuffle, order);
         const bool last_epoch = epoch == settings.epochs;
-        tally = last_epoch ? &training_tally : nullptr;
         mode = RunMode::training;
         ex.set_training(true);  // dropout masks on
         EpochReport er;
@@ -366,6 +445,9 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
         std::int64_t correct = 0, examples = 0;
         double loss_sum = 0, norm_sum = 0;
         for (std::int64_t s = 0; s < steps_per_epoch; ++s) {
+            if (calibration_due()) calibrate_before(order, epoch, s);
+            tally = last_epoch ? &training_tally : nullptr;
+            epoch_points = &er.point_sparsity;
             ++global;
             // Learning rate: linear warm-up, then linear decay to 0; or constant.
             double scale = 1.0;
@@ -400,6 +482,7 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
             }
             ex.run(backward_end, step.ops.size(), hook);
             ex.commit_update();
+            epoch_points = nullptr;
             report.step_losses.push_back(loss);
             report.step_grad_norms.push_back(norm);
             norm_sum += norm;
@@ -409,10 +492,13 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
             if (tally != nullptr) ++measured_steps;
             if (progress) progress(epoch, s + 1, steps_per_epoch, loss_sum / static_cast<double>(examples), static_cast<double>(correct) / static_cast<double>(examples));
         }
+        tally = nullptr;
         er.train_examples = examples;
         er.train_loss = loss_sum / static_cast<double>(examples);
         er.train_accuracy = static_cast<double>(correct) / static_cast<double>(examples);
         er.grad_norm = norm_sum / static_cast<double>(steps_per_epoch);
+        if (in_effect)
+            for (const auto& [point, c] : in_effect->points) er.thresholds[point] = c.threshold;
         // The last epoch's validation measures the inference sparsity.
         validate(er, last_epoch ? &inference_tally : nullptr);
         er.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -425,6 +511,7 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
             c.steps_per_epoch = steps_per_epoch;
             c.shuffle_state = shuffle.state();
             c.epochs = report.epochs;
+            c.calibration = in_effect;
             for (TensorId t : checkpoint_tensors(step)) {
                 const TensorDesc& d = step.tensors[static_cast<std::size_t>(t)];
                 c.tensors.push_back({d.name, d.shape, ex.values(t)});
@@ -435,19 +522,44 @@ TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy
     }
     report.steps = global;
     if (first_epoch > settings.epochs) {
-        // Nothing left to train: evaluate the checkpoint's weights.
+        // Nothing left to train: evaluate the checkpoint's weights (calibrating first, on the
+        // batches the next epoch would take, when the checkpoint has no thresholds for this run).
+        if (calibrated != nullptr && !in_effect) {
+            SplitMix64 next = shuffle;
+            shuffled(next, order);
+            calibrate_before(order, first_epoch, 0);
+        }
         report.evaluated_only = true;
         report.validation.epoch = first_epoch - 1;
         validate(report.validation, &inference_tally);
+        if (in_effect)
+            for (const auto& [point, c] : in_effect->points) report.validation.thresholds[point] = c.threshold;
     } else {
         report.validation = report.epochs.back();
     }
+    report.calibration = in_effect;
     report.validation_examples = report.validation.validation_examples;
     for (std::size_t t = 0; t < step.tensors.size(); ++t) {
         report.tensor_sparsity[t] = measured_steps > 0 ? training_tally.zero_sum[t] / static_cast<double>(measured_steps) : 0.0;
         report.inference_tensor_sparsity[t] = inference_tally.zero_sum[t] / static_cast<double>(valid_batches);
     }
     return report;
+}
+
+}  // namespace
+
+TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy& pruning, const TrainingSettings& settings,
+                     const TrainingProgress& progress) {
+    return run_training(std::move(step), data, &pruning, nullptr, settings, progress);
+}
+
+TrainingReport train(ModelGraph step, const Dataset& data, const CalibratedPruning& pruning, const TrainingSettings& settings,
+                     const TrainingProgress& progress) {
+    if (!pruning.make) throw InternalError("train: calibrated pruning without a strategy maker");
+    for (const auto& [point, target] : pruning.settings.targets)
+        if (std::find(calibratable_points().begin(), calibratable_points().end(), point) == calibratable_points().end() || !(target >= 0.0 && target <= 1.0))
+            throw InternalError(fmt::format("train: calibration of point {} with target {} (the experiment loader checks these)", to_string(point), target));
+    return run_training(std::move(step), data, nullptr, &pruning, settings, progress);
 }
 
 }  // namespace transcode::engine

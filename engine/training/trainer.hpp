@@ -25,10 +25,12 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "graph/training_graph.hpp"
+#include "training/calibration.hpp"
 #include "training/dataset.hpp"
 #include "transcode/graph.hpp"
 #include "transcode/pruning.hpp"
@@ -58,6 +60,12 @@ struct BinaryCounts {
     double f1() const { return tp > 0 ? 2.0 * static_cast<double>(tp) / static_cast<double>(2 * tp + fp + fn) : 0.0; }
 };
 
+struct RoleCount {
+    std::int64_t zeros = 0;
+    std::int64_t elements = 0;
+    double sparsity() const { return elements > 0 ? static_cast<double>(zeros) / static_cast<double>(elements) : 0.0; }
+};
+
 struct EpochReport {
     std::int64_t epoch = 0;
     std::int64_t steps = 0;           ///< optimizer steps in this epoch
@@ -70,11 +78,28 @@ struct EpochReport {
     double validation_loss = 0, validation_accuracy = 0;
     double validation_precision = 0, validation_recall = 0, validation_f1 = 0;  ///< binary tasks only (else 0)
     double seconds = 0;
+    /// Per pruning point (the logits and their gradient included), the zeros over this epoch's
+    /// training steps and over its validation batches (inference thresholds): the drift of the
+    /// sparsity from epoch to epoch.
+    std::map<PruningPoint, RoleCount> point_sparsity;
+    std::map<PruningPoint, RoleCount> validation_point_sparsity;
+    /// Calibrated training: each calibrated point's threshold in effect at the end of the epoch.
+    std::map<PruningPoint, double> thresholds;
 };
-struct RoleCount {
-    std::int64_t zeros = 0;
-    std::int64_t elements = 0;
-    double sparsity() const { return elements > 0 ? static_cast<double>(zeros) / static_cast<double>(elements) : 0.0; }
+
+/// Calibrated pruning for train(): the strategy is made from calibrated per-point thresholds
+/// (training/calibration.hpp), calibrated before the first step and every `settings.every_steps`
+/// steps.
+struct CalibratedPruning {
+    CalibrationSettings settings;
+    CalibratedStrategy make;
+};
+
+/// One calibration a training run made.
+struct CalibrationRecord {
+    std::int64_t step = 0;   ///< optimizer steps taken before it (0: before training)
+    std::int64_t epoch = 0;  ///< the epoch whose next step it preceded
+    CalibrationReport report;
 };
 
 struct TrainingReport {
@@ -104,6 +129,10 @@ struct TrainingReport {
     EpochReport validation;
     bool evaluated_only = false;
     std::int64_t resumed_from_epoch = 0;  ///< 0: not resumed
+    /// Calibrated training: the calibrations this run made, in order (a resumed run lists only its
+    /// own), and the thresholds in effect at the end (possibly restored from the checkpoint).
+    std::vector<CalibrationRecord> calibrations;
+    std::optional<CalibrationReport> calibration;
 };
 
 /// Progress callback: (epoch, step in epoch, steps per epoch, running loss, running accuracy).
@@ -114,6 +143,21 @@ using TrainingProgress = std::function<void(std::int64_t, std::int64_t, std::int
 /// classes, inputs) or a checkpoint does not fit the model or data, and Error when the loss or the
 /// gradient norm becomes NaN or infinite (naming the step, and the last good checkpoint if any).
 TrainingReport train(ModelGraph step, const Dataset& data, const PruningStrategy& pruning, const TrainingSettings& settings,
+                     const TrainingProgress& progress = {});
+
+/// The same with calibrated pruning. Before the first step, and before every step that follows a
+/// positive multiple of `pruning.settings.every_steps` optimizer steps, the run calibrates: the
+/// next `batches` batches of the epoch's shuffled order (from the next step's batch on, wrapping
+/// round within the order; each with the dropout masks of the step that will train on it: step
+/// number global + 1, + 2, ...) run forward and backward with the current weights and no update,
+/// `rounds` times, and each targeted point's threshold becomes the exact quantile of the values
+/// collected there (calibrate()). The first calibration's first round is unpruned (so it equals
+/// calibrate() bit for bit); a recalibration's first round is pruned with the thresholds in effect.
+/// Calibrating changes no weight, optimizer state, batch order or dropout mask of training, and
+/// counts toward no measured sparsity. The thresholds in effect go into the checkpoint, so a
+/// resumed run equals the uninterrupted one bit for bit; a checkpoint without thresholds for these
+/// targets (an uncalibrated run, other targets) is calibrated afresh before the first resumed step.
+TrainingReport train(ModelGraph step, const Dataset& data, const CalibratedPruning& pruning, const TrainingSettings& settings,
                      const TrainingProgress& progress = {});
 
 /// Per tensor of `g` (a forward or a training graph), the pruning point the engine classifies it

@@ -98,9 +98,11 @@ TEST_CASE("pruning plugins: the library registers dynaprop, topk and none with d
             CAPTURE(spec.name());
             CHECK_FALSE(spec.doc().empty());
             // dynaprop's per-point thresholds are optional: a point without one uses tau_i_* or tau_t.
+            // topk's k and keep_fraction are optional too: each excludes the other.
             const bool per_point = std::string(name) == "dynaprop" && spec.name() != "tau_i_train" && spec.name() != "tau_i_infer" &&
                                    spec.name() != "tau_t" && spec.name() != "targets";
-            CHECK(spec.default_value().has_value() != per_point);
+            const bool exclusive = std::string(name) == "topk" && (spec.name() == "k" || spec.name() == "keep_fraction");
+            CHECK(spec.default_value().has_value() != (per_point || exclusive));
         }
     }
     CHECK(pruning_info("none").schema.empty());
@@ -113,7 +115,8 @@ TEST_CASE("pruning plugins: the library registers dynaprop, topk and none with d
           transcode::ValueList{transcode::Value("weight_gradient"), transcode::Value("activation_gradient")});
 
     const auto topk = transcode::config::parse_params(pruning_info("topk").schema, "");
-    CHECK(topk.get_int("k") == 32);
+    CHECK_FALSE(topk.has("k"));  // neither k nor keep_fraction: k = 32, the published setting
+    CHECK_FALSE(topk.has("keep_fraction"));
     CHECK(topk.get_list("targets") == transcode::ValueList{transcode::Value("activation")});
 }
 
@@ -535,4 +538,52 @@ TEST_CASE("pruning.topk: points choose which activation points are pruned") {
     Tensor p2 = make_tensor(1, 4, {0.1f, 0.2f, 0.3f, 0.4f});
     CHECK(all->prune(at_point(p2, TensorRole::activation, PruningPoint::attention_probabilities), RunMode::training).zeros == 3);
     CHECK_THROWS_WITH(make_pruning("topk", "points: [logits]"), doctest::Contains("logits"));
+}
+
+TEST_CASE("pruning.topk: keep_fraction keeps ceil(fraction · cols) of each row, so one value gives rows of any width the same sparsity") {
+    // 1 - 0.7 is 0.30000000000000004 in double, as a sweep computes it from a target of 0.7.
+    const auto topk = make_pruning("topk", "keep_fraction: 0.30000000000000004");
+    for (const std::int64_t cols : {128, 512, 10, 1}) {
+        CAPTURE(cols);
+        // ceil(0.3 · 128) = ceil(38.4) = 39, ceil(0.3 · 512) = ceil(153.6) = 154, 0.3 · 10 = 3 (the
+        // double product 3.0000000000000004 counts as 3), and a row of one column keeps it.
+        const std::int64_t kept = cols == 128 ? 39 : cols == 512 ? 154 : cols == 10 ? 3 : 1;
+        Tensor t = gaussian(16, cols, 11);
+        const PruneStats stats = topk->prune(t.view(TensorRole::activation), RunMode::training);
+        CHECK(stats.zeros == 16 * (cols - kept));
+        for (std::int64_t r = 0; r < 16; ++r) {
+            CAPTURE(r);
+            CHECK(std::count_if(t.data.begin() + r * cols, t.data.begin() + (r + 1) * cols, [](float x) { return x != 0.0f; }) == kept);
+        }
+    }
+    // Rows of 128 and 512 end up within a rounding of the same sparsity, 1 - 0.3 = 0.7; k = 32 gives
+    // them 0.75 and 0.9375.
+    CHECK(std::abs((128.0 - 39.0) / 128.0 - (512.0 - 154.0) / 512.0) < 1.0 / 128.0);
+    // The same as the k it amounts to, entry for entry.
+    Tensor a = gaussian(8, 128, 3), b = a;
+    topk->prune(a.view(TensorRole::activation), RunMode::inference);
+    make_pruning("topk", "k: 39")->prune(b.view(TensorRole::activation), RunMode::inference);
+    CHECK(bit_identical(a.data, b.data));
+    // keep_fraction 1 keeps everything; neither k nor keep_fraction keeps 32.
+    Tensor whole = gaussian(4, 64, 5);
+    const std::vector<float> before = whole.data;
+    CHECK(make_pruning("topk", "keep_fraction: 1")->prune(whole.view(TensorRole::activation), RunMode::training).zeros == 0);
+    CHECK(bit_identical(whole.data, before));
+    Tensor by_default = gaussian(4, 64, 5);
+    CHECK(make_pruning("topk")->prune(by_default.view(TensorRole::activation), RunMode::training).zeros == 4 * 32);
+}
+
+TEST_CASE("pruning.topk: k and keep_fraction exclude each other, and keep_fraction is above 0 and at most 1") {
+    const PluginInfo& info = pruning_info("topk");
+    try {
+        make_pruning("topk", "k: 4\nkeep_fraction: 0.5");
+        FAIL("no error");
+    } catch (const transcode::ConfigError& e) {
+        CHECK(e.path() == "k");
+        CHECK(std::string(e.what()) ==
+              "give k or keep_fraction, not both: k keeps a fixed number of entries per row, keep_fraction a fraction of each row's columns");
+    }
+    CHECK_THROWS_AS(transcode::config::parse_params(info.schema, "keep_fraction: 0"), transcode::ConfigError);
+    CHECK_THROWS_AS(transcode::config::parse_params(info.schema, "keep_fraction: 1.5"), transcode::ConfigError);
+    CHECK_NOTHROW(transcode::config::parse_params(info.schema, "keep_fraction: 1"));
 }

@@ -471,3 +471,233 @@ TEST_CASE("pruning.calibration: a strategy without per-point thresholds, a thres
           "dynaprop_sweep (kind)\n");
     CHECK_FALSE(std::filesystem::exists(out.path() / "results.json"));
 }
+
+namespace {
+
+// The small model of small_step with dropout, so that a calibration pass that drew the wrong masks
+// would show.
+ModelGraph dropout_step(double learning_rate) {
+    PluginHost& host = test::builtin_plugins();
+    const PluginInfo& info = *host.find("flexibert", PluginKind::model);
+    const std::string yaml = "layers: 1\nhidden: [32]\nheads: [[sa-sdp, l-dft]]\nff: [[64]]\nsequence_length: 8\nbatch_size: 8\nmax_position: 8\n"
+                             "vocab_size: 128\nhidden_dropout: 0.2\nattention_dropout: 0.2";
+    OptimizerSettings opt;
+    opt.learning_rate = learning_rate;
+    return make_training_graph(host.create<ModelFamily>(info, config::parse_params(info.schema, yaml))->build_forward(), opt);
+}
+
+// Calibrated pruning with dynaprop's defaults (tau_t = 1e-4 for the gradient points left out).
+CalibratedPruning calibrated_dynaprop(std::map<PruningPoint, double> targets, std::int64_t every_steps, const std::string& yaml = "") {
+    PluginHost& host = test::builtin_plugins();
+    const PluginInfo& dynaprop = *host.find("dynaprop", PluginKind::pruning);
+    const Params base = config::parse_params(dynaprop.schema, yaml);
+    CalibratedPruning c;
+    c.settings.batches = 2;
+    c.settings.rounds = 3;
+    c.settings.every_steps = every_steps;
+    c.settings.targets = std::move(targets);
+    c.make = [&host, &dynaprop, base](const CalibrationReport& r) { return host.create<PruningStrategy>(dynaprop, Params(apply_calibration(base.values(), r))); };
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("calibration: train() calibrates before its first step exactly as calibrate() does, and then trains as the fixed calibrated strategy") {
+    const ModelGraph step = dropout_step(2e-3);
+    const Dataset data = small_data();
+    const CalibratedPruning cal = calibrated_dynaprop({{PruningPoint::dense, 0.5}, {PruningPoint::attention_probabilities, 0.4}, {PruningPoint::weight_gradient, 0.6}}, 0);
+    const auto r = train(step, data, cal, settings(2));
+    REQUIRE(r.calibrations.size() == 1);
+    CHECK(r.calibrations[0].step == 0);
+    CHECK(r.calibrations[0].epoch == 1);
+    const CalibrationReport standalone = calibrate(step, data, cal.settings, settings(2), cal.make);
+    const CalibrationReport& inside = r.calibrations[0].report;
+    CHECK(inside.batches == standalone.batches);
+    CHECK(inside.rounds == 3);
+    for (const auto& [point, p] : standalone.points) {
+        CAPTURE(std::string(to_string(point)));
+        CHECK(inside.points.at(point).threshold == p.threshold);
+        CHECK(inside.points.at(point).sparsity == p.sparsity);
+        CHECK(inside.points.at(point).values == p.values);
+    }
+    // every_steps 0: the thresholds stay put, so training equals training with the strategy made
+    // from calibrate(), bit for bit, and each epoch records the same thresholds.
+    const auto fixed = train(step, data, *cal.make(standalone), settings(2));
+    CHECK(r.step_losses == fixed.step_losses);
+    CHECK(r.epochs.back().validation_loss == fixed.epochs.back().validation_loss);
+    REQUIRE(r.epochs.size() == 2);
+    for (const auto& e : r.epochs) CHECK(e.thresholds.at(PruningPoint::dense) == standalone.points.at(PruningPoint::dense).threshold);
+    CHECK(fixed.epochs.back().thresholds.empty());
+    // Per-epoch sparsity: epoch 2's counts are the last epoch's.
+    CHECK(r.epochs.back().point_sparsity.at(PruningPoint::dense).zeros == r.point_sparsity.at(PruningPoint::dense).zeros);
+    CHECK(r.epochs.back().validation_point_sparsity.at(PruningPoint::dense).zeros == r.inference_point_sparsity.at(PruningPoint::dense).zeros);
+    CHECK(r.epochs.front().point_sparsity.at(PruningPoint::dense).elements == r.point_sparsity.at(PruningPoint::dense).elements);
+}
+
+TEST_CASE("recalibration changes no weight, batch order or dropout mask of training") {
+    // A strategy maker that ignores the thresholds (always pruning.none): recalibrating every 3
+    // steps then trains exactly as pruning.none, with dropout on, bit for bit.
+    PluginHost& host = test::builtin_plugins();
+    const PluginInfo& none = *host.find("none", PluginKind::pruning);
+    CalibratedPruning cal = calibrated_dynaprop({{PruningPoint::dense, 0.5}, {PruningPoint::weight_gradient, 0.5}}, 3);
+    cal.make = [&](const CalibrationReport&) { return host.create<PruningStrategy>(none, Params{}); };
+    const ModelGraph step = dropout_step(2e-3);
+    const Dataset data = small_data();
+    const auto recalibrated = train(step, data, cal, settings(2));
+    const auto plain = train(step, data, *strategy("none", ""), settings(2));
+    CHECK(recalibrated.step_losses == plain.step_losses);
+    CHECK(recalibrated.step_grad_norms == plain.step_grad_norms);
+    CHECK(recalibrated.epochs.back().validation_loss == plain.epochs.back().validation_loss);
+    CHECK(recalibrated.tensor_sparsity == plain.tensor_sparsity);  // calibration passes are not measured
+    // 16 steps: before steps 1, 4, 7, 10, 13 and 16 (after 0, 3, 6, 9, 12 and 15 steps).
+    REQUIRE(recalibrated.calibrations.size() == 6);
+    for (std::size_t i = 0; i < 6; ++i) CHECK(recalibrated.calibrations[i].step == static_cast<std::int64_t>(3 * i));
+    CHECK(recalibrated.calibrations[3].epoch == 2);
+}
+
+TEST_CASE("recalibration holds the measured training sparsity near its targets, where thresholds calibrated once drift") {
+    // A model that changes fast (learning rate 1e-2, 8 epochs of 8 steps): the values at the pruning
+    // points grow away from those the first calibration saw. The other points are left unpruned
+    // (thresholds 0). Measured: the last epoch's dense sparsity is 10.4% with thresholds calibrated
+    // once and 49.9% recalibrated every 4 steps (the threshold grew from 0.045 to 0.236); weight
+    // gradients 59.7% and 50.3%; recalibrated, every epoch is within 0.046 of both targets.
+    const ModelGraph step = dropout_step(1e-2);
+    const Dataset data = small_data();
+    const std::map<PruningPoint, double> targets{{PruningPoint::dense, 0.5}, {PruningPoint::weight_gradient, 0.5}};
+    const std::string others = "tau_i_train: 0\ntau_i_infer: 0\ntau_t: 0";
+    const auto once = train(step, data, calibrated_dynaprop(targets, 0, others), settings(8));
+    const auto recalibrated = train(step, data, calibrated_dynaprop(targets, 4, others), settings(8));
+    CHECK(once.calibrations.size() == 1);
+    CHECK(recalibrated.calibrations.size() == 16);
+    for (const auto& [point, target] : targets) {
+        CAPTURE(std::string(to_string(point)));
+        for (const auto& e : recalibrated.epochs) {
+            CAPTURE(e.epoch);
+            INFO("calibrated once: ", once.epochs[static_cast<std::size_t>(e.epoch - 1)].point_sparsity.at(point).sparsity());
+            CHECK(std::abs(e.point_sparsity.at(point).sparsity() - target) <= 0.06);
+        }
+    }
+    CHECK(std::abs(once.point_sparsity.at(PruningPoint::dense).sparsity() - 0.5) > 0.3);
+    CHECK(recalibrated.epochs.back().thresholds.at(PruningPoint::dense) > 4 * once.epochs.back().thresholds.at(PruningPoint::dense));
+}
+
+TEST_CASE("dynaprop_sweep with sweep.matched: DynaProp calibrated to each target against top-k keeping 1 - target at the same points, and the baseline") {
+    // The shipped SST-2 sweep, cut to the small model on the built-in task, 2 targets, 1 epoch of 3
+    // steps, recalibrating after every step.
+    const std::string small =
+        " -q --set training.epochs=1 --set training.max_steps_per_epoch=3 --set \"data={source: synthetic, synthetic: {train: 64, validation: 32}}\""
+        " --set \"model.params={layers: 1, hidden: [32], heads: [[sa-sdp]], ff: [[64]], sequence_length: 16, max_position: 16, batch_size: 8, "
+        "vocab_size: 128}\" --set \"sweep.matched.targets=[0.3, 0.7]\" --set pruning.calibration.every_steps=1 --set pruning.calibration.batches=2";
+    test::TempDir out;
+    const auto r = test::run_cli("run " TRANSCODE_SOURCE_DIR "/configs/experiments/sst2-dynaprop-sweep.yaml" + small + " --out " + out.path().string());
+    REQUIRE(r.exit_code == 0);
+    const std::string csv = test::read_file(out.path() / "sweep.csv");
+    CHECK(csv.rfind("run,strategy,target_sparsity_fraction,train_sparsity_matched_fraction,inference_sparsity_matched_fraction,train_sparsity_dense_fraction,"
+                    "train_sparsity_attention_scores_fraction,train_sparsity_attention_probabilities_fraction,train_sparsity_activation_gradient_fraction,"
+                    "train_sparsity_weight_gradient_fraction,inference_sparsity_dense_fraction,inference_sparsity_attention_scores_fraction,"
+                    "inference_sparsity_attention_probabilities_fraction,validation_accuracy_fraction,validation_f1_fraction,validation_loss_nats,"
+                    "training_latency_s,training_energy_j,inference_latency_s,inference_energy_j,calibrations,seconds\nbaseline,pruning.none,,",
+                    0) == 0);
+    CHECK(std::count(csv.begin(), csv.end(), '\n') == 6);
+    const auto doc = nlohmann::json::parse(test::read_file(out.path() / "results.json"));
+    const auto& sweep = doc["sweep"];
+    REQUIRE(sweep.size() == 5);
+    const std::vector<std::string> labels{"baseline", "dynaprop-0.3", "topk-0.3", "dynaprop-0.7", "topk-0.7"};
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        CAPTURE(labels[i]);
+        CHECK(sweep[i]["run"] == labels[i]);
+        CHECK(std::filesystem::exists(out.path() / "runs" / labels[i] / "curves.csv"));
+        CHECK(sweep[i]["training_latency_s"].get<double>() > 0);
+        CHECK(sweep[i]["inference_latency_s"].get<double>() > 0);
+    }
+    CHECK(sweep[0]["strategy"] == "pruning.none");
+    CHECK(sweep[0]["target"].is_null());
+    // Top-k keeps 1 - target of each row at the matched points, and prunes no gradient.
+    CHECK(sweep[2]["strategy"] == "pruning.topk");
+    CHECK(sweep[2]["params"]["keep_fraction"].get<double>() == 1.0 - 0.3);
+    CHECK(sweep[4]["params"]["keep_fraction"].get<double>() == 1.0 - 0.7);
+    CHECK(sweep[4]["params"]["points"] == nlohmann::json{"dense", "attention_scores", "attention_probabilities"});
+    CHECK(sweep[4]["params"]["targets"] == nlohmann::json{"activation"});
+    // DynaProp is calibrated to the target at every matched point, before each of the 3 steps.
+    for (int i : {1, 3}) {
+        CAPTURE(i);
+        const double target = i == 1 ? 0.3 : 0.7;
+        const auto& cal = sweep[i]["calibration"];
+        CHECK(cal["calibrations"] == 3);
+        CHECK(cal["every_steps"] == 1);
+        REQUIRE(cal["points"].size() == 3);
+        for (const char* point : {"dense", "attention_scores", "attention_probabilities"}) CHECK(cal["points"][point]["target"].get<double>() == target);
+        CHECK(sweep[i]["params"]["targets"] == nlohmann::json::array());
+        // The measured training sparsity of each point is near the target (attention probabilities
+        // hold padding zeros, so they may exceed it); top-k's is 1 - ceil((1 - target) · cols) / cols.
+        const auto& points = sweep[i]["sparsity"]["points"];
+        CHECK(std::abs(points["dense"]["sparsity"].get<double>() - target) < 0.05);
+        CHECK(std::abs(points["attention_scores"]["sparsity"].get<double>() - target) < 0.05);
+        CHECK(points["attention_probabilities"]["sparsity"].get<double>() > target - 0.05);
+        const auto& topk = sweep[i + 1]["sparsity"]["points"];
+        CHECK(std::abs(topk["dense"]["sparsity"].get<double>() - target) < 0.05);
+        // Per-epoch sparsity against the targets, in results.json and in the run's curves.
+        CHECK(sweep[i]["accuracy"]["epochs"][0]["sparsity"]["dense"]["target"].get<double>() == target);
+        CHECK(test::read_file(out.path() / "runs" / labels[static_cast<std::size_t>(i)] / "curves.csv").find(",target_sparsity_dense_fraction,threshold_dense,") !=
+              std::string::npos);
+        CHECK(sweep[i]["matched_sparsity"]["training"].get<double>() > target - 0.05);
+    }
+    // Sparser as the target grows, for both.
+    CHECK(sweep[3]["matched_sparsity"]["inference"].get<double>() > sweep[1]["matched_sparsity"]["inference"].get<double>() + 0.2);
+    CHECK(sweep[4]["matched_sparsity"]["inference"].get<double>() > sweep[2]["matched_sparsity"]["inference"].get<double>() + 0.2);
+    // The comparison: one row per top-k run.
+    const auto& comparison = doc["comparison"];
+    CHECK(comparison["tolerance"] == 0.005);
+    REQUIRE(comparison["rows"].size() == 2);
+    CHECK(comparison["rows"][0]["compared"] == "topk-0.3");
+}
+
+TEST_CASE("sweep.matched and keep_fraction: each rule is a located error") {
+    const std::string configs = TRANSCODE_SOURCE_DIR "/configs/experiments/";
+    const std::string sst2 = configs + "sst2-dynaprop-sweep.yaml";
+    const auto validate = [](const std::string& args) {
+        const auto r = test::run_cli("validate " + args);
+        CHECK(r.exit_code == 2);
+        return r.output;
+    };
+    CHECK(validate(configs + "dynaprop-sweep.yaml --set \"sweep.matched={targets: [0.5]}\"") ==
+          "--set:1:15: error: sweep.matched: give sweep.params (every combination of pruning parameters) or sweep.matched (a comparison at matched "
+          "sparsity), not both (conflict)\n1 of 1 file(s) invalid\n");
+    CHECK(validate(sst2 + " --set \"sweep.matched={points: [dense]}\"") ==
+          "--set:1:15: error: sweep.matched.targets: sweep.matched needs targets: a list of target sparsities (e.g. [0.3, 0.5, 0.7, 0.9]) (required)\n"
+          "1 of 1 file(s) invalid\n");
+    CHECK(validate(sst2 + " --set sweep.matched.compare.plugin=none") ==
+          "--set:1:30: error: sweep.matched.compare.plugin: pruning.none has no parameter 'keep_fraction' for the sweep to set; the compared strategy "
+          "needs keep_fraction (the fraction of each row kept) and points (the activation points pruned), as pruning.topk has (matched)\n"
+          "1 of 1 file(s) invalid\n");
+    CHECK(validate(sst2 + " --set sweep.matched.compare.params.keep_fraction=0.5") ==
+          "--set:1:44: error: sweep.matched.compare.params.keep_fraction: the sweep sets keep_fraction (keep_fraction = 1 - target, points = "
+          "sweep.matched.points); leave it out of compare.params (conflict)\n1 of 1 file(s) invalid\n");
+    CHECK(validate(sst2 + " --set sweep.matched.compare.params.k=4") ==
+          "--set:1:32: error: sweep.matched.compare.params.k: give k or keep_fraction, not both: k keeps a fixed number of entries per row, "
+          "keep_fraction a fraction of each row's columns (pruning.topk)\n1 of 1 file(s) invalid\n");
+    CHECK(validate(sst2 + " --set \"pruning.calibration.targets={dense: 0.5}\"") ==
+          "--set:1:29: error: pruning.calibration.targets: sweep.matched sets the calibration targets (each target at each of sweep.matched.points); "
+          "leave pruning.calibration.targets out (conflict)\n1 of 1 file(s) invalid\n");
+    CHECK(validate(sst2 + " --set \"sweep.matched.points=[dense, attention_scores, dense]\"") ==
+          "--set:1:48: error: sweep.matched.points[2]: point dense is listed twice (duplicate)\n1 of 1 file(s) invalid\n");
+    CHECK(validate(sst2 + " --set \"pruning={plugin: topk}\" --set \"sweep.matched.points=[dense]\"") ==
+          "--set:1:23: error: sweep.matched.points[0]: pruning.topk has no parameter 'tau_dense_train' for calibration to set; calibration needs a "
+          "strategy with a threshold per point (tau_<point>_train and tau_<point>_infer, or tau_<point> for a gradient) (calibration)\n"
+          "1 of 1 file(s) invalid\n");
+    CHECK(validate(sst2 + " --set \"sweep.matched.points=[dense]\" --set pruning.params.tau_dense_infer=0.1") ==
+          "--set:1:23: error: sweep.matched.points[0]: calibration sets tau_dense_infer, which pruning.params also gives; give one or the other "
+          "(conflict)\n1 of 1 file(s) invalid\n");
+    CHECK(validate(sst2 + " --set \"sweep.matched.targets=[1.0]\"") ==
+          "--set:1:24: error: sweep.matched.targets[0]: value 1 is above the maximum 0.999 (range)\n1 of 1 file(s) invalid\n");
+    CHECK(validate(configs + "bert-tiny-train.yaml --set pruning.calibration.every_steps=10") ==
+          "--set:1:33: error: pruning.calibration.every_steps: every_steps recalibrates the thresholds of pruning.calibration.targets, which is empty: "
+          "give targets (or use sweep.matched, which sets them) (calibration)\n1 of 1 file(s) invalid\n");
+    CHECK(validate(sst2 + " --set pruning.calibration.every_steps=-1") ==
+          "--set:1:33: error: pruning.calibration.every_steps: value -1 is below the minimum 0 (range)\n1 of 1 file(s) invalid\n");
+    CHECK(validate(configs + "bert-tiny-train.yaml --set \"pruning={plugin: topk, params: {k: 4, keep_fraction: 0.5}}\"") ==
+          "--set:1:36: error: pruning.params.k: give k or keep_fraction, not both: k keeps a fixed number of entries per row, keep_fraction a fraction "
+          "of each row's columns (pruning.topk)\n1 of 1 file(s) invalid\n");
+    CHECK(validate(configs + "bert-tiny-train.yaml --set \"pruning={plugin: topk, params: {keep_fraction: 0}}\"") ==
+          "--set:1:48: error: pruning.params.keep_fraction: value 0 must be greater than 0 (range)\n1 of 1 file(s) invalid\n");
+}

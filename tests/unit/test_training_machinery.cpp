@@ -13,11 +13,13 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "config/schema_validation.hpp"
 #include "executor/executor.hpp"
 #include "graph/training_graph.hpp"
+#include "training/calibration.hpp"
 #include "training/checkpoint.hpp"
 #include "training/trainer.hpp"
 #include "transcode/model.hpp"
@@ -359,9 +361,9 @@ TEST_CASE("two epochs equal one epoch, an interruption and a resumed epoch, bit 
                              (at + "byte 0: not a transcode checkpoint (the file does not start with the checkpoint magic) (checkpoint)").c_str(),
                              ConfigError);
         std::string v2 = good;
-        v2[8] = 2;
+        v2[8] = 3;
         write_bytes(bad, v2);
-        CHECK_THROWS_WITH_AS(read_checkpoint(bad), (at + "byte 8: format version 2; this engine reads version 1 (checkpoint)").c_str(), ConfigError);
+        CHECK_THROWS_WITH_AS(read_checkpoint(bad), (at + "byte 8: format version 3; this engine reads version 2 (checkpoint)").c_str(), ConfigError);
         CHECK_THROWS_WITH_AS(read_checkpoint(dir.path() / "missing.bin"),
                              ((dir.path() / "missing.bin").string() + ": error: cannot open the file (checkpoint)").c_str(), ConfigError);
         // Resuming from a damaged file fails before any training.
@@ -387,6 +389,107 @@ TEST_CASE("two epochs equal one epoch, an interruption and a resumed epoch, bit 
     }
 }
 
+TEST_CASE("with recalibration during training, a resumed run equals the uninterrupted one bit for bit") {
+    // The thresholds in effect are saved in the checkpoint; recalibration happens after every
+    // `every_steps` steps of the whole run, so the resumed run recalibrates where the uninterrupted
+    // one did. Every 3 steps: at 0, 3, 6 | 9, 12, 15 (none at the epoch boundary, 8, so the resumed
+    // run starts with the checkpoint's thresholds); every 4 steps: at 0, 4 | 8, 12 (one at the
+    // boundary, which starts from the checkpoint's thresholds).
+    test::TempDir dir;
+    const Dataset data = ragged_data();
+    PluginHost& host = test::builtin_plugins();
+    const PluginInfo& dynaprop = *host.find("dynaprop", PluginKind::pruning);
+    const Params base = config::parse_params(dynaprop.schema, "");
+    OptimizerSettings opt = adamw(5e-3);
+    PluginHost& models = test::builtin_plugins();
+    const PluginInfo& flexibert = *models.find("flexibert", PluginKind::model);
+    const ModelGraph g = make_training_graph(
+        models.create<ModelFamily>(flexibert, config::parse_params(flexibert.schema, "layers: 1\nhidden: [32]\nheads: [[sa-sdp, l-dft]]\nff: [[64]]\n"
+                                                                                     "sequence_length: 8\nmax_position: 8\nbatch_size: 8\nvocab_size: 128\n"
+                                                                                     "hidden_dropout: 0.1\nattention_dropout: 0.1"))
+            ->build_forward(),
+        opt);
+    for (const std::int64_t every : {3, 4}) {
+        CAPTURE(every);
+        CalibratedPruning cal;
+        cal.settings.batches = 2;
+        cal.settings.rounds = 2;
+        cal.settings.every_steps = every;
+        cal.settings.targets = {{PruningPoint::dense, 0.5}, {PruningPoint::attention_probabilities, 0.3}, {PruningPoint::weight_gradient, 0.6}};
+        cal.make = [&](const CalibrationReport& c) { return host.create<PruningStrategy>(dynaprop, Params(apply_calibration(base.values(), c))); };
+        const fs::path interrupted = dir.path() / fmt::format("interrupted-{}.bin", every), full_file = dir.path() / fmt::format("full-{}.bin", every),
+                       resumed_file = dir.path() / fmt::format("resumed-{}.bin", every);
+        TrainingSettings s = run_settings(2);
+        s.checkpoint_file = interrupted;
+        CHECK_THROWS_AS(train(g, data, cal, s,
+                              [](std::int64_t epoch, std::int64_t, std::int64_t, double, double) {
+                                  if (epoch == 2) throw Interrupted{};
+                              }),
+                        Interrupted);
+        const Checkpoint at_one = read_checkpoint(interrupted);
+        REQUIRE(at_one.calibration.has_value());
+        CHECK(at_one.epochs.at(0).thresholds.at(PruningPoint::dense) == at_one.calibration->points.at(PruningPoint::dense).threshold);
+
+        s.checkpoint_file = full_file;
+        const auto full = train(g, data, cal, s);
+        s.checkpoint_file = resumed_file;
+        s.resume_from = interrupted;
+        const auto resumed = train(g, data, cal, s);
+
+        REQUIRE(full.step_losses.size() == 16);
+        CHECK(resumed.step_losses == std::vector<double>(full.step_losses.begin() + 8, full.step_losses.end()));
+        const std::vector<std::int64_t> expected = every == 3 ? std::vector<std::int64_t>{0, 3, 6, 9, 12, 15} : std::vector<std::int64_t>{0, 4, 8, 12};
+        std::vector<std::int64_t> steps, resumed_steps;
+        for (const auto& c : full.calibrations) steps.push_back(c.step);
+        for (const auto& c : resumed.calibrations) resumed_steps.push_back(c.step);
+        CHECK(steps == expected);
+        CHECK(resumed_steps == std::vector<std::int64_t>(expected.begin() + (every == 3 ? 3 : 2), expected.end()));
+        REQUIRE(resumed.epochs.size() == 2);
+        for (std::size_t e = 0; e < 2; ++e) {
+            CAPTURE(e);
+            CHECK(resumed.epochs[e].train_loss == full.epochs[e].train_loss);
+            CHECK(resumed.epochs[e].validation_loss == full.epochs[e].validation_loss);
+            CHECK(resumed.epochs[e].thresholds == full.epochs[e].thresholds);
+            for (auto which : {&EpochReport::point_sparsity, &EpochReport::validation_point_sparsity}) {
+                const auto& want = full.epochs[e].*which;
+                const auto& got = resumed.epochs[e].*which;
+                CHECK(got.size() == want.size());
+                for (const auto& [point, count] : want) {
+                    CAPTURE(std::string(to_string(point)));
+                    REQUIRE(got.count(point) == 1);
+                    CHECK(got.at(point).zeros == count.zeros);
+                    CHECK(got.at(point).elements == count.elements);
+                }
+            }
+        }
+        CHECK(resumed.tensor_sparsity == full.tensor_sparsity);
+        const Checkpoint a = read_checkpoint(full_file), b = read_checkpoint(resumed_file);
+        REQUIRE(a.calibration.has_value());
+        REQUIRE(b.calibration.has_value());
+        for (const auto& [point, p] : a.calibration->points) CHECK(b.calibration->points.at(point).threshold == p.threshold);
+        REQUIRE(a.tensors.size() == b.tensors.size());
+        for (std::size_t t = 0; t < a.tensors.size(); ++t) {
+            CAPTURE(a.tensors[t].name);
+            CHECK(a.tensors[t].data == b.tensors[t].data);
+        }
+        // Other targets than the checkpoint's: calibrated afresh before the first resumed step.
+        CalibratedPruning other = cal;
+        other.settings.targets[PruningPoint::dense] = 0.4;
+        s.checkpoint_file.clear();
+        const auto recalibrated = train(g, data, other, s);
+        REQUIRE_FALSE(recalibrated.calibrations.empty());
+        CHECK(recalibrated.calibrations.front().step == 8);
+        CHECK(recalibrated.calibrations.front().report.points.at(PruningPoint::dense).target == 0.4);
+        // Evaluating the checkpoint (nothing left to train) prunes with its thresholds.
+        TrainingSettings e = run_settings(0);
+        e.resume_from = full_file;
+        const auto eval = train(g, data, cal, e);
+        CHECK(eval.evaluated_only);
+        CHECK(eval.calibrations.empty());
+        CHECK(eval.validation.validation_loss == full.epochs[1].validation_loss);
+    }
+}
+
 TEST_CASE("every truncation and every flipped byte of a checkpoint is a located error, and a forged count is caught behind the checksum") {
     test::TempDir dir;
     Checkpoint c;
@@ -398,8 +501,16 @@ TEST_CASE("every truncation and every flipped byte of a checkpoint is a located 
     EpochReport e;
     e.epoch = 1;
     e.validation_f1 = 0.5;
+    e.point_sparsity = {{PruningPoint::dense, {5, 10}}, {PruningPoint::logits_gradient, {0, 4}}};
+    e.validation_point_sparsity = {{PruningPoint::attention_probabilities, {3, 8}}};
+    e.thresholds = {{PruningPoint::dense, 0.25}};
     c.epochs = {e};
     c.tensors = {{"w", {2, 3}, {1, 2, 3, 4, 5, 6}}, {"b", {3}, {-1, 0, 1}}};
+    CalibrationReport cal;
+    cal.batches = 2;
+    cal.rounds = 3;
+    cal.points[PruningPoint::dense] = {0.5, 0.25, 0.5, 10};
+    c.calibration = cal;
     const fs::path file = dir.path() / "c.bin";
     write_checkpoint(file, c);
     const Checkpoint back = read_checkpoint(file);
@@ -408,6 +519,14 @@ TEST_CASE("every truncation and every flipped byte of a checkpoint is a located 
     CHECK(back.tensors[1].name == "b");
     CHECK(back.tensors[1].data == std::vector<float>{-1, 0, 1});
     CHECK(back.epochs.at(0).validation_f1 == 0.5);
+    CHECK(back.epochs.at(0).point_sparsity.at(PruningPoint::dense).zeros == 5);
+    CHECK(back.epochs.at(0).point_sparsity.at(PruningPoint::logits_gradient).elements == 4);
+    CHECK(back.epochs.at(0).validation_point_sparsity.at(PruningPoint::attention_probabilities).zeros == 3);
+    CHECK(back.epochs.at(0).thresholds.at(PruningPoint::dense) == 0.25);
+    REQUIRE(back.calibration.has_value());
+    CHECK(back.calibration->rounds == 3);
+    CHECK(back.calibration->points.at(PruningPoint::dense).threshold == 0.25);
+    CHECK(back.calibration->points.at(PruningPoint::dense).values == 10);
 
     const std::string good = bytes_of(file);
     const fs::path bad = dir.path() / "bad.bin";
@@ -440,6 +559,25 @@ TEST_CASE("every truncation and every flipped byte of a checkpoint is a located 
                              ": truncated: the headers of 1152921504606846976 tensors cannot fit in the " + std::to_string(good.size() - 8 - count_at - 8) +
                              " bytes left (checkpoint)";
     CHECK_THROWS_WITH_AS(read_checkpoint(bad), want.c_str(), ConfigError);
+
+    // Behind a valid checksum, a stored pruning point outside the enum is refused too. The first
+    // point of epoch 1's training sparsity follows the tensor data and the point count.
+    const std::size_t point_at = good.size() - 8 - (8 + 2 * 20) - (8 + 20) - (8 + 12) - (1 + 8 + 8 + 8 + 36) + 8;
+    std::string bad_point = good;
+    const std::uint32_t nine = 9;
+    std::memcpy(bad_point.data() + point_at, &nine, sizeof nine);
+    h = 0xcbf29ce484222325ull;
+    for (std::size_t i = 0; i + 8 < bad_point.size(); ++i) {
+        h ^= static_cast<unsigned char>(bad_point[i]);
+        h *= 0x100000001b3ull;
+    }
+    std::memcpy(bad_point.data() + bad_point.size() - 8, &h, sizeof h);
+    write_bytes(bad, bad_point);
+    CHECK_THROWS_WITH_AS(read_checkpoint(bad),
+                         (bad.string() + ": error: byte " + std::to_string(point_at + 4) +
+                          ": a point of the training sparsity of epoch 1 is 9; pruning points are 0 to 7 (checkpoint)")
+                             .c_str(),
+                         ConfigError);
 }
 
 TEST_CASE("training kinds write curves.csv and checkpoint.bin, and evaluate a checkpoint with epochs 0") {
@@ -464,7 +602,10 @@ TEST_CASE("training kinds write curves.csv and checkpoint.bin, and evaluate a ch
     const std::string curves = test::read_file(a.path() / "curves.csv");
     CHECK(curves.rfind("epoch,steps,train_examples,train_loss_nats,train_accuracy_fraction,learning_rate,grad_norm_before_clip,clipped_steps,"
                        "validation_examples,validation_loss_nats,validation_accuracy_fraction,validation_precision_fraction,validation_recall_fraction,"
-                       "validation_f1_fraction,seconds\n1,2,16,",
+                       "validation_f1_fraction,seconds,train_sparsity_dense_fraction,train_sparsity_attention_scores_fraction,"
+                       "train_sparsity_attention_probabilities_fraction,train_sparsity_activation_gradient_fraction,train_sparsity_weight_gradient_fraction,"
+                       "validation_sparsity_dense_fraction,validation_sparsity_attention_scores_fraction,validation_sparsity_attention_probabilities_fraction"
+                       "\n1,2,16,",
                        0) == 0);
     CHECK(std::count(curves.begin(), curves.end(), '\n') == 3);
     const fs::path checkpoint = a.path() / "checkpoint.bin";
