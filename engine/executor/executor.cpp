@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <exception>
 #include <limits>
 #include <numbers>
 #include <mutex>
@@ -21,10 +20,6 @@
 namespace transcode::engine {
 
 namespace {
-
-using MatR = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using MapR = Eigen::Map<MatR>;
-using CMapR = Eigen::Map<const MatR>;
 
 /// Below this much work (multiply-adds, or element operations) per thread, one thread is faster.
 constexpr double min_parallel_work = 1 << 18;
@@ -76,7 +71,11 @@ void parallel_for(Executor::Pool& pool, std::int64_t n, double work, const Body&
 void gemm(bool ta, bool tb, const float* a, std::int64_t ar, std::int64_t ac, const float* b, std::int64_t br, std::int64_t bc, float* c,
           std::int64_t r0, std::int64_t len, bool accumulate) {
     if (len <= 0) return;
-    const auto blas = [](std::int64_t v) { return static_cast<blasint>(v); };
+    const auto blas = [](std::int64_t v) {
+        if (v > std::numeric_limits<blasint>::max())
+            throw InternalError(fmt::format("executor: a product dimension of {} exceeds what BLAS can index ({})", v, std::numeric_limits<blasint>::max()));
+        return static_cast<blasint>(v);
+    };
     const std::int64_t k = ta ? ar : ac, n = tb ? br : bc;
     const float* a0 = ta ? a + r0 : a + r0 * ac;  // op(A)'s row r0: A's column r0 when transposed
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, blas(len), blas(n), blas(k), 1.0f, a0, blas(ac), b,
@@ -175,7 +174,6 @@ unsigned Executor::threads() const { return pool_->threads; }
 
 Executor::Executor(const ModelGraph& g) : g_(g) {
     check_graph(g_, "executor");
-    Eigen::initParallel();
     // Every product is one single-threaded BLAS call; the pool runs blocks side by side.
     static std::once_flag blas_threads;
     std::call_once(blas_threads, [] { openblas_set_num_threads(1); });
