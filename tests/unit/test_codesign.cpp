@@ -143,6 +143,29 @@ TEST_CASE("decoding: a candidate becomes exactly the model and accelerator it na
     CHECK(again.accuracy == r.accuracy);
 }
 
+TEST_CASE("the published joint space has no dead half: the lanes' non-linearity also sets the model's feed-forward activation") {
+    PluginHost& host = test::builtin_plugins();
+    const engine::Experiment ex = engine::load_experiment(source_dir + "/configs/experiments/codesign-edge.yaml", {}, host);
+    REQUIRE(ex.codesign);
+    const auto& cs = *ex.codesign;
+    const std::size_t nm = cs.model.space.size();
+    std::size_t knob = cs.accelerator.space.size();
+    for (std::size_t k = 0; k < cs.accelerator.space.size(); ++k)
+        if (cs.accelerator.space.knobs()[k].name == "non_linearity") knob = k;
+    REQUIRE(knob < cs.accelerator.space.size());
+    engine::Evaluator ev(ex, host);
+    for (std::size_t v = 0; v < 2; ++v) {
+        Candidate c(cs.joint.size(), 0);  // the smallest model on the smallest accelerator
+        c[nm + knob] = v;
+        const std::string act = cs.accelerator.space.knobs()[knob].values[v].as_string();
+        CAPTURE(act);
+        const engine::EvaluationRecord r = ev.evaluate(c);
+        CHECK(r.ok);
+        CHECK(r.reason == "");
+        CHECK(r.model.find("\"ff_activation\":\"" + act + "\"") != std::string::npos);
+    }
+}
+
 TEST_CASE("the evaluator's reuse of model step graphs changes no result, through hits and evictions") {
     PluginHost& host = test::builtin_plugins();
     const engine::Experiment ex = engine::load_experiment(fixtures + "/small-joint.yaml", {}, host);
@@ -364,7 +387,7 @@ TEST_CASE("design-space files: unknown, missing and repeated knobs, counts out o
           std::string::npos);
     CHECK(r.output.find(m.string() + ":6:17: error: knobs.hidden[1]: value 128 is listed twice (duplicate)") != std::string::npos);
     CHECK(r.output.find(m.string() + ":8:3: error: knobs.head_op: unknown knob 'head_op' (did you mean 'head_ops'?); a flexibert space has layers, hidden, "
-                                     "heads, head_ops, ff_stacks and ff_hidden (unknown-key)") != std::string::npos);
+                                     "heads, head_ops, ff_stacks, ff_hidden and optionally ff_activation (unknown-key)") != std::string::npos);
     CHECK(r.output.find(order.string() + ":5:15: error: knobs.layers[1]: counts must be listed in ascending order (2 follows 4) (order)") != std::string::npos);
     CHECK(r.output.find(a.string() + ":5:37: error: knobs[0].set[0]: path 'processing_elements.cont' does not exist in the base accelerator acceltran-edge (path)") !=
           std::string::npos);
