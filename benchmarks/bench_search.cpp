@@ -76,17 +76,17 @@ void BM_SearchRandomAskTell(benchmark::State& state) {
     if (!search) return;
     const DesignSpace space = twelve_knob_space();
     const std::uint64_t seed = 42;
-    search->start(space, seed);
+    search->start(space, seed, {});
     // The results told back: built once, outside the loop (random search only counts them).
     std::vector<Observation> results;
     for (Candidate& c : search->ask(batch)) results.push_back(Observation{std::move(c), 0.5, {1.0, 2.0, 3.0, 4.0}, true, ""});
-    search->start(space, seed);
+    search->start(space, seed, {});
     std::int64_t asks = 0;
     std::size_t asked = 0;
     for (auto _ : state) {
         if (asks++ == asks_per_search) {
             state.PauseTiming();
-            search->start(space, seed);
+            search->start(space, seed, {});
             asks = 1;
             state.ResumeTiming();
         }
@@ -112,13 +112,13 @@ void BM_SearchNsga2AskTell(benchmark::State& state) {
     auto search = make_plugin<SearchAlgorithm>(state, *host, "nsga2", PluginKind::search);
     if (!search) return;
     const DesignSpace space = twelve_knob_space();
-    search->start(space, 7);
+    search->start(space, 7, {});
     std::int64_t asks = 0;
     std::size_t asked = 0;
     for (auto _ : state) {
         if (asks++ == 64) {
             state.PauseTiming();
-            search->start(space, 7);
+            search->start(space, 7, {});
             asks = 1;
             state.ResumeTiming();
         }
@@ -145,7 +145,7 @@ void BM_SearchBoshcodeAskTell(benchmark::State& state) {
     if (!search) return;
     // Untold, the search asks only random designs: a batch of `observations` of them, told at once.
     const auto warm_up = [&] {
-        search->start(space, 11);
+        search->start(space, 11, {});
         std::vector<Observation> results;
         for (Candidate& c : search->ask(observations)) results.push_back(synthetic_result(space, std::move(c)));
         search->tell(results);

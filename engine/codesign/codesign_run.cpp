@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <exception>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -29,7 +30,10 @@ nlohmann::json record_json(const EvaluationRecord& r) {
                      {"model_params", r.model.empty() ? nlohmann::json() : nlohmann::json::parse(r.model, nullptr, false)},
                      {"accelerator", r.accelerator},
                      {"status", r.ok ? "ok" : "infeasible"}};
-    if (!r.ok) j["reason"] = r.reason;
+    if (!r.ok) {
+        j["reason"] = r.reason;
+        j["violation"] = r.violation;
+    }
     if (!r.candidate.empty() || r.round >= 0) j["candidate"] = r.candidate;
     j["accuracy"] = r.accuracy;
     j["accuracy_source"] = r.accuracy_source;
@@ -86,6 +90,33 @@ void write_text(const fs::path& file, const std::string& text) {
     if (!out.flush()) throw Error(fmt::format("{}: write failed (disk full?)", file.string()));
 }
 
+// Why nothing was feasible: the commonest reasons, with the numbers in them blanked so that
+// "area 61.2 mm2 is over ..." and "area 70.4 mm2 is over ..." count as one.
+std::string no_feasible_message(const Experiment& ex, const std::vector<EvaluationRecord>& all) {
+    std::map<std::string, std::pair<std::size_t, std::string>> kinds;  // pattern -> (count, first example)
+    for (const auto& r : all) {
+        std::string pattern;
+        for (std::size_t i = 0; i < r.reason.size(); ++i) {
+            const char c = r.reason[i];
+            if ((c >= '0' && c <= '9') || ((c == '.' || c == 'e' || c == '+' || c == '-') && !pattern.empty() && pattern.back() == '#')) {
+                if (pattern.empty() || pattern.back() != '#') pattern += '#';
+            } else {
+                pattern += c;
+            }
+        }
+        auto& k = kinds[pattern];
+        if (k.first++ == 0) k.second = r.reason;
+    }
+    std::vector<std::pair<std::size_t, std::string>> ranked;
+    for (const auto& [pattern, k] : kinds) ranked.push_back(k);
+    std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::string text = fmt::format("{}: error: search.give_up_after: no feasible design in {} evaluations; is the budget or the space too tight? "
+                                   "Commonest reasons:",
+                                   ex.file.string(), all.size());
+    for (std::size_t i = 0; i < std::min<std::size_t>(3, ranked.size()); ++i) text += fmt::format("\n  {} of {}: {}", ranked[i].first, all.size(), ranked[i].second);
+    return text + fmt::format("\nEvery evaluation is stored in the database; raise search.give_up_after (0: never give up) to search longer.");
+}
+
 }  // namespace
 
 void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, const CodesignRunOptions& options, nlohmann::json& doc) {
@@ -123,13 +154,15 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
         {"batch", std::to_string(cs.batch)},
         {"mode", ex.mode == RunMode::training ? "training" : "inference"},
         {"fidelity", to_string(ex.simulation.fidelity)},
+        {"format", "2"},  // 2: constrained domination (violation, accuracy_stddev columns)
     };
     ResultStore store(out / "search.db", options.resume, meta);
     const auto stored = store.load();
     if (options.resume) spdlog::info("resuming: {} stored evaluation(s) in {}", stored.size(), store.file().string());
 
     const auto search = host.create<SearchAlgorithm>(*cs.search.info, cs.search.params);
-    call_plugin(search.name(), "start", [&] { search->start(cs.joint, ex.seed); });
+    const SearchBudget budget{static_cast<std::size_t>(cs.evaluations), static_cast<std::size_t>(cs.batch)};
+    call_plugin(search.name(), "start", [&] { search->start(cs.joint, ex.seed, budget); });
     spdlog::info("co-design: {} knob(s), 10^{:.1f} candidates; search {}, accuracy {}, {} evaluations in batches of {}, {} thread(s)", cs.joint.size(),
                  cs.joint.log10_count(), cs.search.info->name, cs.accuracy.info->name, cs.evaluations, cs.batch, options.threads);
 
@@ -138,6 +171,12 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
     SearchProgress progress(options.quiet, cs.evaluations);
     double best_score = -std::numeric_limits<double>::infinity();
     std::int64_t evaluated_now = 0, reused = 0;
+    // The search's progress after each round: the Pareto front of the feasible designs so far,
+    // kept incrementally, and its hypervolume (convergence.csv).
+    std::vector<Objectives> front_so_far;
+    std::int64_t feasible_so_far = 0;
+    std::optional<std::int64_t> first_feasible;
+    std::string convergence = "round,evaluations,feasible,best_score,hypervolume\n";
     double eval_seconds = 0;
     for (std::int64_t round = 0; static_cast<std::int64_t>(all.size()) < cs.evaluations; ++round) {
         const auto n = static_cast<std::size_t>(std::min<std::int64_t>(cs.batch, cs.evaluations - static_cast<std::int64_t>(all.size())));
@@ -210,15 +249,27 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
 
         std::vector<Observation> told;
         for (const auto& r : batch) {
-            told.push_back(Observation{r.candidate, r.score, std::vector<double>(r.objectives.begin(), r.objectives.end()), r.ok, r.reason});
+            told.push_back(Observation{r.candidate, r.score, std::vector<double>(r.objectives.begin(), r.objectives.end()), r.ok, r.reason, r.violation,
+                                       objective.w_accuracy * r.accuracy_stddev});
             if (!r.cached && first_seen.find(r.candidate) == first_seen.end()) first_seen.emplace(r.candidate, all.size());
             if (r.ok) best_score = std::max(best_score, r.score);
+            if (r.ok && !r.cached) {
+                ++feasible_so_far;
+                if (!first_feasible) first_feasible = static_cast<std::int64_t>(all.size()) + 1;
+                add_to_front(front_so_far, r.objectives);
+            }
             eval_seconds += r.seconds;
             all.push_back(r);
         }
+        convergence += fmt::format("{},{},{},{},{}\n", round, all.size(), feasible_so_far, std::isfinite(best_score) ? fmt::format("{}", best_score) : std::string(),
+                                   hypervolume(front_so_far, objective.reference));
         call_plugin(search.name(), "tell", [&] { search->tell(told); });
         progress.update(round + 1, static_cast<std::int64_t>(all.size()), evaluated_now,
                         best_score, std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
+        if (cs.give_up_after > 0 && !std::isfinite(best_score) && static_cast<std::int64_t>(all.size()) >= cs.give_up_after) {
+            progress.finish();
+            throw ConfigError(no_feasible_message(ex, all));
+        }
     }
     progress.finish();
 
@@ -263,7 +314,8 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
                          {"resumed_from_database", reused},
                          {"evaluation_seconds", eval_seconds},
                          {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count()},
-                         {"threads", options.threads}};
+                         {"threads", options.threads},
+                         {"first_feasible", first_feasible ? nlohmann::json(*first_feasible) : nlohmann::json()}};
     cj["database"] = store.file().filename().string();
     if (best) cj["best"] = record_json(all[*best]);
     if (baseline) {
@@ -291,6 +343,7 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
                            r.metrics.area_mm2, r.score, r.objectives[0], r.objectives[1], r.objectives[2], r.objectives[3]);
     }
     write_text(out / "pareto.csv", csv);
+    write_text(out / "convergence.csv", convergence);
     // One row per distinct model with its accuracy: the format accuracy.surrogate reads, so that a
     // run with accuracy.plugin trained makes the table a later surrogate learns from.
     std::string acc_csv = "model,accuracy,source\n";

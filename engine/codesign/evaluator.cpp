@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "experiment/training_run.hpp"
@@ -90,17 +91,12 @@ void Evaluator::resolve_normalisers(const EvaluationRecord& baseline) {
 
 void Evaluator::score(EvaluationRecord& r) const {
     if (!r.ok) {
-        r.score = objective_.penalty;
-        r.objectives.fill(infeasible_objective);
-        // Over a budget, the costs were measured: keep them, offset, so that a multi-objective
-        // search ranks such designs after every feasible one, before those that could not be
-        // measured, and by how far they are from feasible.
-        if (r.metrics.area_mm2 > 0) {
-            const Objectives measured = normalised_objectives(objective_, r.metrics);
-            for (std::size_t i = 0; i < measured.size(); ++i) r.objectives[i] = over_budget_objective_offset + measured[i];
-        }
+        if (!(r.violation > 0)) r.violation = unmeasured_violation;
+        r.score = infeasible_score(objective_, r.violation);
+        r.objectives.fill(over_budget_objective_offset + r.violation);
         return;
     }
+    r.violation = 0;
     r.score = weighted_score(objective_, r.metrics);
     r.objectives = normalised_objectives(objective_, r.metrics);
 }
@@ -201,16 +197,32 @@ EvaluationRecord Evaluator::evaluate_pair(const config::Node& model_node, const 
     r.dynamic_j = sim.dynamic_j;
     r.leakage_j = sim.leakage_j;
     r.cycles = sim.cycles;
-    const ObjectiveSettings& o = objective_;
-    if (apply_budget && o.max_area_mm2 > 0 && r.metrics.area_mm2 > o.max_area_mm2)
-        return infeasible(fmt::format("area {:.4g} mm2 is over the budget of {:.4g} mm2", r.metrics.area_mm2, o.max_area_mm2));
-    if (apply_budget && o.max_latency_s > 0 && r.metrics.latency_s > o.max_latency_s)
-        return infeasible(fmt::format("latency {:.4g} s is over the budget of {:.4g} s", r.metrics.latency_s, o.max_latency_s));
-    if (apply_budget && o.max_energy_j > 0 && r.metrics.energy_j > o.max_energy_j)
-        return infeasible(fmt::format("energy {:.4g} J is over the budget of {:.4g} J", r.metrics.energy_j, o.max_energy_j));
+    if (apply_budget) {
+        const ObjectiveSettings& o = objective_;
+        std::vector<std::string> over;
+        if (o.max_area_mm2 > 0 && r.metrics.area_mm2 > o.max_area_mm2)
+            over.push_back(fmt::format("area {:.4g} mm2 is over the budget of {:.4g} mm2", r.metrics.area_mm2, o.max_area_mm2));
+        if (o.max_latency_s > 0 && r.metrics.latency_s > o.max_latency_s)
+            over.push_back(fmt::format("latency {:.4g} s is over the budget of {:.4g} s", r.metrics.latency_s, o.max_latency_s));
+        if (o.max_energy_j > 0 && r.metrics.energy_j > o.max_energy_j)
+            over.push_back(fmt::format("energy {:.4g} J is over the budget of {:.4g} J", r.metrics.energy_j, o.max_energy_j));
+        // Normalisers are 0 only before the baseline resolved them (tests evaluating directly).
+        double ratio = 0;
+        for (const auto& [value, normaliser] : {std::pair{r.metrics.latency_s, o.latency_s}, {r.metrics.energy_j, o.energy_j}, {r.metrics.area_mm2, o.area_mm2}})
+            if (normaliser > 0) ratio = std::max(ratio, value / normaliser);
+        if (ratio >= max_cost_ratio)
+            over.push_back(fmt::format("a cost is {:.3g} times its normaliser, beyond the {:g} the objective ranks", ratio, max_cost_ratio));
+        if (!over.empty()) {
+            r.violation = budget_violation(o, r.metrics);
+            std::string reason = over.front();
+            for (std::size_t i = 1; i < over.size(); ++i) reason += "; " + over[i];
+            return infeasible(fmt::format("{} (violation {:.4g})", reason, r.violation));
+        }
+    }
     try {
         const AccuracyEstimate a = accuracy_of(*model);
         r.accuracy = a.accuracy;
+        r.accuracy_stddev = a.stddev;
         r.accuracy_source = a.source;
         r.metrics.accuracy = a.accuracy;
     } catch (const ConfigError& e) {

@@ -36,8 +36,10 @@ struct EvaluationRecord {
     std::string accelerator;  ///< the accelerator's name and knob settings
     bool ok = true;
     std::string reason;
+    double violation = 0;  ///< how far from feasible (objective.hpp): 0 when ok
     bool cached = false;  ///< a repeat of a candidate evaluated earlier in the run
     double accuracy = 0;
+    double accuracy_stddev = 0;  ///< the estimator's uncertainty (0: none given)
     std::string accuracy_source;
     Metrics metrics;
     double dynamic_j = 0, leakage_j = 0;
@@ -64,7 +66,8 @@ public:
     const ObjectiveSettings& objective() const { return objective_; }
     /// Replaces 0 normalisers with the baseline record's metrics.
     void resolve_normalisers(const EvaluationRecord& baseline);
-    /// Fills score and objectives of a record from its metrics (the penalty when infeasible).
+    /// Fills score and objectives of a record from its metrics and violation (constrained
+    /// domination, objective.hpp).
     void score(EvaluationRecord& r) const;
 
 private:

@@ -2,7 +2,30 @@
 
 #include <pagmo/utils/hypervolume.hpp>
 
+#include <algorithm>
+#include <cmath>
+
 namespace transcode::engine {
+
+double budget_violation(const ObjectiveSettings& o, const Metrics& m) {
+    double v = 0;
+    auto over = [&](double value, double limit) {
+        if (limit > 0 && value > limit) v += value / limit - 1.0;
+    };
+    over(m.area_mm2, o.max_area_mm2);
+    over(m.latency_s, o.max_latency_s);
+    over(m.energy_j, o.max_energy_j);
+    over(m.latency_s, o.latency_s * max_cost_ratio);
+    over(m.energy_j, o.energy_j * max_cost_ratio);
+    over(m.area_mm2, o.area_mm2 * max_cost_ratio);
+    // A cost exactly at the ratio adds nothing above but is still out of range.
+    auto at = [](double value, double normaliser) { return normaliser > 0 && value >= normaliser * max_cost_ratio; };
+    const bool at_ratio = at(m.latency_s, o.latency_s) || at(m.energy_j, o.energy_j) || at(m.area_mm2, o.area_mm2);
+    if (v == 0 && at_ratio) v = 1e-9;
+    return std::isnan(v) ? max_measured_violation : std::min(v, max_measured_violation);
+}
+
+double infeasible_score(const ObjectiveSettings& o, double violation) { return o.penalty - violation; }
 
 double weighted_score(const ObjectiveSettings& o, const Metrics& m) {
     return o.w_accuracy * m.accuracy + o.w_latency * (1.0 - m.latency_s / o.latency_s) + o.w_energy * (1.0 - m.energy_j / o.energy_j) +
@@ -35,6 +58,13 @@ std::vector<std::size_t> pareto_front(const std::vector<Objectives>& points) {
         if (keep) front.push_back(i);
     }
     return front;
+}
+
+void add_to_front(std::vector<Objectives>& front, const Objectives& point) {
+    for (const auto& p : front)
+        if (p == point || dominates(p, point)) return;
+    front.erase(std::remove_if(front.begin(), front.end(), [&](const Objectives& p) { return dominates(point, p); }), front.end());
+    front.push_back(point);
 }
 
 double hypervolume(const std::vector<Objectives>& points, const Objectives& reference) {

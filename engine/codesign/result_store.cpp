@@ -73,7 +73,7 @@ ResultStore::ResultStore(const fs::path& file, bool resume, const std::map<std::
          " status TEXT NOT NULL, reason TEXT, cached INTEGER NOT NULL,"
          " accuracy REAL, accuracy_source TEXT, latency_s REAL, energy_j REAL, dynamic_j REAL, leakage_j REAL, area_mm2 REAL, cycles INTEGER,"
          " score REAL NOT NULL, obj_accuracy_loss REAL, obj_latency REAL, obj_energy REAL, obj_area REAL,"
-         " seconds REAL, finished_at TEXT, UNIQUE(round, slot));");
+         " seconds REAL, finished_at TEXT, violation REAL NOT NULL DEFAULT 0, accuracy_stddev REAL NOT NULL DEFAULT 0, UNIQUE(round, slot));");
     if (resume) {
         Statement s(db_, "SELECT key, value FROM meta", file_);
         std::map<std::string, std::string> stored;
@@ -102,7 +102,7 @@ void ResultStore::insert(const EvaluationRecord& r) {
     Statement s(db_,
                 "INSERT INTO evaluations(round, slot, candidate, encoding, design, model, accelerator, status, reason, cached, accuracy, accuracy_source,"
                 " latency_s, energy_j, dynamic_j, leakage_j, area_mm2, cycles, score, obj_accuracy_loss, obj_latency, obj_energy, obj_area, seconds,"
-                " finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " finished_at, violation, accuracy_stddev) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 file_);
     sqlite3_stmt* st = s.get();
     int i = 0;
@@ -131,6 +131,8 @@ void ResultStore::insert(const EvaluationRecord& r) {
     for (double o : r.objectives) real(o);
     real(r.seconds);
     text(fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()))));
+    real(r.violation);
+    real(r.accuracy_stddev);
     if (sqlite3_step(st) != SQLITE_DONE) throw Error(fmt::format("{}: cannot store an evaluation: {}", file_.string(), sqlite3_errmsg(db_)));
     if (crash_after_ > 0 && ++commits_ == crash_after_) std::raise(SIGKILL);
 }
@@ -139,7 +141,8 @@ std::map<std::pair<std::int64_t, std::int64_t>, EvaluationRecord> ResultStore::l
     std::lock_guard lock(mutex_);
     Statement s(db_,
                 "SELECT round, slot, candidate, encoding, design, model, accelerator, status, reason, cached, accuracy, accuracy_source, latency_s,"
-                " energy_j, dynamic_j, leakage_j, area_mm2, cycles, score, obj_accuracy_loss, obj_latency, obj_energy, obj_area, seconds FROM evaluations",
+                " energy_j, dynamic_j, leakage_j, area_mm2, cycles, score, obj_accuracy_loss, obj_latency, obj_energy, obj_area, seconds,"
+                " violation, accuracy_stddev FROM evaluations",
                 file_);
     std::map<std::pair<std::int64_t, std::int64_t>, EvaluationRecord> out;
     while (sqlite3_step(s.get()) == SQLITE_ROW) {
@@ -172,6 +175,8 @@ std::map<std::pair<std::int64_t, std::int64_t>, EvaluationRecord> ResultStore::l
         r.score = sqlite3_column_double(st, i++);
         for (double& o : r.objectives) o = sqlite3_column_double(st, i++);
         r.seconds = sqlite3_column_double(st, i++);
+        r.violation = sqlite3_column_double(st, i++);
+        r.accuracy_stddev = sqlite3_column_double(st, i++);
         out.emplace(std::make_pair(r.round, r.slot), std::move(r));
     }
     return out;

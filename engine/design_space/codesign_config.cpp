@@ -26,6 +26,12 @@ std::vector<ParamSpec> codesign_schema_fields() {
                                .max(10000000)
                                .default_value(100),
                            ParamSpec::integer("batch", "candidates per ask; they are evaluated in parallel (--threads)").unit("candidates").min(1).max(4096).default_value(8),
+                           ParamSpec::integer("give_up_after",
+                                              "stop with an error when this many evaluations found no feasible design (0: never); the "
+                                              "message lists the commonest reasons")
+                               .unit("candidates")
+                               .min(0)
+                               .default_value(200),
                        }),
         ParamSpec::map("accuracy", "kind codesign: how a candidate model's accuracy is estimated",
                        {
@@ -54,7 +60,10 @@ std::vector<ParamSpec> codesign_schema_fields() {
                                               ParamSpec::floating("energy_j", "largest energy of one step").unit("J").min(0).default_value(0.0),
                                               ParamSpec::floating("area_mm2", "largest chip area").unit("mm2").min(0).default_value(0.0),
                                           }),
-                           ParamSpec::floating("penalty", "the score of an infeasible candidate").default_value(-1.0),
+                           ParamSpec::floating("penalty",
+                                              "the score of an infeasible candidate with no violation; each is scored penalty - violation. "
+                                              "Must lie below every feasible score: at most -(w_latency + w_energy + w_area) * 99999")
+                               .default_value(-1.0e6),
                            ParamSpec::map("reference_point", "the hypervolume's reference point, in normalised objectives (all minimised)",
                                           {
                                               ParamSpec::floating("accuracy_loss", "1 - accuracy").greater_than(0).default_value(1.0),
@@ -125,10 +134,12 @@ std::optional<CodesignSettings> load_codesign(const config::Node& root, const Va
     const ValueMap& search = values.at("search").as_map();
     cs.evaluations = search.at("evaluations").as_int();
     cs.batch = search.at("batch").as_int();
+    cs.give_up_after = search.at("give_up_after").as_int();
     cs.search = resolve_plugin_section(root.find("search"), "search", "random", PluginKind::search, "search plugin", root.where, host, diags,
                                        [&](const PluginInfo& info, const Params& p) {
                                            const auto s = host.create<SearchAlgorithm>(info, p);
-                                           call_plugin(info.name, "start", [&] { s->start(cs.joint, seed); });
+                                           const SearchBudget budget{static_cast<std::size_t>(cs.evaluations), static_cast<std::size_t>(cs.batch)};
+                                           call_plugin(info.name, "start", [&] { s->start(cs.joint, seed, budget); });
                                        });
     cs.accuracy = resolve_plugin_section(root.find("accuracy"), "accuracy", "surrogate", PluginKind::accuracy, "accuracy plugin", root.where, host, diags,
                                          [&](const PluginInfo& info, const Params& p) { host.create<AccuracyEstimator>(info, p); });
@@ -150,6 +161,18 @@ std::optional<CodesignSettings> load_codesign(const config::Node& root, const Va
     cs.objective.energy_j = norm.at("energy_j").as_float();
     cs.objective.area_mm2 = norm.at("area_mm2").as_float();
     cs.objective.penalty = obj.at("penalty").as_float();
+    {
+        // Constrained domination: the penalty must lie below every feasible score (objective.hpp).
+        const double floor = cs.objective.feasible_score_floor();
+        if (!(cs.objective.penalty < floor)) {
+            const config::Node* pn = obj_node != nullptr ? obj_node->find("penalty") : nullptr;
+            diags.add(pn != nullptr ? pn->where : (obj_node != nullptr ? obj_node->where : root.where), "objective.penalty",
+                      fmt::format("the penalty {:g} is not below every feasible score: with these weights a feasible design can score "
+                                  "down to {:g} (costs up to {:g} times the normalisers), so give a penalty below that, e.g. {:g}",
+                                  cs.objective.penalty, floor, max_cost_ratio, std::min(-1.0e6, 10 * floor)),
+                      "range");
+        }
+    }
     const ValueMap& budget = obj.at("budget").as_map();
     cs.objective.max_latency_s = budget.at("latency_s").as_float();
     cs.objective.max_energy_j = budget.at("energy_j").as_float();

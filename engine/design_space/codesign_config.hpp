@@ -15,18 +15,26 @@
 
 namespace transcode::engine {
 
-/// The weighted score and the normalised objectives (see objective.hpp).
+/// A normalised cost (latency / L, energy / E, area / A) at or above this makes a design infeasible:
+/// it bounds feasible scores from below, so that a penalty can lie below all of them.
+inline constexpr double max_cost_ratio = 1e5;
+
+/// The weighted score and the normalised objectives (see codesign/objective.hpp).
 struct ObjectiveSettings {
     double w_accuracy = 0.5, w_latency = 0.2, w_energy = 0.2, w_area = 0.1;
     /// Normalisers; 0 means "the baseline pair's value".
     double latency_s = 0, energy_j = 0, area_mm2 = 0;
     /// Budgets (0: none): a candidate over any of them is infeasible.
     double max_latency_s = 0, max_energy_j = 0, max_area_mm2 = 0;
-    /// The score of an infeasible candidate.
-    double penalty = -1;
+    /// The score of an infeasible candidate with no violation (each scores penalty - violation); below
+    /// every feasible score (checked at load).
+    double penalty = -1e6;
     /// The hypervolume's reference point in normalised objective space:
     /// (1 - accuracy, latency, energy, area).
     std::array<double, 4> reference{1.0, 2.0, 2.0, 2.0};
+
+    /// The lowest score a feasible design can reach: -(w_latency + w_energy + w_area) * (max_cost_ratio - 1).
+    double feasible_score_floor() const { return -(w_latency + w_energy + w_area) * (max_cost_ratio - 1.0); }
 };
 
 struct CodesignSettings {
@@ -38,6 +46,7 @@ struct CodesignSettings {
     ObjectiveSettings objective;
     std::int64_t evaluations = 100;  ///< the budget: candidates asked and evaluated
     std::int64_t batch = 8;          ///< candidates per ask
+    std::int64_t give_up_after = 200;  ///< stop when this many evaluations found nothing feasible (0: never)
     std::optional<config::Node> baseline_model, baseline_accelerator;
 };
 

@@ -55,7 +55,7 @@ public:
     }
 
     // The DesignSpace checked its knobs already (every knob has choices, parents come first).
-    void start(const DesignSpace& space, std::uint64_t seed) override {
+    void start(const DesignSpace& space, std::uint64_t seed, const SearchBudget& /*budget*/) override {
         space_ = &space;
         rng_.seed(seed);
         temperature_ = t0_;

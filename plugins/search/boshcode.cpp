@@ -72,6 +72,32 @@ ParamSchema boshcode_schema() {
                            "a batch; random unasked designs fill what is still missing")
             .min(0)
             .default_value(64),
+        ParamSpec::floating("p_uncertainty",
+                            "probability that a slot of a batch is an uncertainty sample: the design of largest epistemic "
+                            "uncertainty among fallback_candidates random ones (BOSHNAS's alpha)")
+            .min(0.0)
+            .max(1.0)
+            .default_value(0.1),
+        ParamSpec::floating("p_random", "probability that a slot of a batch is a random unasked design (BOSHNAS's beta)")
+            .min(0.0)
+            .max(1.0)
+            .default_value(0.1),
+        ParamSpec::floating("trust_radius",
+                            "initial half-width of the trust region, an L-infinity box in the encoding around the best feasible "
+                            "design, within which gradient ascent moves (1: the whole encoding)")
+            .greater_than(0.0)
+            .max(1.0)
+            .default_value(0.5),
+        ParamSpec::floating("trust_min", "smallest trust radius; the radius halves down to it after rounds without improvement")
+            .greater_than(0.0)
+            .max(1.0)
+            .default_value(0.03125),
+        ParamSpec::integer("trust_patience", "rounds without a better feasible score before the trust radius halves").min(1).default_value(3),
+        ParamSpec::integer("stop_after",
+                           "convergence stop: ask() returns nothing once the radius has sat at trust_min for this many rounds "
+                           "without improvement (0: never stop before the budget)")
+            .min(0)
+            .default_value(0),
     };
 }
 
@@ -125,18 +151,36 @@ BoshcodeSearch::BoshcodeSearch(const Params& p) {
     s_.step_size = p.get_float("step_size");
     s_.mutation_rate = p.get_float("mutation_rate");
     s_.fallback_candidates = count("fallback_candidates");
+    s_.p_uncertainty = p.get_float("p_uncertainty");
+    s_.p_random = p.get_float("p_random");
+    if (s_.p_uncertainty + s_.p_random > 1.0)
+        throw ConfigError("p_random", std::string(algorithm) + ": p_uncertainty + p_random is above 1; the rest of a batch is gradient steps");
+    s_.trust_radius = p.get_float("trust_radius");
+    s_.trust_min = p.get_float("trust_min");
+    if (s_.trust_min > s_.trust_radius)
+        throw ConfigError("trust_min", std::string(algorithm) + ": trust_min is above trust_radius");
+    s_.trust_patience = count("trust_patience");
+    s_.stop_after = count("stop_after");
     if (s_.best_starts + s_.random_starts == 0)
         throw ConfigError("best_starts", std::string(algorithm) +
                                              ": best_starts and random_starts are both 0; gradient ascent needs at least one start");
 }
 
-void BoshcodeSearch::start(const DesignSpace& space, std::uint64_t seed) {
+void BoshcodeSearch::start(const DesignSpace& space, std::uint64_t seed, const SearchBudget& /*budget*/) {
     space_ = &space;
     rng_.seed(seed);
     asked_.reset(space);
     row_of_.clear();
     observed_.clear();
     scores_.clear();
+    violations_.clear();
+    score_stddev_.clear();
+    radius_ = s_.trust_radius;
+    best_seen_ = -std::numeric_limits<double>::infinity();
+    told_at_best_ = 0;
+    stalled_rounds_ = 0;
+    rounds_at_min_ = 0;
+    converged_ = false;
     fitted_rows_ = 0;
     stale_ = false;
     ensemble_.clear();
@@ -148,14 +192,60 @@ void BoshcodeSearch::tell(const std::vector<Observation>& results) {
     for (const Observation& o : results) {
         Candidate c = space_->canonical(o.candidate);
         const auto [it, added] = row_of_.emplace(c, observed_.size());
+        const double violation = o.ok ? 0.0 : std::max(o.violation, 1e-12);
         if (added) {
             observed_.push_back(std::move(c));
             scores_.push_back(o.score);
-        } else if (scores_[it->second] != o.score) {
+            violations_.push_back(violation);
+            score_stddev_.push_back(o.score_stddev);
+        } else if (scores_[it->second] != o.score || violations_[it->second] != violation) {
             scores_[it->second] = o.score;
+            violations_[it->second] = violation;
+            score_stddev_[it->second] = o.score_stddev;
             stale_ = true;
         }
     }
+    update_trust_region();
+}
+
+void BoshcodeSearch::update_trust_region() {
+    double best = -std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < scores_.size(); ++i)
+        if (violations_[i] == 0 && std::isfinite(scores_[i])) best = std::max(best, scores_[i]);
+    if (best > best_seen_ + 1e-12 * std::max(1.0, std::abs(best))) {
+        if (std::isfinite(best_seen_)) radius_ = std::min(1.0, 2 * radius_);
+        best_seen_ = best;
+        stalled_rounds_ = 0;
+        rounds_at_min_ = 0;
+        return;
+    }
+    if (!std::isfinite(best_seen_)) return;  // nothing feasible yet: the region has no centre
+    if (++stalled_rounds_ >= s_.trust_patience) {
+        stalled_rounds_ = 0;
+        radius_ = std::max(s_.trust_min, radius_ / 2);
+    }
+    if (radius_ <= s_.trust_min) ++rounds_at_min_;
+    if (s_.stop_after > 0 && rounds_at_min_ >= s_.stop_after) converged_ = true;
+}
+
+std::vector<double> BoshcodeSearch::training_targets() const {
+    // Learning from violation: feasible designs train with their score; infeasible ones with a value
+    // below the lowest feasible score, lower the larger their violation (log scale, up to the
+    // unmeasured violation), so that the surrogate's gradient points towards feasibility and the
+    // penalty's magnitude never swamps the scores' scale.
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (std::size_t i = 0; i < scores_.size(); ++i)
+        if (violations_[i] == 0 && std::isfinite(scores_[i])) {
+            lo = std::min(lo, scores_[i]);
+            hi = std::max(hi, scores_[i]);
+        }
+    if (!std::isfinite(lo)) lo = hi = 0;
+    const double spread = hi - lo > 1e-9 ? hi - lo : 1.0;
+    std::vector<double> y(scores_.size());
+    for (std::size_t i = 0; i < y.size(); ++i)
+        y[i] = violations_[i] == 0 ? scores_[i]
+                                   : lo - spread * (0.5 + 0.5 * std::log1p(std::min(violations_[i], unmeasured_violation)) / std::log1p(unmeasured_violation));
+    return y;
 }
 
 Matrix BoshcodeSearch::encode_rows(const std::vector<Candidate>& candidates) const {
@@ -193,19 +283,26 @@ void BoshcodeSearch::train_epoch(Mlp& net, const Input& x, const Eigen::VectorXf
 }
 
 void BoshcodeSearch::fit() {
-    // Training rows: every observation with a finite score (infeasible ones carry the penalty).
+    // Training rows: every observation with a finite target (training_targets: infeasible designs
+    // below the feasible ones, by violation).
+    const std::vector<double> targets = training_targets();
     std::vector<std::size_t> rows;
-    for (std::size_t i = 0; i < scores_.size(); ++i)
-        if (std::isfinite(scores_[i])) rows.push_back(i);
+    for (std::size_t i = 0; i < targets.size(); ++i)
+        if (std::isfinite(targets[i])) rows.push_back(i);
     const auto n = static_cast<Eigen::Index>(rows.size());
     double mean = 0;
-    for (std::size_t r : rows) mean += scores_[r];
+    for (std::size_t r : rows) mean += targets[r];
     mean /= static_cast<double>(rows.size());
     double var = 0;
-    for (std::size_t r : rows) var += (scores_[r] - mean) * (scores_[r] - mean);
+    for (std::size_t r : rows) var += (targets[r] - mean) * (targets[r] - mean);
     const double sd = std::sqrt(var / static_cast<double>(rows.size()));
-    Eigen::VectorXf y(n);
-    for (Eigen::Index i = 0; i < n; ++i) y(i) = static_cast<float>((scores_[rows[static_cast<std::size_t>(i)]] - mean) / (sd > 1e-12 ? sd : 1.0));
+    const double scale = sd > 1e-12 ? sd : 1.0;
+    Eigen::VectorXf y(n), known_noise(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+        const std::size_t r = rows[static_cast<std::size_t>(i)];
+        y(i) = static_cast<float>((targets[r] - mean) / scale);
+        known_noise(i) = static_cast<float>(score_stddev_[r] / scale);
+    }
 
     std::vector<Candidate> candidates;
     candidates.reserve(rows.size());
@@ -222,6 +319,9 @@ void BoshcodeSearch::fit() {
             for (std::size_t e = 0; e < s_.epochs; ++e) train_epoch(net, input, y, false);
         Eigen::VectorXf residual = y;
         for (const Mlp& net : ensemble_) residual -= net.predict(input) / static_cast<float>(ensemble_.size());
+        // The noise network learns the residuals together with the noise the engine reports for each
+        // score (the accuracy estimate's standard deviation): r^2 + sigma^2 in expectation.
+        residual = (residual.array().square() + known_noise.array().square()).sqrt();
         for (std::size_t e = 0; e < s_.epochs; ++e) train_epoch(*noise_, input, residual, true);
     };
     const double nonzeros = static_cast<double>((x.array() != 0.0f).count());
@@ -280,16 +380,25 @@ BoshcodeSearch::Acquisition BoshcodeSearch::evaluate(const Matrix& x, Matrix* gr
 
 std::vector<Candidate> BoshcodeSearch::propose(std::size_t n) {
     if (fitted_rows_ != observed_.size() || stale_) fit();
+    const std::vector<double> targets = training_targets();
     std::vector<std::size_t> ranked;
-    for (std::size_t i = 0; i < scores_.size(); ++i)
-        if (std::isfinite(scores_[i])) ranked.push_back(i);
-    std::stable_sort(ranked.begin(), ranked.end(), [&](std::size_t a, std::size_t b) { return scores_[a] > scores_[b]; });
+    for (std::size_t i = 0; i < targets.size(); ++i)
+        if (std::isfinite(targets[i])) ranked.push_back(i);
+    std::stable_sort(ranked.begin(), ranked.end(), [&](std::size_t a, std::size_t b) { return targets[a] > targets[b]; });
 
     // GOBI: gradient ascent on the acquisition from the best designs seen and from random ones.
     std::vector<Candidate> starts;
     for (std::size_t i = 0; i < s_.best_starts && i < ranked.size(); ++i) starts.push_back(observed_[ranked[i]]);
     for (std::size_t i = 0; i < s_.random_starts; ++i) starts.push_back(space_->sample(rng_));
     Matrix x = encode_rows(starts);
+    // The trust region around the best design (feasible when there is one: ranked puts them first).
+    Eigen::RowVectorXf lower = Eigen::RowVectorXf::Zero(x.cols()), upper = Eigen::RowVectorXf::Ones(x.cols());
+    if (!ranked.empty() && std::isfinite(best_seen_)) {
+        const Matrix centre = encode_rows({observed_[ranked.front()]});
+        lower = (centre.row(0).array() - static_cast<float>(radius_)).max(0.0f);
+        upper = (centre.row(0).array() + static_cast<float>(radius_)).min(1.0f);
+    }
+    for (Eigen::Index i = 0; i < x.rows(); ++i) x.row(i) = x.row(i).cwiseMax(lower).cwiseMin(upper);
     Matrix best_x = x;
     Eigen::VectorXf best_value = evaluate(x, nullptr).value;
     Matrix gradient;
@@ -302,8 +411,8 @@ std::vector<Candidate> BoshcodeSearch::propose(std::size_t n) {
             }
             const float rms = std::sqrt(gradient.row(i).squaredNorm() / static_cast<float>(x.cols()));
             if (rms > 0) x.row(i) += (static_cast<float>(s_.step_size) / rms) * gradient.row(i);
+            x.row(i) = x.row(i).cwiseMax(lower).cwiseMin(upper);
         }
-        x = x.cwiseMax(0.0f).cwiseMin(1.0f);
     }
     const Acquisition last = evaluate(x, nullptr);
     for (Eigen::Index i = 0; i < x.rows(); ++i)
@@ -368,8 +477,47 @@ std::vector<Candidate> BoshcodeSearch::ask(std::size_t n) {
         out.push_back(std::move(*c));
     }
     if (out.size() < n && !asked_.exhausted()) {
-        std::vector<Candidate> more = propose(n - out.size());
-        for (Candidate& c : more) out.push_back(std::move(c));
+        if (converged_) return out;
+        // The three-way choice of BOSHNAS, per slot: a random design, an uncertainty sample or a
+        // gradient step (GOBI), drawn in slot order so that a seed fixes the split.
+        std::size_t gobi = 0, uncertain = 0, random = 0;
+        for (std::size_t i = out.size(); i < n; ++i) {
+            const double u = draw_unit(rng_);
+            (u < s_.p_random ? random : u < s_.p_random + s_.p_uncertainty ? uncertain : gobi) += 1;
+        }
+        if (gobi > 0)
+            for (Candidate& c : propose(gobi)) out.push_back(std::move(c));
+        if (uncertain > 0)
+            for (Candidate& c : uncertainty_samples(uncertain)) out.push_back(std::move(c));
+        while (out.size() < n) {
+            std::optional<Candidate> c = asked_.draw(rng_);
+            if (!c) break;
+            out.push_back(std::move(*c));
+        }
+        (void)random;
+    }
+    return out;
+}
+
+std::vector<Candidate> BoshcodeSearch::uncertainty_samples(std::size_t n) {
+    if (fitted_rows_ != observed_.size() || stale_) fit();
+    std::vector<Candidate> pool;
+    CandidateSet in_pool;
+    for (std::size_t i = 0; i < std::max<std::size_t>(s_.fallback_candidates, n); ++i) {
+        Candidate c = space_->sample(rng_);
+        if (!asked_.contains(c) && in_pool.insert(c).second) pool.push_back(std::move(c));
+    }
+    std::vector<Candidate> out;
+    if (pool.empty()) return out;
+    const Eigen::VectorXf spread = evaluate(encode_rows(pool), nullptr).epistemic;
+    std::vector<std::size_t> order(pool.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return spread(static_cast<Eigen::Index>(a)) > spread(static_cast<Eigen::Index>(b));
+    });
+    for (std::size_t i = 0; i < order.size() && out.size() < n; ++i) {
+        asked_.claim(pool[order[i]]);
+        out.push_back(pool[order[i]]);
     }
     return out;
 }
@@ -386,8 +534,12 @@ Factory boshcode_factory() {
         "upper confidence bound mean + k1 * epistemic + k2 * aleatoric by gradient ascent on the encoding (GOBI) from\n"
         "the best designs seen and from random ones, snaps the results to the nearest valid designs, and asks the best\n"
         "of those not asked before; mutations of the best designs, then random designs, fill a batch the ascent leaves\n"
-        "short. Infeasible designs train with the experiment's penalty score. Deterministic for a seed and a sequence\n"
-        "of batch sizes on one build. ask() returns fewer than n only once every design of the space was asked.",
+        "short. Each slot of a batch is, by chance, a gradient step, an uncertainty sample (p_uncertainty) or a random\n"
+        "design (p_random); gradient ascent stays in a trust region around the best feasible design that grows after\n"
+        "improvements and shrinks after stalls, and stop_after ends the search once it has converged. Infeasible\n"
+        "designs train below every feasible score, ordered by their violation. Deterministic for a seed and a sequence\n"
+        "of batch sizes on one build. ask() returns fewer than n only once every design of the space was asked, or\n"
+        "after the convergence stop.",
         boshcode_schema(),
         [](const Params& params) -> std::unique_ptr<PluginObject> { return std::make_unique<BoshcodeSearch>(params); },
     };

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <random>
@@ -30,7 +31,7 @@ class BoshcodeSearch final : public SearchAlgorithm {
 public:
     explicit BoshcodeSearch(const Params& params);
 
-    void start(const DesignSpace& space, std::uint64_t seed) override;
+    void start(const DesignSpace& space, std::uint64_t seed, const SearchBudget& budget) override;
     std::vector<Candidate> ask(std::size_t n) override;
     void tell(const std::vector<Observation>& results) override;
 
@@ -52,6 +53,12 @@ private:
         double step_size;
         double mutation_rate;
         std::size_t fallback_candidates;
+        double p_uncertainty;
+        double p_random;
+        double trust_radius;
+        double trust_min;
+        std::size_t trust_patience;
+        std::size_t stop_after;
     };
     /// The surrogate's view of a batch of encodings, in standardised score units.
     struct Acquisition {
@@ -63,6 +70,9 @@ private:
     void train_epoch(Mlp& net, const Input& x, const Eigen::VectorXf& target, bool gaussian_nll);
     Acquisition evaluate(const Matrix& x, Matrix* gradient) const;
     std::vector<Candidate> propose(std::size_t n);
+    std::vector<Candidate> uncertainty_samples(std::size_t n);
+    std::vector<double> training_targets() const;
+    void update_trust_region();
     Matrix encode_rows(const std::vector<Candidate>& candidates) const;
 
     Settings s_;
@@ -73,6 +83,17 @@ private:
     std::unordered_map<Candidate, std::size_t, CandidateHash> row_of_;
     std::vector<Candidate> observed_;
     std::vector<double> scores_;
+    std::vector<double> violations_;    ///< 0 for feasible observations
+    std::vector<double> score_stddev_;  ///< the engine's uncertainty of each score
+    // Trust region (TuRBO-like): GOBI moves within an L-infinity box of half-width radius_ around the
+    // best feasible design's encoding; it doubles after a round that improved on the best, halves after
+    // trust_patience rounds that did not.
+    double radius_ = 1;
+    double best_seen_ = -std::numeric_limits<double>::infinity();
+    std::size_t told_at_best_ = 0;   ///< observations when the best was last improved
+    std::size_t stalled_rounds_ = 0;  ///< tells since the last improvement
+    std::size_t rounds_at_min_ = 0;   ///< tells with the radius at its minimum and no improvement
+    bool converged_ = false;
     std::size_t fitted_rows_ = 0;  ///< observations the surrogate was last trained on
     bool stale_ = false;           ///< a score changed since the last fit
     std::vector<Mlp> ensemble_;

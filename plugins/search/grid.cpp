@@ -31,7 +31,7 @@ GridSearch::GridSearch(const Params& params) {
     max_candidates_ = static_cast<std::uint64_t>(max);
 }
 
-void GridSearch::start(const DesignSpace& space, std::uint64_t /*seed*/) {
+void GridSearch::start(const DesignSpace& space, std::uint64_t /*seed*/, const SearchBudget& /*budget*/) {
     const std::optional<std::uint64_t> count = space.count();
     if (!count || *count > max_candidates_)
         throw ConfigError(std::string(algorithm) + ": the space has " + count_text(space) + " candidates, more than max_candidates " +

@@ -18,7 +18,7 @@ class GridSearch final : public SearchAlgorithm {
 public:
     explicit GridSearch(const Params& params);
 
-    void start(const DesignSpace& space, std::uint64_t seed) override;
+    void start(const DesignSpace& space, std::uint64_t seed, const SearchBudget& budget) override;
     std::vector<Candidate> ask(std::size_t n) override;
     void tell(const std::vector<Observation>& results) override;
 

@@ -112,7 +112,7 @@ Nsga2Search::Nsga2Search(const Params& params)
 
 Nsga2Search::~Nsga2Search() = default;
 
-void Nsga2Search::start(const DesignSpace& space, std::uint64_t seed) {
+void Nsga2Search::start(const DesignSpace& space, std::uint64_t seed, const SearchBudget& /*budget*/) {
     space_ = &space;
     rng_.seed(seed);
     // pagmo seeds its own std::mt19937 with 32 bits: drawn from ours, so the 64-bit seed decides.

@@ -29,7 +29,7 @@ public:
     explicit Nsga2Search(const Params& params);
     ~Nsga2Search() override;
 
-    void start(const DesignSpace& space, std::uint64_t seed) override;
+    void start(const DesignSpace& space, std::uint64_t seed, const SearchBudget& budget) override;
     std::vector<Candidate> ask(std::size_t n) override;
     void tell(const std::vector<Observation>& results) override;
 

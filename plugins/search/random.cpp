@@ -24,7 +24,7 @@ ParamSchema random_schema() {
 
 RandomSearch::RandomSearch(const Params& params) : dedupe_(params.get_bool("dedupe")) {}
 
-void RandomSearch::start(const DesignSpace& space, std::uint64_t seed) {
+void RandomSearch::start(const DesignSpace& space, std::uint64_t seed, const SearchBudget& /*budget*/) {
     space_ = &space;
     rng_.seed(seed);
     asked_.reset(space);

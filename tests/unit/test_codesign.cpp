@@ -166,6 +166,48 @@ TEST_CASE("the published joint space has no dead half: the lanes' non-linearity 
     }
 }
 
+TEST_CASE("constrained domination, property: over random evaluations of codesign-edge no infeasible design scores above or dominates a feasible one") {
+    PluginHost& host = test::builtin_plugins();
+    const engine::Experiment ex = engine::load_experiment(source_dir + "/configs/experiments/codesign-edge.yaml", {}, host);
+    REQUIRE(ex.codesign);
+    const auto& cs = *ex.codesign;
+    engine::Evaluator ev(ex, host);
+    const engine::EvaluationRecord base = ev.evaluate_pair(*cs.baseline_model, *cs.baseline_accelerator, "baseline", false);
+    ev.resolve_normalisers(base);
+    std::mt19937_64 rng(2026);
+    std::vector<engine::EvaluationRecord> feasible, infeasible;
+    for (int i = 0; i < 240; ++i) {
+        engine::EvaluationRecord r = ev.evaluate(cs.joint.sample(rng));
+        (r.ok ? feasible : infeasible).push_back(std::move(r));
+    }
+    // Records the search cannot produce here: refused (unmeasured) and with absurd costs.
+    engine::EvaluationRecord refused;
+    refused.ok = false;
+    refused.reason = "refused";
+    ev.score(refused);
+    infeasible.push_back(refused);
+    CAPTURE(feasible.size());
+    CAPTURE(infeasible.size());
+    REQUIRE(feasible.size() >= 3);
+    REQUIRE(infeasible.size() >= 3);
+    for (const auto& f : feasible) {
+        CHECK(f.violation == 0);
+        for (const auto& x : infeasible) {
+            CHECK(x.violation > 0);
+            CHECK(x.score < f.score);
+            for (std::size_t k = 0; k < 4; ++k) CHECK(x.objectives[k] > f.objectives[k]);
+        }
+    }
+    // Among infeasible designs, score and objectives follow the violation.
+    for (const auto& a : infeasible)
+        for (const auto& b : infeasible)
+            if (a.violation < b.violation) {
+                CHECK(a.score > b.score);
+                CHECK(a.objectives[1] < b.objectives[1]);
+            }
+    CHECK(refused.violation == unmeasured_violation);
+}
+
 TEST_CASE("the evaluator's reuse of model step graphs changes no result, through hits and evictions") {
     PluginHost& host = test::builtin_plugins();
     const engine::Experiment ex = engine::load_experiment(fixtures + "/small-joint.yaml", {}, host);
@@ -222,7 +264,7 @@ TEST_CASE("on a space small enough to evaluate exhaustively, boshcode and nsga2 
         config::Node empty;
         empty.kind = config::Node::Kind::map;
         const auto search = host.create<SearchAlgorithm>(*info, Params(config::validate_map(empty, info->schema, "", d)));
-        search->start(cs.joint, seed);
+        search->start(cs.joint, seed, {});
         std::size_t used = 0;
         while (used < 4 * table.size()) {
             const auto asked = search->ask(8);
@@ -304,14 +346,37 @@ TEST_CASE("transcode run kind codesign: killed with SIGKILL mid-search, --resume
     CHECK(nothing.output.find("search.db: --resume needs the database of an earlier run, and there is none here") != std::string::npos);
 }
 
-TEST_CASE("infeasible candidates are stored with their reason and penalised, the run goes on") {
+TEST_CASE("infeasible candidates are stored with their reason and violation, scored penalty - violation, and the run goes on") {
     TempDir dir;
-    const auto r = run_cli("run " + fixtures + "/small-joint.yaml --quiet --set objective.budget.area_mm2=30 --set objective.penalty=-5 --out " + dir.path().string());
+    const auto r = run_cli("run " + fixtures + "/small-joint.yaml --quiet --set objective.budget.area_mm2=30 --out " + dir.path().string());
     REQUIRE(r.exit_code == 0);
-    const std::string rows =
-        test::run_shell("sqlite3 '" + (dir.path() / "search.db").string() + "' \"select status, score, reason from evaluations where status = 'infeasible' limit 1\"").output;
-    CHECK(rows.rfind("infeasible|-5.0|area ", 0) == 0);
-    CHECK(rows.find("mm2 is over the budget of 30 mm2") != std::string::npos);
+    const std::string rows = test::run_shell("sqlite3 '" + (dir.path() / "search.db").string() +
+                                             "' \"select status, printf('%.6f', score + 1000000 + violation), violation > 0, reason, "
+                                             "printf('%.6f', obj_area - 1000000 - violation) from evaluations where status = 'infeasible' limit 1\"")
+                                 .output;
+    // 104.4 mm2 against 30 mm2 is a violation of 104.4 / 30 - 1 = 2.48.
+    CHECK(rows.rfind("infeasible|0.000000|1|area ", 0) == 0);
+    CHECK(rows.find("mm2 is over the budget of 30 mm2 (violation ") != std::string::npos);
+    CHECK((rows.find(")|0.000000") != std::string::npos || rows.find(")|-0.000000") != std::string::npos));
+
+    // A penalty that a feasible design could score below is refused, with the bound.
+    const auto bad = run_cli("run " + fixtures + "/small-joint.yaml --quiet --set objective.penalty=-5 --out " + (dir.path() / "b").string());
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.output.find("--set:1:19: error: objective.penalty: the penalty -5 is not below every feasible score: with these weights a feasible "
+                          "design can score down to -49999.5 (costs up to 100000 times the normalisers), so give a penalty below that, e.g. -1e+06 (range)") !=
+          std::string::npos);
+}
+
+TEST_CASE("a space with no feasible point stops after search.give_up_after evaluations with the commonest reasons, exit 2") {
+    TempDir dir;
+    const std::string file = fixtures + "/small-joint.yaml";
+    const auto r = run_cli("run " + file + " --quiet --set objective.budget.area_mm2=0.001 --set search.give_up_after=24 --out " + dir.path().string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find(file + ": error: search.give_up_after: no feasible design in 24 evaluations; is the budget or the space too tight? "
+                               "Commonest reasons:\n  24 of 24: area ") != std::string::npos);
+    CHECK(r.output.find("mm2 is over the budget of 0.001 mm2 (violation 999)\nEvery evaluation is stored in the database; raise search.give_up_after "
+                        "(0: never give up) to search longer.") != std::string::npos);
+    CHECK(test::run_shell("sqlite3 '" + (dir.path() / "search.db").string() + "' 'select count(*) from evaluations'").output == "24\n");
 }
 
 TEST_CASE("co-design config errors: unknown search plugin, refused design-space values, bad weights") {

@@ -200,7 +200,7 @@ const JointProblem& joint_problem() {
 /// `budget` evaluations were not enough. Checks on the way that no candidate is asked twice.
 std::optional<std::size_t> evaluations_to_optimum(SearchAlgorithm& search, std::uint64_t seed, std::size_t budget) {
     const JointProblem& p = joint_problem();
-    search.start(p.space, seed);
+    search.start(p.space, seed, {});
     std::set<Candidate> asked;
     double best = -1e9;
     std::size_t evaluations = 0;
@@ -265,7 +265,7 @@ TEST_CASE("search.random: the same seed gives the same candidates, other seeds o
         CAPTURE(yaml);
         const auto run = [&](std::uint64_t seed) {
             const auto s = make_search("random", yaml);
-            s->start(space, seed);
+            s->start(space, seed, {});
             std::vector<Candidate> out = s->ask(7);
             const std::vector<Candidate> more = s->ask(13);
             out.insert(out.end(), more.begin(), more.end());
@@ -288,37 +288,37 @@ TEST_CASE("search.random: the stream for a seed is pinned, the same on every pla
     // changes every published random-search result.
     const DesignSpace space = space_of({10, 1000, 7});
     const auto plain = make_search("random", "dedupe: false");
-    plain->start(space, 42);
+    plain->start(space, 42, {});
     CHECK(plain->ask(5) == std::vector<Candidate>{{6, 680, 2}, {5, 892, 0}, {0, 182, 1}, {6, 472, 6}, {8, 54, 2}});
 
     const auto dedupe = make_search("random");
-    dedupe->start(space, 42);
+    dedupe->start(space, 42, {});
     CHECK(dedupe->ask(5) == std::vector<Candidate>{{6, 680, 2}, {5, 892, 0}, {0, 182, 1}, {6, 472, 6}, {8, 54, 2}});
 
     const DesignSpace twelve = space_of({3, 4});
-    dedupe->start(twelve, 1);
+    dedupe->start(twelve, 1, {});
     CHECK(dedupe->ask(100) == std::vector<Candidate>{{0, 2}, {2, 2}, {0, 1}, {0, 0}, {0, 3}, {1, 3},
                                                      {1, 2}, {2, 3}, {1, 0}, {1, 1}, {2, 1}, {2, 0}});
 
     // Conditional knobs: inactive knobs are not drawn; dedupe rejects the two repeats of {0,0,0,1}.
     const DesignSpace conditional = small_conditional_space();
-    plain->start(conditional, 9);
+    plain->start(conditional, 9, {});
     CHECK(plain->ask(8) == std::vector<Candidate>{{2, 3, 3, 1}, {0, 0, 0, 1}, {2, 0, 0, 0}, {1, 3, 0, 0},
                                                   {1, 0, 0, 0}, {0, 0, 0, 1}, {0, 0, 0, 1}, {2, 3, 0, 0}});
-    dedupe->start(conditional, 9);
+    dedupe->start(conditional, 9, {});
     CHECK(dedupe->ask(6) == std::vector<Candidate>{{2, 3, 3, 1}, {0, 0, 0, 1}, {2, 0, 0, 0}, {1, 3, 0, 0}, {1, 0, 0, 0}, {2, 3, 0, 0}});
 }
 
 TEST_CASE("search.random: start() again restarts the sequence, and tell() does not steer it") {
     const DesignSpace space = space_of({5, 6, 7});
     const auto s = make_search("random");
-    s->start(space, 9);
+    s->start(space, 9, {});
     const std::vector<Candidate> first = s->ask(10);
     s->tell({Observation{first[0], 0.5, {0.1, 0.2, 0.3, 0.4}, true, ""},
              Observation{first[1], -1.0, {1e9, 1e9, 1e9, 1e9}, false, "infeasible"}});
     const std::vector<Candidate> after_tell = s->ask(10);
 
-    s->start(space, 9);
+    s->start(space, 9, {});
     CHECK(s->ask(10) == first);
     CHECK(s->ask(10) == after_tell);
 }
@@ -327,7 +327,7 @@ TEST_CASE("search.random: with dedupe, every canonical candidate is asked exactl
     SUBCASE("unconditional") {
         const DesignSpace space = space_of({3, 4});
         const auto s = make_search("random");
-        s->start(space, 1);
+        s->start(space, 1, {});
         std::vector<Candidate> all;
         for (std::size_t expected : {5u, 5u, 2u, 0u, 0u}) {
             const std::vector<Candidate> got = s->ask(5);
@@ -345,7 +345,7 @@ TEST_CASE("search.random: with dedupe, every canonical candidate is asked exactl
         const DesignSpace space = small_conditional_space();
         REQUIRE(*space.count() == 50);
         const auto s = make_search("random");
-        s->start(space, 4);
+        s->start(space, 4, {});
         const std::vector<Candidate> all = ask_all(*s, 7, 1000);
         CHECK(all.size() == 50);
         for (const Candidate& c : all) CHECK(space.is_canonical(c));
@@ -358,7 +358,7 @@ TEST_CASE("search.random: with dedupe, every canonical candidate is asked exactl
 TEST_CASE("search.random: dedupe draws are not simply the grid order") {
     const DesignSpace space = space_of({4, 4, 4});
     const auto s = make_search("random");
-    s->start(space, 5);
+    s->start(space, 5, {});
     const std::vector<Candidate> got = s->ask(64);
     REQUIRE(got.size() == 64);
     CHECK(got != enumerate(space));
@@ -368,7 +368,7 @@ TEST_CASE("search.random: dedupe draws are not simply the grid order") {
 TEST_CASE("search.random: without dedupe, draws repeat, never run out, and are close to uniform") {
     const DesignSpace space = space_of({4});
     const auto s = make_search("random", "dedupe: false");
-    s->start(space, 2025);
+    s->start(space, 2025, {});
     const std::vector<Candidate> got = s->ask(40000);
     REQUIRE(got.size() == 40000);
     std::map<std::size_t, int> counts;
@@ -389,7 +389,7 @@ TEST_CASE("search.random: with dedupe, early draws are close to uniform per knob
     // should get about 200.
     const DesignSpace space = space_of({3, 1000});
     const auto s = make_search("random");
-    s->start(space, 77);
+    s->start(space, 77, {});
     std::map<std::size_t, int> counts;
     for (const Candidate& c : s->ask(600)) ++counts[c[0]];
     REQUIRE(counts.size() == 3);
@@ -405,7 +405,7 @@ TEST_CASE("search.random: spaces of 2^64 candidates or more still give distinct,
     REQUIRE_FALSE(space.count().has_value());
     const auto run = [&](std::uint64_t seed) {
         const auto s = make_search("random");
-        s->start(space, seed);
+        s->start(space, seed, {});
         return ask_all(*s, 50, 200);
     };
     const std::vector<Candidate> a = run(3);
@@ -419,12 +419,12 @@ TEST_CASE("search.random: spaces of 2^64 candidates or more still give distinct,
 TEST_CASE("search.random: knobs of one choice and spaces without knobs") {
     const auto s = make_search("random");
     const DesignSpace ones = space_of({1, 1});
-    s->start(ones, 1);
+    s->start(ones, 1, {});
     CHECK(s->ask(3) == std::vector<Candidate>{{0, 0}});
     CHECK(s->ask(3).empty());
 
     const DesignSpace empty;
-    s->start(empty, 1);
+    s->start(empty, 1, {});
     CHECK(s->ask(3) == std::vector<Candidate>{Candidate{}});
     CHECK(s->ask(3).empty());
 }
@@ -432,7 +432,7 @@ TEST_CASE("search.random: knobs of one choice and spaces without knobs") {
 TEST_CASE("search.grid: enumerates every candidate exactly once, last knob fastest, then nothing") {
     const DesignSpace space = space_of({2, 3, 2});
     const auto g = make_search("grid");
-    g->start(space, 123);
+    g->start(space, 123, {});
     CHECK(g->ask(0).empty());
     std::vector<Candidate> all = g->ask(5);
     CHECK(all.size() == 5);
@@ -452,7 +452,7 @@ TEST_CASE("search.grid: enumerates every candidate exactly once, last knob faste
 TEST_CASE("search.grid: with conditional knobs, each distinct canonical candidate once, in lexicographic order") {
     const DesignSpace space = small_conditional_space();
     const auto g = make_search("grid");
-    g->start(space, 0);
+    g->start(space, 0, {});
     const std::vector<Candidate> all = ask_all(*g, 8, 1000);
     CHECK(all.size() == 50);
     CHECK(all == enumerate(space));  // the canonical points of the full grid, in grid order
@@ -464,13 +464,13 @@ TEST_CASE("search.grid: with conditional knobs, each distinct canonical candidat
 TEST_CASE("search.grid: ignores the seed and tell(), and start() again starts over") {
     const DesignSpace space = space_of({3, 5});
     const auto g = make_search("grid");
-    g->start(space, 1);
+    g->start(space, 1, {});
     const std::vector<Candidate> first = g->ask(4);
     g->tell({Observation{first[0], 0.5, {0.5, 0.5, 0.5, 0.5}, true, ""}});
     const std::vector<Candidate> rest = ask_all(*g, 4, 100);
     CHECK(first.size() + rest.size() == 15);
 
-    g->start(space, 999);
+    g->start(space, 999, {});
     CHECK(g->ask(4) == first);
     CHECK(ask_all(*g, 4, 100) == rest);
 }
@@ -478,27 +478,27 @@ TEST_CASE("search.grid: ignores the seed and tell(), and start() again starts ov
 TEST_CASE("search.grid: a space without knobs has one candidate, the empty one") {
     const auto g = make_search("grid");
     const DesignSpace empty;
-    g->start(empty, 0);
+    g->start(empty, 0, {});
     CHECK(g->ask(10) == std::vector<Candidate>{Candidate{}});
     CHECK(g->ask(10).empty());
 }
 
 TEST_CASE("search.grid: max_candidates bounds the space, with the exact count in the message") {
     const DesignSpace twelve = space_of({3, 4});
-    CHECK_THROWS_WITH_AS(make_search("grid", "max_candidates: 11")->start(twelve, 1),
+    CHECK_THROWS_WITH_AS(make_search("grid", "max_candidates: 11")->start(twelve, 1, {}),
                          "grid search: the space has 12 candidates, more than max_candidates 11", transcode::ConfigError);
     const auto exact = make_search("grid", "max_candidates: 12");
-    CHECK_NOTHROW(exact->start(twelve, 1));
+    CHECK_NOTHROW(exact->start(twelve, 1, {}));
     CHECK(ask_all(*exact, 5, 100).size() == 12);
 
     // The count of distinct canonical candidates, not of the full grid (120 points).
     const DesignSpace conditional = small_conditional_space();
-    CHECK_THROWS_WITH_AS(make_search("grid", "max_candidates: 49")->start(conditional, 1),
+    CHECK_THROWS_WITH_AS(make_search("grid", "max_candidates: 49")->start(conditional, 1, {}),
                          "grid search: the space has 50 candidates, more than max_candidates 49", transcode::ConfigError);
-    CHECK_THROWS_WITH_AS(make_search("grid")->start(space_of({1000, 1001}), 1),
+    CHECK_THROWS_WITH_AS(make_search("grid")->start(space_of({1000, 1001}), 1, {}),
                          "grid search: the space has 1001000 candidates, more than max_candidates 1000000", transcode::ConfigError);
     // 10^60 candidates do not fit 64 bits: the size is given as a power of ten.
-    CHECK_THROWS_WITH_AS(make_search("grid")->start(space_of(std::vector<std::size_t>(20, 1000)), 1),
+    CHECK_THROWS_WITH_AS(make_search("grid")->start(space_of(std::vector<std::size_t>(20, 1000)), 1, {}),
                          "grid search: the space has about 10^60.0 candidates, more than max_candidates 1000000",
                          transcode::ConfigError);
 }
@@ -516,7 +516,7 @@ TEST_CASE("search plugins: every algorithm asks canonical candidates, never twic
     for (const char* name : all_algorithms) {
         CAPTURE(name);
         const auto s = make_search(name, std::string_view(name) == "nsga2" ? "population: 8" : "");
-        s->start(space, 17);
+        s->start(space, 17, {});
         std::set<Candidate> asked;
         std::vector<std::size_t> sizes;
         for (int round = 0; round < 10; ++round) {
@@ -545,11 +545,11 @@ TEST_CASE("search plugins: every algorithm asks the one candidate of a space wit
     for (const char* name : all_algorithms) {
         CAPTURE(name);
         const auto s = make_search(name);
-        s->start(empty, 1);
+        s->start(empty, 1, {});
         CHECK(s->ask(8) == std::vector<Candidate>{Candidate{}});
         s->tell({Observation{Candidate{}, 0.5, {0.1, 0.2, 0.3, 0.4}, true, ""}});
         CHECK(s->ask(8).empty());
-        s->start(ones, 1);
+        s->start(ones, 1, {});
         CHECK(s->ask(8) == std::vector<Candidate>{{0, 0, 0}});
         s->tell({Observation{{0, 0, 0}, 0.5, {0.1, 0.2, 0.3, 0.4}, true, ""}});
         CHECK(s->ask(8).empty());
@@ -562,7 +562,7 @@ TEST_CASE("search plugins: a seed gives the same search, another seed another on
         CAPTURE(name);
         const auto run = [&](std::uint64_t seed) {
             const auto s = make_search(name);
-            s->start(space, seed);
+            s->start(space, seed, {});
             std::vector<Candidate> all;
             for (int round = 0; round < 8; ++round) {
                 const std::vector<Candidate> batch = s->ask(8);
@@ -579,9 +579,9 @@ TEST_CASE("search plugins: a seed gives the same search, another seed another on
         CHECK(run(6) != a);
         // start() again on the same object restarts the same search.
         const auto s = make_search(name);
-        s->start(space, 6);
+        s->start(space, 6, {});
         (void)s->ask(8);
-        s->start(space, 5);
+        s->start(space, 5, {});
         CHECK(s->ask(8) == std::vector<Candidate>(a.begin(), a.begin() + 8));
     }
 }
@@ -605,7 +605,7 @@ TEST_CASE("search.nsga2: later generations beat generation 0 on score and feasib
     // dominate most of generation 0: NSGA-II's selection works through the bridge.
     const JointProblem& p = joint_problem();
     const auto s = make_search("nsga2");
-    s->start(p.space, 3);
+    s->start(p.space, 3, {});
     std::vector<Observation> seen;
     for (int round = 0; round < 15; ++round) {  // generation 0 (24) and four more generations
         std::vector<Observation> results;
@@ -645,8 +645,8 @@ TEST_CASE("search.boshcode: the first initial_samples candidates are random, the
     const JointProblem& p = joint_problem();
     const auto b = make_search("boshcode");
     const auto r = make_search("random");
-    b->start(p.space, 21);
-    r->start(p.space, 21);
+    b->start(p.space, 21, {});
+    r->start(p.space, 21, {});
     const std::vector<Candidate> first = b->ask(8);
     CHECK(first == r->ask(8));
     std::vector<Observation> results;
@@ -664,7 +664,7 @@ TEST_CASE("search.boshcode: with relu, one layer and high-dimensional sparse enc
     const DesignSpace space(std::move(knobs));
     REQUIRE(space.encoded_size() == 1000);
     const auto s = make_search("boshcode", "activation: relu\nlayers: 1\nepochs: 5\ngradient_steps: 5");
-    s->start(space, 2);
+    s->start(space, 2, {});
     std::set<Candidate> asked;
     for (int round = 0; round < 4; ++round) {
         const std::vector<Candidate> batch = s->ask(8);

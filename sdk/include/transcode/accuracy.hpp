@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "transcode/plugin.hpp"
@@ -15,6 +16,9 @@ namespace transcode {
 struct AccuracyEstimate {
     double accuracy = 0.0;  ///< fraction in [0, 1]
     std::string source;
+    double stddev = 0;          ///< predictive standard deviation of `accuracy` (fraction); 0 = exact or unknown
+    bool extrapolated = false;  ///< the model lies outside what the estimator has data for
+    std::map<std::string, double> sparsity;  ///< per role (activation, activation_gradient, weight_gradient), fraction; empty = none
 };
 
 /// What the engine measured by training a model.

@@ -3,7 +3,7 @@
 
 /// The SDK's binary interface version. Bump it whenever any type a plugin exchanges with the
 /// engine changes (interfaces, Factory, Params, Value, ParamSpec, ...).
-#define TRANSCODE_SDK_ABI_VERSION 6u
+#define TRANSCODE_SDK_ABI_VERSION 7u
 
 /// The C++ standard library ABI: plugins must use the same std::string/std::list layout.
 #if defined(_GLIBCXX_USE_CXX11_ABI)
