@@ -162,6 +162,8 @@ std::size_t first_above(const std::vector<config::Node>& values, std::size_t n) 
 }
 
 constexpr const char* model_knob_names[] = {"layers", "hidden", "heads", "head_ops", "ff_stacks", "ff_hidden"};
+// Knobs a flexibert space may leave out (the model's own default then holds).
+constexpr const char* optional_model_knob_names[] = {"ff_activation"};
 
 void build_flexibert_space(SpaceSide& side, const Node& knobs, const std::string& path, bool heterogeneous, config::Diagnostics& diags) {
     if (knobs.kind != Node::Kind::map) {
@@ -169,12 +171,13 @@ void build_flexibert_space(SpaceSide& side, const Node& knobs, const std::string
         return;
     }
     std::vector<std::string> names(std::begin(model_knob_names), std::end(model_knob_names));
+    names.insert(names.end(), std::begin(optional_model_knob_names), std::end(optional_model_knob_names));
     for (std::size_t f = 0; f < knobs.fields.size(); ++f) {
         const std::string& key = knobs.fields[f].first;
         if (std::find(names.begin(), names.end(), key) != names.end()) continue;
         const std::string near = config::closest_match(key, names);
         diags.add(knobs.key_locations[f], path + "knobs." + key,
-                  fmt::format("unknown knob '{}'{}; a flexibert space has layers, hidden, heads, head_ops, ff_stacks and ff_hidden", key,
+                  fmt::format("unknown knob '{}'{}; a flexibert space has layers, hidden, heads, head_ops, ff_stacks, ff_hidden and optionally ff_activation", key,
                               near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near)),
                   "unknown-key");
     }
@@ -189,6 +192,12 @@ void build_flexibert_space(SpaceSide& side, const Node& knobs, const std::string
         }
         ok = check_values(list, path + "knobs." + name, false, diags) && ok;
         lists[name] = list;
+    }
+    for (const char* name : optional_model_knob_names) {
+        if (const Node* list = knobs.find(name)) {
+            ok = check_values(list, path + "knobs." + name, false, diags) && ok;
+            lists[name] = list;
+        }
     }
     if (!ok) return;
     for (const char* name : {"layers", "heads", "ff_stacks"}) ok = check_ascending_counts(*lists[name], path + "knobs." + name, diags) && ok;
@@ -236,6 +245,8 @@ void build_flexibert_space(SpaceSide& side, const Node& knobs, const std::string
                              heterogeneous ? first_above(stacks.items, i) : 0));
         fx.ff_hidden.push_back(std::move(ff));
     }
+    // One activation for the whole model (an unordered choice): it must match the MAC lanes' non-linearity.
+    if (lists.count("ff_activation") != 0) fx.ff_activation = add("ff_activation", *lists["ff_activation"], false, -1, 0);
     side.space = DesignSpace(std::move(out));
 }
 
@@ -465,6 +476,7 @@ Node decode_model(const SpaceSide& side, const Candidate& c, const std::vector<s
         set_field(*params, "hidden", sequence(std::move(hidden), at));
         set_field(*params, "heads", sequence(std::move(heads), at));
         set_field(*params, "ff", sequence(std::move(ff), at));
+        if (fx.ff_activation) set_field(*params, "ff_activation", value(*fx.ff_activation));
     }
     for (const auto& [key, v] : model_params) set_field(*params, key, v);
     return model;

@@ -34,6 +34,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,7 @@ struct SpaceSide {
         std::size_t layers = 0;                                        ///< knob index
         std::vector<std::size_t> hidden, heads, stacks;                ///< per layer (one entry if homogeneous)
         std::vector<std::vector<std::size_t>> head_ops, ff_hidden;     ///< per layer, per head / stack
+        std::optional<std::size_t> ff_activation;                      ///< knob index, when the space has one
     } flexibert;
 
     // target accelerator: per knob, the paths it sets in the accelerator and the model params.

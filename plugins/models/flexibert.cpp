@@ -61,9 +61,14 @@ ParamSchema flexibert_schema() {
             .min(1),
         ParamSpec::list("ff",
                         "the feed-forward stack of each layer: one list per layer of the hidden sizes f1..fm of its dense "
-                        "layers (h -> f1 -> ... -> fm -> h, GELU after each fi) (explicit form)",
+                        "layers (h -> f1 -> ... -> fm -> h, ff_activation after each fi) (explicit form)",
                         positive_int_list("layer_ff", "the feed-forward hidden sizes of one layer", "elements"))
             .min(1),
+        ParamSpec::enumeration("ff_activation",
+                               "the non-linearity after each feed-forward dense layer but the last: gelu (BERT, tanh "
+                               "approximation) or relu (runs on ReLU MAC lanes)",
+                               {"gelu", "relu"})
+            .default_value("gelu"),
         ParamSpec::integer("sequence_length", "tokens per sequence").unit("tokens").greater_than(0).default_value(128),
         ParamSpec::integer("batch_size", "sequences per step (AccelTran's published batch is 4)").unit("sequences").greater_than(0).default_value(4),
         ParamSpec::integer("vocab_size", "rows of the token embedding (BERT WordPiece: 30522)").unit("tokens").greater_than(0).default_value(30522),
@@ -335,6 +340,7 @@ FlexiBertConfig read_flexibert_config(const Params& p) {
     c.type_vocab = positive(p.get("type_vocab"), "type_vocab");
     c.num_classes = p.get_int("num_classes");
     if (c.num_classes < 2) throw ConfigError("num_classes", "num_classes must be at least 2, got " + std::to_string(c.num_classes));
+    c.ff_relu = p.get_string("ff_activation") == "relu";
     c.layer_norm_eps = p.get_float("layer_norm_eps");
     if (!(c.layer_norm_eps > 0.0)) throw ConfigError("layer_norm_eps", "layer_norm_eps must be greater than 0");
     // The schema keeps the rates in [0, 1]; 1 itself has no meaning (y = x · 0 / 0).
@@ -403,7 +409,7 @@ ModelGraph FlexiBert::build_forward() const {
         for (std::size_t j = 0; j < layer.ff.size(); ++j) {
             const std::string name = p + ".ff." + std::to_string(j);
             f = net.dense(f, name, layer.ff[j]);
-            f = g.op1(OpKind::gelu, name + ".gelu", {f}, net.shape(f));
+            f = c.ff_relu ? g.op1(OpKind::relu, name + ".relu", {f}, net.shape(f)) : g.op1(OpKind::gelu, name + ".gelu", {f}, net.shape(f));
         }
         f = net.dense(f, p + ".ff." + std::to_string(layer.ff.size()), h);
         f = net.dropout(f, p + ".ff.dropout", c.hidden_dropout);
@@ -439,7 +445,8 @@ Factory flexibert_factory() {
         "(hidden mod heads) heads get one more, so the dims sum to hidden (e.g. hidden 10, 3 heads -> 4, 3, 3). The output\n"
         "projection maps the sum of the head dims to hidden, so any head_dim is valid.\n"
         "Graph: token + position + segment embeddings and layer-norm; per layer a projection where the width changes, the\n"
-        "heads, concat, output projection, residual and layer-norm, the GELU feed-forward stack, residual and layer-norm; a\n"
+        "heads, concat, output projection, residual and layer-norm, the feed-forward stack (GELU, or ReLU with\n"
+        "ff_activation: relu), residual and layer-norm; a\n"
         "pooler (first token, dense, tanh) and a classifier with cross-entropy loss. hidden_dropout and attention_dropout\n"
         "(default 0: no ops) add dropout where BERT has it: after the embeddings' layer-norm, on sa-sdp/sa-wma attention\n"
         "probabilities, and on the attention and feed-forward outputs before their residual adds. Inputs: input_ids, segment_ids,\n"

@@ -38,6 +38,7 @@ struct FlexiBertConfig {
     std::int64_t type_vocab = 0;
     std::int64_t num_classes = 0;
     double layer_norm_eps = 0.0;
+    bool ff_relu = false;            ///< ff_activation: relu (else gelu)
     double hidden_dropout = 0.0;     ///< embeddings, attention output, feed-forward output; 0 = no ops
     double attention_dropout = 0.0;  ///< attention probabilities of sa-sdp and sa-wma heads; 0 = no ops
 };
