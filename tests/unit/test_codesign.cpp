@@ -470,7 +470,7 @@ TEST_CASE("design-space files: unknown, missing and repeated knobs, counts out o
           std::string::npos);
     CHECK(r.output.find(m.string() + ":6:17: error: knobs.hidden[1]: value 128 is listed twice (duplicate)") != std::string::npos);
     CHECK(r.output.find(m.string() + ":8:3: error: knobs.head_op: unknown knob 'head_op' (did you mean 'head_ops'?); a flexibert space has layers, hidden, "
-                                     "heads, head_ops, ff_stacks and ff_hidden (unknown-key)") != std::string::npos);
+                                     "heads, head_ops, ff_stacks, ff_hidden and optionally ff_activation (unknown-key)") != std::string::npos);
     CHECK(r.output.find(order.string() + ":5:15: error: knobs.layers[1]: counts must be listed in ascending order (2 follows 4) (order)") != std::string::npos);
     CHECK(r.output.find(a.string() + ":5:37: error: knobs[0].set[0]: path 'processing_elements.cont' does not exist in the base accelerator acceltran-edge (path)") !=
           std::string::npos);
