@@ -37,6 +37,7 @@ nlohmann::json record_json(const EvaluationRecord& r) {
     if (!r.candidate.empty() || r.round >= 0) j["candidate"] = r.candidate;
     j["accuracy"] = r.accuracy;
     j["accuracy_source"] = r.accuracy_source;
+    if (const nlohmann::json d = accuracy_details_json(r); !d.empty()) j["accuracy_details"] = d;
     j["latency_s"] = r.metrics.latency_s;
     j["cycles"] = r.cycles;
     j["energy_j"] = r.metrics.energy_j;
@@ -53,6 +54,30 @@ std::string csv_field(const std::string& s) {
     std::string out = "\"";
     for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
     return out + "\"";
+}
+
+// accuracy.csv's columns after model, accuracy and source.
+constexpr const char* sparsity_roles[] = {"activation", "activation_gradient", "weight_gradient"};
+
+std::string accuracy_csv_extra_header() {
+    std::string h = "steps,examples,sequence_length,batch_size,epochs,validation_examples,train_seconds";
+    for (const char* role : sparsity_roles) h += fmt::format(",sparsity_{}", role);
+    return h;
+}
+
+std::string accuracy_csv_extra(const EvaluationRecord& r) {
+    std::string row;
+    if (r.training) {
+        const TrainingOutcome& t = *r.training;
+        row = fmt::format("{},{},{},{},{},{},{:.1f}", t.steps, t.examples, t.sequence_length, t.batch_size, t.epochs, t.validation_examples, t.seconds);
+    } else {
+        row = ",,,,,,";
+    }
+    for (const char* role : sparsity_roles) {
+        const auto it = r.accuracy_sparsity.find(role);
+        row += it != r.accuracy_sparsity.end() ? fmt::format(",{:.6g}", it->second) : std::string(",");
+    }
+    return row;
 }
 
 // A live line on a terminal; a log line every tenth of the budget otherwise.
@@ -346,11 +371,13 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
     write_text(out / "convergence.csv", convergence);
     // One row per distinct model with its accuracy: the format accuracy.surrogate reads, so that a
     // run with accuracy.plugin trained makes the table a later surrogate learns from.
-    std::string acc_csv = "model,accuracy,source\n";
+    // After model, accuracy and source: the training budget actually used and the measured sparsity
+    // per role (empty cells when the estimate carries none, e.g. a surrogate's).
+    std::string acc_csv = "model,accuracy,source," + accuracy_csv_extra_header() + "\n";
     std::set<std::string> models;
     for (std::size_t i : feasible)
         if (models.insert(all[i].model).second)
-            acc_csv += fmt::format("{},{},{}\n", csv_field(all[i].model), all[i].accuracy, csv_field(all[i].accuracy_source));
+            acc_csv += fmt::format("{},{},{},{}\n", csv_field(all[i].model), all[i].accuracy, csv_field(all[i].accuracy_source), accuracy_csv_extra(all[i]));
     write_text(out / "accuracy.csv", acc_csv);
     if (best) {
         const Candidate& c = all[*best].candidate;

@@ -6,6 +6,8 @@
 #include <chrono>
 
 #include "experiment/training_run.hpp"
+#include "training/calibration.hpp"
+#include "training/trainer.hpp"
 #include "graph/training_graph.hpp"
 #include "report/results.hpp"
 #include "simulator/lowering.hpp"
@@ -21,10 +23,32 @@ std::uint64_t seed_from(std::uint64_t seed, const std::string& text) {
     return h;
 }
 
-namespace {
+std::map<std::string, double> role_sparsity(const std::map<PruningPoint, RoleCount>& points) {
+    std::map<std::string, RoleCount> pooled;
+    for (const auto& [point, count] : points) {
+        const char* role = nullptr;
+        switch (point) {
+            case PruningPoint::dense:
+            case PruningPoint::attention_scores:
+            case PruningPoint::attention_probabilities: role = "activation"; break;
+            case PruningPoint::activation_gradient: role = "activation_gradient"; break;
+            case PruningPoint::weight_gradient: role = "weight_gradient"; break;
+            default: break;  // the logits and their gradient (never pruned), unclassified tensors
+        }
+        if (role == nullptr) continue;
+        pooled[role].zeros += count.zeros;
+        pooled[role].elements += count.elements;
+    }
+    std::map<std::string, double> out;
+    for (const auto& [role, count] : pooled)
+        if (count.elements > 0) out[role] = count.sparsity();
+    return out;
+}
 
 // The engine's training service for accuracy plugins: the experiment's data, optimizer, pruning
-// and schedule, with the plugin's epochs and seed.
+// (calibrated when pruning.calibration has targets) and schedule, with the plugin's epochs and seed,
+// on one executor thread (the co-design runs candidates in parallel on --threads workers instead).
+// It keeps what it measured per model, which the evaluator puts into the record.
 class ExperimentTrainer final : public ModelTrainer {
 public:
     ExperimentTrainer(const Experiment& ex, PluginHost& host) : ex_(ex), host_(host) {
@@ -34,24 +58,57 @@ public:
     }
 
     TrainingOutcome train(const Value& model_params, std::int64_t epochs, std::uint64_t seed) const override {
+        const auto t0 = std::chrono::steady_clock::now();
         // The params come back from the family's own validation: rebuild the model from them.
+        const std::string key = to_json(model_params).dump();
         config::Diagnostics diags;
-        const std::string text = fmt::format("{{name: candidate, family: {}, params: {}}}", family_, to_json(model_params).dump());
+        const std::string text = fmt::format("{{name: candidate, family: {}, params: {}}}", family_, key);
         const config::Node node = config::load_string(text, "<candidate>", diags);
         std::optional<LoadedModel> model = resolve_model(node, "model", host_, diags);
         if (!model) throw ConfigError(diags.items().empty() ? "the model was refused" : diags.items().front().message);
         const ModelGraph step = make_training_graph(model->forward, ex_.optimizer);
-        std::int64_t S = 0, classes = 2;
+        std::int64_t S = 0, B = 0, classes = 2;
         for (const auto& t : step.tensors)
-            if (t.name == "input_ids" && t.is_input && t.shape.size() == 2) S = t.shape[1];
+            if (t.name == "input_ids" && t.is_input && t.shape.size() == 2) B = t.shape[0], S = t.shape[1];
         for (const auto& op : step.ops)
             if (op.kind == OpKind::cross_entropy) classes = step.tensors[static_cast<std::size_t>(op.inputs[0])].shape.back();
         const Dataset& data = dataset(S, classes);
         TrainingSettings settings = ex_.training;
         settings.epochs = epochs;
         settings.seed = seed;
-        const TrainingReport r = engine::train(step, data, **pruning_, settings);
-        return {r.epochs.back().validation_accuracy, data.description};
+        settings.threads = 1;
+        TrainingReport r;
+        if (ex_.calibration.targets.empty()) {
+            r = engine::train(step, data, **pruning_, settings);
+        } else {
+            const CalibratedPruning calibrated{ex_.calibration, [&](const CalibrationReport& c) {
+                                                   return host_.create<PruningStrategy>(*ex_.pruning.info,
+                                                                                        Params(apply_calibration(ex_.pruning.params.values(), c)));
+                                               }};
+            r = engine::train(step, data, calibrated, settings);
+        }
+        TrainingOutcome o;
+        o.validation_accuracy = r.epochs.back().validation_accuracy;
+        o.task = data.description;
+        for (const auto& e : r.epochs) o.examples += e.train_examples;
+        o.steps = r.steps;
+        o.sequence_length = S;
+        o.batch_size = B;
+        o.epochs = static_cast<std::int64_t>(r.epochs.size());
+        o.validation_examples = r.validation_examples;
+        o.sparsity = role_sparsity(r.point_sparsity);
+        o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::lock_guard lock(mutex_);
+        outcomes_[key] = o;
+        return o;
+    }
+
+    /// What the last training of this model (params JSON) measured, if it was trained.
+    std::optional<TrainingOutcome> outcome(const std::string& key) const {
+        std::lock_guard lock(mutex_);
+        const auto it = outcomes_.find(key);
+        if (it == outcomes_.end()) return std::nullopt;
+        return it->second;
     }
 
 private:
@@ -71,9 +128,9 @@ private:
     std::string family_;
     mutable std::mutex mutex_;
     mutable std::map<std::pair<std::int64_t, std::int64_t>, Dataset> data_;
+    mutable std::map<std::string, TrainingOutcome> outcomes_;
 };
 
-}  // namespace
 
 Evaluator::Evaluator(const Experiment& ex, PluginHost& host, std::size_t model_steps_kept)
     : ex_(ex), host_(host), objective_(ex.codesign->objective), model_steps_kept_(model_steps_kept) {
@@ -225,6 +282,8 @@ EvaluationRecord Evaluator::evaluate_pair(const config::Node& model_node, const 
         r.accuracy_stddev = a.stddev;
         r.accuracy_source = a.source;
         r.metrics.accuracy = a.accuracy;
+        r.accuracy_sparsity = a.sparsity;
+        r.training = trainer_->outcome(r.model);
     } catch (const ConfigError& e) {
         return infeasible(fmt::format("accuracy: {}", e.what()));
     }

@@ -22,6 +22,7 @@
 #include "codesign/objective.hpp"
 #include "experiment/experiment.hpp"
 #include "simulator/prepared_graph.hpp"
+#include "training/trainer.hpp"
 #include "transcode/accuracy.hpp"
 
 namespace transcode::engine {
@@ -41,6 +42,10 @@ struct EvaluationRecord {
     double accuracy = 0;
     double accuracy_stddev = 0;  ///< the estimator's uncertainty (0: none given)
     std::string accuracy_source;
+    /// The estimate's sparsity per tensor role (AccuracyEstimate::sparsity; empty: none).
+    std::map<std::string, double> accuracy_sparsity;
+    /// The engine's training behind the accuracy (accuracy.trained): its budget and measurements.
+    std::optional<TrainingOutcome> training;
     Metrics metrics;
     double dynamic_j = 0, leakage_j = 0;
     std::int64_t cycles = 0;
@@ -48,6 +53,8 @@ struct EvaluationRecord {
     Objectives objectives{};
     double seconds = 0;  ///< wall time of the evaluation
 };
+
+class ExperimentTrainer;
 
 class Evaluator {
 public:
@@ -86,7 +93,7 @@ private:
     PluginHost& host_;
     ObjectiveSettings objective_;
     PluginPtr<AccuracyEstimator> estimator_;
-    std::unique_ptr<ModelTrainer> trainer_;
+    std::unique_ptr<ExperimentTrainer> trainer_;
     // One estimate per distinct model (joint searches pair a model with many accelerators).
     mutable std::mutex cache_mutex_;
     mutable std::map<std::string, std::shared_future<AccuracyEstimate>> accuracy_cache_;
@@ -98,6 +105,12 @@ private:
     mutable std::map<std::string, std::shared_ptr<const ModelStep>> step_cache_;
     mutable std::deque<std::string> step_order_;
 };
+
+/// Fraction of zeros per tensor role, pooled (zeros / values) over the pruning points of the role:
+/// `activation` (dense, attention_scores, attention_probabilities), `activation_gradient`,
+/// `weight_gradient`. The logits and their gradient (never pruned) are left out; a role without
+/// values is absent.
+std::map<std::string, double> role_sparsity(const std::map<PruningPoint, RoleCount>& points);
 
 /// FNV-1a of a text, mixed with a seed: per-candidate seeds that do not depend on timing.
 std::uint64_t seed_from(std::uint64_t seed, const std::string& text);

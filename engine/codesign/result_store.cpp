@@ -40,6 +40,44 @@ std::string column_text(sqlite3_stmt* s, int i) {
 
 }  // namespace
 
+nlohmann::json accuracy_details_json(const EvaluationRecord& r) {
+    nlohmann::json j = nlohmann::json::object();
+    if (!r.accuracy_sparsity.empty()) j["sparsity"] = r.accuracy_sparsity;
+    if (r.training) {
+        const TrainingOutcome& t = *r.training;
+        j["training"] = {{"steps", t.steps},
+                         {"examples", t.examples},
+                         {"sequence_length", t.sequence_length},
+                         {"batch_size", t.batch_size},
+                         {"epochs", t.epochs},
+                         {"validation_examples", t.validation_examples},
+                         {"seconds", t.seconds},
+                         {"task", t.task},
+                         {"validation_accuracy", t.validation_accuracy},
+                         {"sparsity", t.sparsity}};
+    }
+    return j;
+}
+
+void read_accuracy_details(const nlohmann::json& j, EvaluationRecord& r) {
+    if (!j.is_object()) return;
+    if (const auto s = j.find("sparsity"); s != j.end()) r.accuracy_sparsity = s->get<std::map<std::string, double>>();
+    if (const auto t = j.find("training"); t != j.end()) {
+        TrainingOutcome o;
+        o.steps = t->at("steps").get<std::int64_t>();
+        o.examples = t->at("examples").get<std::int64_t>();
+        o.sequence_length = t->at("sequence_length").get<std::int64_t>();
+        o.batch_size = t->at("batch_size").get<std::int64_t>();
+        o.epochs = t->at("epochs").get<std::int64_t>();
+        o.validation_examples = t->at("validation_examples").get<std::int64_t>();
+        o.seconds = t->at("seconds").get<double>();
+        o.task = t->at("task").get<std::string>();
+        o.validation_accuracy = t->at("validation_accuracy").get<double>();
+        o.sparsity = t->at("sparsity").get<std::map<std::string, double>>();
+        r.training = std::move(o);
+    }
+}
+
 void ResultStore::exec(const std::string& sql) const {
     char* message = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
@@ -73,7 +111,12 @@ ResultStore::ResultStore(const fs::path& file, bool resume, const std::map<std::
          " status TEXT NOT NULL, reason TEXT, cached INTEGER NOT NULL,"
          " accuracy REAL, accuracy_source TEXT, latency_s REAL, energy_j REAL, dynamic_j REAL, leakage_j REAL, area_mm2 REAL, cycles INTEGER,"
          " score REAL NOT NULL, obj_accuracy_loss REAL, obj_latency REAL, obj_energy REAL, obj_area REAL,"
-         " seconds REAL, finished_at TEXT, violation REAL NOT NULL DEFAULT 0, accuracy_stddev REAL NOT NULL DEFAULT 0, UNIQUE(round, slot));");
+         " seconds REAL, finished_at TEXT, violation REAL NOT NULL DEFAULT 0, accuracy_stddev REAL NOT NULL DEFAULT 0, accuracy_details TEXT, UNIQUE(round, slot));");
+    // A database made before accuracy_details existed gains the column (its rows read as "{}").
+    {
+        Statement s(db_, "SELECT COUNT(*) FROM pragma_table_info('evaluations') WHERE name = 'accuracy_details'", file_);
+        if (sqlite3_step(s.get()) == SQLITE_ROW && sqlite3_column_int64(s.get(), 0) == 0) exec("ALTER TABLE evaluations ADD COLUMN accuracy_details TEXT");
+    }
     if (resume) {
         Statement s(db_, "SELECT key, value FROM meta", file_);
         std::map<std::string, std::string> stored;
@@ -102,7 +145,7 @@ void ResultStore::insert(const EvaluationRecord& r) {
     Statement s(db_,
                 "INSERT INTO evaluations(round, slot, candidate, encoding, design, model, accelerator, status, reason, cached, accuracy, accuracy_source,"
                 " latency_s, energy_j, dynamic_j, leakage_j, area_mm2, cycles, score, obj_accuracy_loss, obj_latency, obj_energy, obj_area, seconds,"
-                " finished_at, violation, accuracy_stddev) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " finished_at, violation, accuracy_stddev, accuracy_details) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 file_);
     sqlite3_stmt* st = s.get();
     int i = 0;
@@ -133,6 +176,7 @@ void ResultStore::insert(const EvaluationRecord& r) {
     text(fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()))));
     real(r.violation);
     real(r.accuracy_stddev);
+    text(accuracy_details_json(r).dump());
     if (sqlite3_step(st) != SQLITE_DONE) throw Error(fmt::format("{}: cannot store an evaluation: {}", file_.string(), sqlite3_errmsg(db_)));
     if (crash_after_ > 0 && ++commits_ == crash_after_) std::raise(SIGKILL);
 }
@@ -142,7 +186,7 @@ std::map<std::pair<std::int64_t, std::int64_t>, EvaluationRecord> ResultStore::l
     Statement s(db_,
                 "SELECT round, slot, candidate, encoding, design, model, accelerator, status, reason, cached, accuracy, accuracy_source, latency_s,"
                 " energy_j, dynamic_j, leakage_j, area_mm2, cycles, score, obj_accuracy_loss, obj_latency, obj_energy, obj_area, seconds,"
-                " violation, accuracy_stddev FROM evaluations",
+                " violation, accuracy_stddev, accuracy_details FROM evaluations",
                 file_);
     std::map<std::pair<std::int64_t, std::int64_t>, EvaluationRecord> out;
     while (sqlite3_step(s.get()) == SQLITE_ROW) {
@@ -177,6 +221,12 @@ std::map<std::pair<std::int64_t, std::int64_t>, EvaluationRecord> ResultStore::l
         r.seconds = sqlite3_column_double(st, i++);
         r.violation = sqlite3_column_double(st, i++);
         r.accuracy_stddev = sqlite3_column_double(st, i++);
+        try {
+            const std::string details = column_text(st, i++);
+            if (!details.empty()) read_accuracy_details(nlohmann::json::parse(details), r);
+        } catch (const nlohmann::json::exception& e) {
+            throw ConfigError(fmt::format("{}: evaluation round {} slot {} is damaged (accuracy_details): {}", file_.string(), r.round, r.slot, e.what()));
+        }
         out.emplace(std::make_pair(r.round, r.slot), std::move(r));
     }
     return out;

@@ -7,8 +7,11 @@
 //   evaluations(id, round, slot, candidate, encoding, design, model, accelerator, status, reason,
 //               cached, accuracy, accuracy_source, latency_s, energy_j, dynamic_j, leakage_j,
 //               area_mm2, cycles, score, obj_accuracy_loss, obj_latency, obj_energy, obj_area,
-//               seconds, finished_at)                 UNIQUE(round, slot)
-// candidate and encoding are JSON arrays; status is "ok" or "infeasible"; units are in the names.
+//               seconds, finished_at, accuracy_details) UNIQUE(round, slot)
+// accuracy_details is a JSON object: "sparsity" (the estimate's per role), "training" (the engine's
+// training behind a trained accuracy: steps, examples, sequence_length, batch_size, epochs,
+// validation_examples, seconds, task, validation_accuracy, sparsity per role); {} when none. A
+// database from before the column gains it on --resume. candidate and encoding are JSON arrays; status is "ok" or "infeasible"; units are in the names.
 //
 // Crash testing: with TRANSCODE_CRASH_AFTER_COMMITS=N in the environment, the process kills itself
 // with SIGKILL right after its N-th commit (the tests use it to kill a search mid-way at a
@@ -22,11 +25,17 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "codesign/evaluator.hpp"
 
 struct sqlite3;
 
 namespace transcode::engine {
+
+/// The record's accuracy_details column (see above), and back (a missing key leaves the field).
+nlohmann::json accuracy_details_json(const EvaluationRecord& r);
+void read_accuracy_details(const nlohmann::json& j, EvaluationRecord& r);
 
 class ResultStore {
 public:

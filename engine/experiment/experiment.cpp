@@ -163,9 +163,10 @@ CalibrationSettings load_calibration(const config::Node& root, const ValueMap& v
                   "which sets them)",
                   "calibration");
     }
-    if (!out.targets.empty() && kind != "train" && kind != "train_and_simulate" && kind != "dynaprop_sweep")
+    // kind codesign trains when its accuracy plugin asks the engine's trainer (accuracy.trained).
+    if (!out.targets.empty() && kind != "train" && kind != "train_and_simulate" && kind != "dynaprop_sweep" && kind != "codesign")
         diags.add(targets_node != nullptr ? targets_node->where : root.where, "pruning.calibration",
-                  fmt::format("kind {} does not train; calibration applies to kinds train, train_and_simulate and dynaprop_sweep", kind), "kind");
+                  fmt::format("kind {} does not train; calibration applies to kinds train, train_and_simulate, dynaprop_sweep and codesign (accuracy.trained)", kind), "kind");
     return out;
 }
 

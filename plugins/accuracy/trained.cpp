@@ -38,7 +38,10 @@ AccuracyEstimate Trained::estimate(const AccuracyRequest& request) const {
     // An accuracy outside [0, 1] (or NaN) would silently corrupt every objective built on it.
     if (!(a >= 0.0 && a <= 1.0))
         throw InternalError(std::string(plugin_name) + ": the trainer returned validation accuracy " + std::to_string(a) + ", outside [0, 1]");
-    return AccuracyEstimate{a, "trained: " + epochs_text(epochs_) + " on " + outcome.task};
+    AccuracyEstimate e{a, "trained: " + epochs_text(epochs_) + " on " + outcome.task, {}};
+    // The sparsity DynaProp (or whichever strategy) measured per role while training.
+    e.sparsity = outcome.sparsity;
+    return e;
 }
 
 Factory trained_factory() {

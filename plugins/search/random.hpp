@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "space.hpp"
@@ -25,7 +26,18 @@ public:
     void tell(const std::vector<Observation>& results) override;
 
 private:
+    struct Deck {
+        std::size_t choices = 0;
+        std::vector<std::size_t> cards;  ///< a shuffle of 0..choices-1
+        std::size_t next = 0;            ///< cards dealt from this shuffle
+    };
+    std::size_t deal(Deck& deck);
+    Candidate stratified_sample();
+
     bool dedupe_;
+    bool stratified_;
+    std::vector<Deck> decks_;                ///< with stratified: one per knob name without indices
+    std::vector<std::size_t> deck_of_knob_;  ///< knob -> its deck
     const DesignSpace* space_ = nullptr;  ///< set by start(); the engine keeps the space alive
     std::mt19937_64 rng_;
     ClaimedCandidates asked_;  ///< with dedupe: every candidate asked so far

@@ -7,6 +7,9 @@
 #include <cstdlib>
 #include <map>
 #include <random>
+#include <set>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -432,7 +435,110 @@ TEST_CASE("accuracy.trained trains each candidate through the engine's training 
     CHECK(acc.find(".0\n") != std::string::npos);
     CHECK(sqlite_rows(dir.path() / "t1" / "search.db") == sqlite_rows(dir.path() / "t2" / "search.db"));
     // The table it writes is one the surrogate reads.
-    CHECK(test::read_file(dir.path() / "t1" / "accuracy.csv").rfind("model,accuracy,source\n\"{", 0) == 0);
+    CHECK(test::read_file(dir.path() / "t1" / "accuracy.csv").rfind("model,accuracy,source,steps,", 0) == 0);
+}
+
+namespace {
+
+// accuracy.csv as rows of cells (no quoted commas in the cells read here but the model's).
+std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> row;
+    std::string cell;
+    bool quoted = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char ch = text[i];
+        if (quoted) {
+            if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') cell += '"', ++i;
+            else if (ch == '"') quoted = false;
+            else cell += ch;
+        } else if (ch == '"') {
+            quoted = true;
+        } else if (ch == ',') {
+            row.push_back(cell), cell.clear();
+        } else if (ch == '\n') {
+            row.push_back(cell), cell.clear();
+            rows.push_back(row), row.clear();
+        } else {
+            cell += ch;
+        }
+    }
+    return rows;
+}
+
+}  // namespace
+
+TEST_CASE("accuracy.trained on GLUE data: accuracy.csv records each row's budget and DynaProp's measured sparsity per role, and --resume keeps them") {
+    TempDir dir;
+    const std::string exp = fixtures + "/tiny-glue-trained.yaml";
+    const std::string out = (dir.path() / "run").string();
+    const auto a = run_cli("run " + exp + " --quiet --threads 1 --out " + out);
+    REQUIRE_MESSAGE(a.exit_code == 0, a.output);
+    const auto rows = csv_rows(test::read_file(out + "/accuracy.csv"));
+    REQUIRE(rows.size() == 3);  // the header and the two models (gelu, relu)
+    CHECK(rows[0] == std::vector<std::string>{"model", "accuracy", "source", "steps", "examples", "sequence_length", "batch_size", "epochs",
+                                              "validation_examples", "train_seconds", "sparsity_activation", "sparsity_activation_gradient",
+                                              "sparsity_weight_gradient"});
+    std::set<std::string> activations;
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+        const auto& r = rows[i];
+        REQUIRE(r.size() == rows[0].size());
+        activations.insert(r[0].find("\"ff_activation\":\"relu\"") != std::string::npos ? "relu" : "gelu");
+        CHECK(r[2].rfind("trained: 1 epoch on ", 0) == 0);
+        CHECK(r[3] == "2");              // steps: max_steps_per_epoch
+        CHECK(r[4] == "8");              // examples: 2 batches of 4 real sentences
+        CHECK(r[5] == "8");              // sequence length
+        CHECK(r[6] == "4");              // batch
+        CHECK(r[7] == "1");              // epochs
+        CHECK(r[8] == "4");              // the whole dev split
+        CHECK(std::stod(r[9]) >= 0);
+        for (std::size_t k = 10; k < 13; ++k) {
+            CAPTURE(k);
+            const double s = std::stod(r[k]);
+            CHECK(s > 0);  // calibrated to targets of 30% and 50%: real zeros in every role
+            CHECK(s < 1);
+        }
+    }
+    CHECK(activations == std::set<std::string>{"gelu", "relu"});
+    // The database's accuracy_details column holds the same, and results.json the best's.
+    const std::string details =
+        test::run_shell("sqlite3 '" + out + "/search.db' \"select accuracy_details from evaluations order by round, slot limit 1\"").output;
+    const nlohmann::json d = nlohmann::json::parse(details);
+    CHECK(d["training"]["steps"] == 2);
+    CHECK(d["training"]["sequence_length"] == 8);
+    CHECK(d["sparsity"].size() == 3);
+    CHECK(d["sparsity"] == d["training"]["sparsity"]);
+    CHECK(nlohmann::json::parse(test::read_file(out + "/results.json"))["codesign"]["best"]["accuracy_details"]["training"]["examples"] == 8);
+
+    // Killed after the first commit, resumed: the stored row keeps its details and the table is the same.
+    const std::string killed = (dir.path() / "killed").string();
+    const auto k = run_cli("run " + exp + " --quiet --threads 1 --out " + killed + "; echo status=$?", "TRANSCODE_CRASH_AFTER_COMMITS=1");
+    CHECK(k.output.find("status=137") != std::string::npos);
+    // A database of before the column: drop it, as an older engine would have made it.
+    test::run_shell("sqlite3 '" + killed + "/search.db' 'alter table evaluations drop column accuracy_details'");
+    const auto resumed = run_cli("run " + exp + " --quiet --threads 1 --resume --out " + killed);
+    REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.output);
+    const auto again = csv_rows(test::read_file(killed + "/accuracy.csv"));
+    REQUIRE(again.size() == 3);
+    // The row stored before the column existed has empty budget cells; the evaluated one has them.
+    int with_budget = 0;
+    for (std::size_t i = 1; i < again.size(); ++i) with_budget += again[i][3] == "2" ? 1 : 0;
+    CHECK(with_budget == 1);
+}
+
+TEST_CASE("role_sparsity pools the pruned points by role and leaves out the logits") {
+    std::map<PruningPoint, engine::RoleCount> points;
+    points[PruningPoint::dense] = {30, 100};
+    points[PruningPoint::attention_scores] = {10, 50};
+    points[PruningPoint::attention_probabilities] = {20, 50};
+    points[PruningPoint::logits] = {0, 1000};
+    points[PruningPoint::activation_gradient] = {9, 10};
+    points[PruningPoint::logits_gradient] = {0, 1000};
+    const auto s = engine::role_sparsity(points);
+    CHECK(s.size() == 2);
+    CHECK(s.at("activation") == doctest::Approx(60.0 / 200.0));
+    CHECK(s.at("activation_gradient") == doctest::Approx(0.9));
+    CHECK(s.count("weight_gradient") == 0);
 }
 
 TEST_CASE("design-space files: unknown, missing and repeated knobs, counts out of order and paths the base lacks are located errors") {

@@ -467,8 +467,8 @@ TEST_CASE("pruning.calibration: a strategy without per-point thresholds, a thres
     const auto kind = test::run_cli("run " + configs + "quickstart.yaml --set \"pruning.calibration.targets={dense: 0.5}\" --out " + out.path().string());
     CHECK(kind.exit_code == 2);
     CHECK(kind.output ==
-          "--set:1:29: error: pruning.calibration: kind simulate does not train; calibration applies to kinds train, train_and_simulate and "
-          "dynaprop_sweep (kind)\n");
+          "--set:1:29: error: pruning.calibration: kind simulate does not train; calibration applies to kinds train, train_and_simulate, "
+          "dynaprop_sweep and codesign (accuracy.trained) (kind)\n");
     CHECK_FALSE(std::filesystem::exists(out.path() / "results.json"));
 }
 

@@ -21,10 +21,25 @@ struct AccuracyEstimate {
     std::map<std::string, double> sparsity;  ///< per role (activation, activation_gradient, weight_gradient), fraction; empty = none
 };
 
-/// What the engine measured by training a model.
+/// What the engine measured by training a model, and the budget it spent doing so.
 struct TrainingOutcome {
     double validation_accuracy = 0;  ///< fraction in [0, 1]
     std::string task;                ///< a description of the data it trained on
+    // The budget actually used (not the one asked for: a split shorter than max_steps_per_epoch
+    // batches gives fewer steps).
+    std::int64_t steps = 0;            ///< optimizer steps, all epochs
+    std::int64_t examples = 0;         ///< real training examples seen, all epochs (padding rows excluded)
+    std::int64_t sequence_length = 0;  ///< tokens per example (the model's)
+    std::int64_t batch_size = 0;       ///< examples per step (the model's)
+    std::int64_t epochs = 0;           ///< epochs trained
+    std::int64_t validation_examples = 0;  ///< examples the accuracy was measured on
+    double seconds = 0;                ///< wall time of the training and validation
+    /// Fraction of zeros per tensor role over the last epoch's training steps, pooled (zeros /
+    /// values) over the points the pruning strategy may prune: `activation` (dense,
+    /// attention_scores, attention_probabilities), `activation_gradient`, `weight_gradient`. The
+    /// logits and their gradient, which are never pruned, are left out. Zeros that were there
+    /// before pruning (dropout, masked attention) count. Empty when nothing was measured.
+    std::map<std::string, double> sparsity;
 };
 
 /// A service the engine offers to accuracy plugins: trains a model of the experiment's family, with
