@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "codesign/codesign_run.hpp"
+#include "config/schema_validation.hpp"
 #include "design_space/design_space_file.hpp"
 #include "config/diagnostics.hpp"
 #include "experiment/experiment.hpp"
@@ -27,6 +28,7 @@
 #include "report/simulation_report.hpp"
 #include "report/results.hpp"
 #include "tokenizer/wordpiece.hpp"
+#include "transcode/accuracy.hpp"
 
 namespace fs = std::filesystem;
 
@@ -452,6 +454,66 @@ int cmd_tokenize(const Options& o) {
     return 0;
 }
 
+// `transcode accuracy fit`: creates the accuracy estimator of an experiment (or accuracy.surrogate
+// on --csv) and, with --report, prints its k-fold held-out metrics against the constant predictor.
+int cmd_accuracy_fit(const Options& o) {
+    engine::PluginHost& plugins = host();
+    if (o.experiment.empty() == o.csv.empty())
+        throw ConfigError("error: accuracy fit needs an experiment file (its accuracy: section) or --csv FILE (accuracy.surrogate), not both");
+    if (o.folds < 2) throw ConfigError(fmt::format("error: --folds must be at least 2, got {}", o.folds));
+    const engine::PluginInfo* info = nullptr;
+    Params params;
+    std::string what;
+    if (!o.csv.empty()) {
+        info = plugins.find("surrogate", PluginKind::accuracy);
+        if (info == nullptr) throw ConfigError("error: the accuracy.surrogate plugin is not loaded");
+        // The csv and each --set key=value become the plugin's params, validated by its schema.
+        std::string yaml = "csv: " + nlohmann::json(fs::absolute(o.csv).string()).dump();
+        for (const auto& ov : o.overrides) {
+            const auto eq = ov.find('=');
+            if (eq == std::string::npos || eq == 0)
+                throw ConfigError(fmt::format("error: --set '{}': give KEY=VALUE, a parameter of accuracy.surrogate (see `transcode plugins describe surrogate`)", ov));
+            yaml += "\n" + ov.substr(0, eq) + ": " + ov.substr(eq + 1);
+        }
+        params = config::parse_params(info->schema, yaml, "--set");
+        what = fs::path(o.csv).filename().string();
+    } else {
+        const engine::Experiment ex = engine::load_experiment(o.experiment, o.overrides, plugins);
+        if (!ex.codesign)
+            throw ConfigError(fmt::format("{}: error: experiment '{}' is of kind {}; accuracy fit reads the accuracy: section of a codesign experiment",
+                                          o.experiment, ex.name, ex.kind));
+        info = ex.codesign->accuracy.info;
+        params = ex.codesign->accuracy.params;
+        what = fmt::format("experiment '{}'", ex.name);
+    }
+    engine::PluginPtr<AccuracyEstimator> estimator;
+    try {
+        estimator = plugins.create<AccuracyEstimator>(*info, params);
+    } catch (const ConfigError& e) {
+        throw ConfigError(fmt::format("error: {}", e.what()));
+    }
+    if (!o.report) {
+        fmt::print("{}: {} fitted; add --report for its {}-fold held-out metrics\n", what, info->name, o.folds);
+        return 0;
+    }
+    HeldOutReport r;
+    try {
+        r = estimator->held_out(static_cast<std::size_t>(o.folds), o.seed);
+    } catch (const ConfigError& e) {
+        if (e.path() == "held_out") throw ConfigError(fmt::format("error: {} {}", info->name, e.what()));
+        throw ConfigError(fmt::format("error: {}", e.what()));
+    }
+    fmt::print("{}\n", r.description);
+    fmt::print("held-out: {} rows, {} folds, seed {} (hyper-parameters refitted on each fold's training rows)\n", r.rows, r.folds, r.seed);
+    fmt::print("  {:<26} {:>10} {:>10} {:>9}\n", "predictor", "MAE", "RMSE", "Spearman");
+    fmt::print("  {:<26} {:>10} {:>10} {:>9}\n", "", "(accuracy)", "(accuracy)", "");
+    fmt::print("  {:<26} {:>10.4f} {:>10.4f} {:>9.3f}\n", info->name, r.model.mae, r.model.rmse, r.model.spearman);
+    fmt::print("  {:<26} {:>10.4f} {:>10.4f} {:>9.3f}\n", "constant (training mean)", r.constant.mae, r.constant.rmse, r.constant.spearman);
+    fmt::print("  calibration: {:.1f}% of held-out rows within 1 predictive std (Gaussian: 68.3%), {:.1f}% within 2 (95.4%)\n",
+               100 * r.within_1_stddev, 100 * r.within_2_stddev);
+    return 0;
+}
+
 int cmd_version() {
     fmt::print("transcode {} (SDK ABI {})\n", engine::engine_version(), TRANSCODE_SDK_ABI_VERSION);
     return 0;
@@ -535,6 +597,19 @@ void add_commands(CLI::App& app, Options& o) {
     auto* schema = app.add_subcommand("schema", "Print the JSON Schema of experiment (or model) files, with every loaded plugin's parameters, for editors");
     schema->add_option("--file-kind", o.kind, "experiment (default) or model")->check(CLI::IsMember({"experiment", "model"}));
 
+    auto* accuracy = app.add_subcommand("accuracy", "Fit and cross-validate accuracy estimators");
+    accuracy->require_subcommand(1);
+    auto* fit = accuracy->add_subcommand(
+        "fit", "Fit an experiment's accuracy estimator (or accuracy.surrogate on --csv); --report prints its k-fold held-out metrics");
+    fit->add_option("experiment", o.experiment, "A codesign experiment YAML file: its accuracy: plugin and params")->check(CLI::ExistingFile);
+    fit->add_option("--csv", o.csv, "Instead of an experiment: fit accuracy.surrogate on this CSV");
+    fit->add_option("--set", o.overrides,
+                    "With an experiment: override a config field, PATH=VALUE; with --csv: a parameter of accuracy.surrogate, KEY=VALUE (repeatable)")
+        ->allow_extra_args(false);
+    fit->add_option("--folds", o.folds, "Folds of the held-out report (at least 2; default 5)");
+    fit->add_option("--seed", o.seed, "Seed of the fold shuffle (default 1)");
+    fit->add_flag("--report", o.report, "Cross-validate and print MAE, RMSE, Spearman and calibration against the constant predictor");
+
     app.add_subcommand("version", "Print the engine version and the SDK ABI version");
 }
 
@@ -546,6 +621,7 @@ int run_selected(CLI::App& app, const Options& o) {
     if (app.got_subcommand("schema")) return cmd_schema(o);
     if (app.got_subcommand("tokenize")) return cmd_tokenize(o);
     if (auto* model = app.get_subcommand("model"); model->parsed()) return cmd_model_describe(o);
+    if (auto* accuracy = app.get_subcommand("accuracy"); accuracy->parsed()) return cmd_accuracy_fit(o);
     if (auto* import = app.get_subcommand("import"); import->parsed())
         return import->got_subcommand("acceltran-config") ? cmd_import_config(o) : cmd_import_model(o);
     if (auto* plugins = app.get_subcommand("plugins"); plugins->parsed()) {

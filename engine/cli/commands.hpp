@@ -1,5 +1,5 @@
 // The `transcode` subcommands: run, validate, plugins list/describe, model describe,
-// simulate, import acceltran-model/acceltran-config, tokenize, schema, version.
+// simulate, import acceltran-model/acceltran-config, tokenize, schema, accuracy fit, version.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +34,11 @@ struct Options {
     std::string vocabulary;
     std::int64_t sequence_length = 128;
     std::vector<std::string> texts;
+    // accuracy fit
+    std::string csv;
+    int folds = 5;
+    std::uint64_t seed = 1;
+    bool report = false;
     // plugins
     std::string kind;
     std::string plugin_name;

@@ -1,9 +1,11 @@
 #include "features.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "transcode/errors.hpp"
@@ -32,10 +34,20 @@ struct Layer {
     std::vector<std::int64_t> ff;
 };
 
-// Every key models.flexibert accepts. Only the first five shape the architecture.
+/// A whole model as far as the features see it.
+struct Model {
+    std::vector<Layer> layers;
+    bool ff_relu = false;
+    double sequence_length = 128;  ///< models.flexibert's default
+    double hidden_dropout = 0;
+    double attention_dropout = 0;
+};
+
+// Every key models.flexibert accepts. The first six shape the architecture; ff_activation,
+// sequence_length and the dropout rates change the FLOPs too.
 const std::vector<std::string>& flexibert_keys() {
     static const std::vector<std::string> keys{"preset",     "layers",       "hidden",     "heads",       "ff",
-                                               "head_dim",   "sequence_length", "batch_size", "vocab_size", "max_position",
+                                               "head_dim",   "ff_activation", "sequence_length", "batch_size", "vocab_size", "max_position",
                                                "type_vocab", "num_classes",  "layer_norm_eps", "hidden_dropout", "attention_dropout"};
     return keys;
 }
@@ -145,9 +157,41 @@ std::vector<Layer> explicit_layers(const ValueMap& m) {
     return layers;
 }
 
-std::vector<Layer> read_layers(const Value& model) {
+// A rate in [0, 1]: a float as the engine hands it over, or a number written in a CSV's model
+// column (which to_value leaves as a string unless it is a whole number).
+double rate(const Value& v, const std::string& path) {
+    double x = -1;
+    if (v.is_float()) x = v.as_float();
+    else if (v.is_int()) x = static_cast<double>(v.as_int());
+    else if (v.is_string()) {
+        const std::string& s = v.as_string();
+        double parsed = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), parsed);
+        if (ec == std::errc{} && end == s.data() + s.size() && !s.empty()) x = parsed;
+    }
+    if (!(x >= 0.0 && x <= 1.0)) throw ConfigError(path, path + " must be a rate in [0, 1], got " + to_text(v));
+    return x;
+}
+
+std::vector<Layer> read_layers(const ValueMap& m);
+
+Model read_model(const Value& model) {
     if (!model.is_map()) throw ConfigError("", "the model must be a map of FlexiBERT parameters, got " + to_text(model));
     const ValueMap& m = model.as_map();
+    Model out;
+    out.layers = read_layers(m);
+    if (const auto a = m.find("ff_activation"); a != m.end()) {
+        if (!a->second.is_string() || (a->second.as_string() != "gelu" && a->second.as_string() != "relu"))
+            throw ConfigError("ff_activation", "ff_activation must be gelu or relu, got " + to_text(a->second));
+        out.ff_relu = a->second.as_string() == "relu";
+    }
+    if (const auto s = m.find("sequence_length"); s != m.end()) out.sequence_length = static_cast<double>(positive_int(s->second, "sequence_length"));
+    if (const auto d = m.find("hidden_dropout"); d != m.end()) out.hidden_dropout = rate(d->second, "hidden_dropout");
+    if (const auto d = m.find("attention_dropout"); d != m.end()) out.attention_dropout = rate(d->second, "attention_dropout");
+    return out;
+}
+
+std::vector<Layer> read_layers(const ValueMap& m) {
     std::vector<std::string> given;
     for (const char* key : explicit_keys)
         if (m.find(key) != m.end()) given.emplace_back(key);
@@ -206,12 +250,68 @@ double encoder_weights(const std::vector<Layer>& layers) {
     return total;
 }
 
+// The forward FLOPs of the encoder layers for one sequence (B = 1), op by op as
+// engine/graph/op_costs.hpp prices the graph of plugins/models/README.md ("The forward graph"):
+// a dense layer x[S, n]·W[n, m] + b is a matmul of 2·S·n·m and a bias add of S·m; softmax 5,
+// layer-norm 8, gelu 8, relu 1, add and dropout 1 per output element; seq_transform 2·S·S·d;
+// conv1d 2·S·d·k; concat 0.
+double encoder_flops(const Model& model) {
+    const double s = model.sequence_length;
+    const double activation = model.ff_relu ? 1.0 : 8.0;
+    auto dense = [s](double n, double m) { return 2 * s * n * m + s * m; };
+    double total = 0;
+    double previous = static_cast<double>(model.layers.front().hidden);
+    for (const Layer& layer : model.layers) {
+        const auto h = static_cast<double>(layer.hidden);
+        if (previous != h) total += dense(previous, h);  // the projection between widths
+        double concat = 0;
+        for (const Head& head : layer.heads) {
+            const auto d = static_cast<double>(head.dim);
+            concat += d;
+            switch (head.op) {
+                case Op::sa_sdp:
+                case Op::sa_wma: {
+                    total += 3 * dense(h, d);             // q, k, v
+                    if (head.op == Op::sa_wma) total += 2 * s * d * d;  // q·Wm
+                    total += 2 * s * s * d + 5 * s * s + 2 * s * s * d;  // scores, softmax, context
+                    if (model.attention_dropout > 0) total += s * s;
+                    break;
+                }
+                case Op::l_dft:
+                case Op::l_dct: total += dense(h, d) + 2 * s * s * d; break;
+                case Op::c_5:
+                case Op::c_9:
+                case Op::c_13: {
+                    const double k = head.op == Op::c_5 ? 5 : head.op == Op::c_9 ? 9 : 13;
+                    total += dense(h, d) + dense(d, k) + 5 * s * k + 2 * s * d * k;  // v, kernel logits, softmax, conv1d
+                    break;
+                }
+            }
+        }
+        const double hidden_dropout = model.hidden_dropout > 0 ? s * h : 0.0;
+        total += dense(concat, h) + hidden_dropout + s * h + 8 * s * h;  // attention out, dropout, residual, layer-norm
+        double in = h;
+        for (std::int64_t f : layer.ff) {
+            total += dense(in, static_cast<double>(f)) + activation * s * static_cast<double>(f);
+            in = static_cast<double>(f);
+        }
+        total += dense(in, h) + hidden_dropout + s * h + 8 * s * h;  // back to h, dropout, residual, layer-norm
+        previous = h;
+    }
+    return total;
+}
+
 }  // namespace
+
+double encoder_flops_per_sequence(const Value& model) { return encoder_flops(read_model(model)); }
+
+double encoder_parameters(const Value& model) { return encoder_weights(read_model(model).layers); }
 
 const std::array<const char*, feature_count>& feature_names() {
     static const std::array<const char*, feature_count> names{
-        "layers",       "hidden_mean",  "hidden_max",    "heads_total",    "heads_mean",     "share_sa_sdp",
-        "share_sa_wma", "share_linear", "share_conv",    "ff_width_mean",  "ff_depth_total", "log10_parameters",
+        "log10_parameters", "log10_flops",  "layers",       "log2_hidden_mean", "log2_hidden_min",   "log2_hidden_last", "log2_ff_mean",
+        "share_sa_sdp",     "share_sa_wma", "share_linear", "share_conv",       "ff_relu",           "log2_hidden_max",  "log2_hidden_first",
+        "ff_depth_mean",    "share_l_dft",  "share_l_dct",  "share_c_5",        "share_c_9",         "share_c_13",
     };
     return names;
 }
@@ -221,45 +321,49 @@ bool is_flexibert_key(const std::string& key) {
     return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
-Features flexibert_features(const Value& model) {
-    const std::vector<Layer> layers = read_layers(model);
-    double hidden_sum = 0, hidden_max = 0, heads = 0, ff_sum = 0, ff_count = 0;
-    double sa_sdp = 0, sa_wma = 0, linear = 0, conv = 0;
+Features flexibert_features(const Value& value) {
+    const Model model = read_model(value);
+    const std::vector<Layer>& layers = model.layers;
+    double hidden_sum = 0, hidden_max = 0, hidden_min = 0, heads = 0, ff_sum = 0, ff_count = 0;
+    std::array<double, 7> per_op{};  // heads of each operation, in Op order
     for (const Layer& layer : layers) {
-        hidden_sum += static_cast<double>(layer.hidden);
-        hidden_max = std::max(hidden_max, static_cast<double>(layer.hidden));
+        const auto h = static_cast<double>(layer.hidden);
+        hidden_sum += h;
+        hidden_max = std::max(hidden_max, h);
+        hidden_min = hidden_min == 0 ? h : std::min(hidden_min, h);
         for (const Head& head : layer.heads) {
             heads += 1;
-            switch (head.op) {
-                case Op::sa_sdp: sa_sdp += 1; break;
-                case Op::sa_wma: sa_wma += 1; break;
-                case Op::l_dft:
-                case Op::l_dct: linear += 1; break;
-                case Op::c_5:
-                case Op::c_9:
-                case Op::c_13: conv += 1; break;
-            }
+            per_op[static_cast<std::size_t>(head.op)] += 1;
         }
         for (std::int64_t f : layer.ff) {
             ff_sum += static_cast<double>(f);
             ff_count += 1;
         }
     }
+    auto share = [&](Op op) { return per_op[static_cast<std::size_t>(op)] / heads; };
     const auto count = static_cast<double>(layers.size());
     Features x{};
     auto set = [&x](Feature f, double v) { x[static_cast<std::size_t>(f)] = v; };
-    set(Feature::layers, count);
-    set(Feature::hidden_mean, hidden_sum / count);
-    set(Feature::hidden_max, hidden_max);
-    set(Feature::heads_total, heads);
-    set(Feature::heads_mean, heads / count);
-    set(Feature::share_sa_sdp, sa_sdp / heads);
-    set(Feature::share_sa_wma, sa_wma / heads);
-    set(Feature::share_linear, linear / heads);
-    set(Feature::share_conv, conv / heads);
-    set(Feature::ff_width_mean, ff_sum / ff_count);
-    set(Feature::ff_depth_total, ff_count);
     set(Feature::log10_parameters, std::log10(encoder_weights(layers)));
+    set(Feature::log10_flops, std::log10(encoder_flops(model)));
+    set(Feature::layers, count);
+    set(Feature::log2_hidden_mean, std::log2(hidden_sum / count));
+    set(Feature::log2_hidden_min, std::log2(hidden_min));
+    set(Feature::log2_hidden_last, std::log2(static_cast<double>(layers.back().hidden)));
+    set(Feature::log2_ff_mean, std::log2(ff_sum / ff_count));
+    set(Feature::share_sa_sdp, share(Op::sa_sdp));
+    set(Feature::share_sa_wma, share(Op::sa_wma));
+    set(Feature::share_linear, share(Op::l_dft) + share(Op::l_dct));
+    set(Feature::share_conv, share(Op::c_5) + share(Op::c_9) + share(Op::c_13));
+    set(Feature::ff_relu, model.ff_relu ? 1.0 : 0.0);
+    set(Feature::log2_hidden_max, std::log2(hidden_max));
+    set(Feature::log2_hidden_first, std::log2(static_cast<double>(layers.front().hidden)));
+    set(Feature::ff_depth_mean, ff_count / count);
+    set(Feature::share_l_dft, share(Op::l_dft));
+    set(Feature::share_l_dct, share(Op::l_dct));
+    set(Feature::share_c_5, share(Op::c_5));
+    set(Feature::share_c_9, share(Op::c_9));
+    set(Feature::share_c_13, share(Op::c_13));
     return x;
 }
 

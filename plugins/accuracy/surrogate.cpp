@@ -1,7 +1,11 @@
 #include "surrogate.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <cstdint>
+#include <limits>
+#include <optional>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -29,23 +33,41 @@ ParamSchema surrogate_schema() {
         ParamSpec::string("csv",
                           "CSV of measured accuracies: a header row, an `accuracy` column (fraction in [0, 1]) and a `model` "
                           "column with the model's FlexiBERT parameters in YAML flow style, e.g. \"{preset: bert-tiny}\"; "
-                          "other columns are ignored. A relative path is relative to the YAML file that names it")
+                          "optional columns sparsity_activation, sparsity_activation_gradient, sparsity_weight_gradient "
+                          "(fractions, may be empty); other columns are ignored. A relative path is relative to the YAML file "
+                          "that names it")
             .file_path()
             .required(),
-        ParamSpec::floating("ridge",
-                            "kernel ridge regulariser, about (noise variance) / (variance of the accuracies): larger "
-                            "smooths more and trusts single rows less")
-            .greater_than(0.0)
-            .default_value(0.01),
-        ParamSpec::floating("length_scale",
-                            "RBF kernel length in standardised feature units; 0 takes the median distance between "
-                            "distinct training models")
+        ParamSpec::enumeration("kernel",
+                               "isotropic: one RBF length scale for all standardised features; ard: one per feature, each "
+                               "fitted (needs more rows than features: on the shipped 32-row table it overfits, see README)",
+                               {"isotropic", "ard"})
+            .default_value("isotropic"),
+        ParamSpec::enumeration("prior_mean",
+                               "the Gaussian process's prior mean: linear: a constant plus a slope in log10 of the encoder's "
+                               "weight count (both with a Gaussian prior, fitted with the data), so far from the table the "
+                               "prediction follows the size trend with a growing standard deviation; constant: far from the "
+                               "table the prediction returns to about the mean accuracy",
+                               {"linear", "constant"})
+            .default_value("linear"),
+        ParamSpec::enumeration("outside",
+                               "what happens to a model farther outside the table than outside_threshold: flag: estimate it and "
+                               "set extrapolated (the source says which feature and how far); refuse: a ConfigError (the "
+                               "candidate is infeasible with that reason)",
+                               {"flag", "refuse"})
+            .default_value("flag"),
+        ParamSpec::floating("outside_threshold",
+                            "how far a feature may lie beyond the table's lowest or highest value before the model counts as "
+                            "outside the table, in the table's standard deviations of that feature; a feature the table holds "
+                            "constant may not change at all")
+            .unit("table standard deviations")
             .min(0.0)
-            .default_value(0.0),
+            .default_value(0.5),
+        ParamSpec::floating("ridge", "removed: the noise variance is now fitted (maximum marginal likelihood); giving it is an error"),
+        ParamSpec::floating("length_scale", "removed: the length scales are now fitted (maximum marginal likelihood); giving it is an error"),
         ParamSpec::boolean("within_table",
-                           "clamp predictions to the lowest and highest accuracy of the table: a surrogate fitted on "
-                           "measured models never promises more (or less) than was measured; false clamps to [0, 1] only")
-            .default_value(true),
+                           "removed: predictions are no longer capped at the table's range; a model outside the table is flagged "
+                           "(or refused, see outside); giving it is an error"),
     };
 }
 
@@ -183,26 +205,22 @@ Features row_features(const std::string& text, const std::string& path, std::siz
     }
 }
 
-// ---- the accuracy column ---------------------------------------------------------------------
+const std::array<const char*, 3> sparsity_roles{"activation", "activation_gradient", "weight_gradient"};
 
-double row_accuracy(std::string_view field, const std::string& path, std::size_t line) {
+// A fraction in [0, 1] from a CSV field; `what` names the column in the messages.
+double row_fraction(std::string_view field, const std::string& what, const std::string& path, std::size_t line) {
     const std::string_view s = trim(field);
     double a = 0;
     const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), a);
     // from_chars also reads "nan" and "inf", which are no measurement.
     if (s.empty() || ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(a))
-        throw ConfigError("csv", at_line(path, line) + "accuracy '" + std::string(field) + "' is not a number");
+        throw ConfigError("csv", at_line(path, line) + what + " '" + std::string(field) + "' is not a number");
     if (a < 0.0 || a > 1.0)
-        throw ConfigError("csv", at_line(path, line) + "accuracy " + std::string(s) + " is outside [0, 1]; give a fraction, not a percentage");
+        throw ConfigError("csv", at_line(path, line) + what + " " + std::string(s) + " is outside [0, 1]; give a fraction, not a percentage");
     return a;
 }
 
-struct TrainingSet {
-    std::vector<Features> x;
-    std::vector<double> y;
-};
-
-TrainingSet read_training_set(const std::string& path) {
+Table read_table(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     // An ifstream opens a directory on Linux and fails only at the first read; refuse it here.
     std::error_code ec;
@@ -217,37 +235,58 @@ TrainingSet read_training_set(const std::string& path) {
     const Record& header = records.front();
     std::vector<std::string> names;
     for (const auto& f : header.fields) names.emplace_back(trim(f));
-    auto column = [&](const char* name) {
+    auto find_column = [&](const std::string& name) -> std::optional<std::size_t> {
         const auto first = std::find(names.begin(), names.end(), name);
-        if (first == names.end())
-            throw ConfigError("csv", prefix + std::string("'") + path + "' has no '" + name + "' column (the header names: " + join(names) + ")");
+        if (first == names.end()) return std::nullopt;
         if (std::find(first + 1, names.end(), name) != names.end())
             throw ConfigError("csv", at_line(path, header.line) + "the header names column '" + name + "' twice");
         return static_cast<std::size_t>(first - names.begin());
     };
+    auto column = [&](const std::string& name) {
+        const auto c = find_column(name);
+        if (!c) throw ConfigError("csv", prefix + std::string("'") + path + "' has no '" + name + "' column (the header names: " + join(names) + ")");
+        return *c;
+    };
     const std::size_t accuracy_col = column("accuracy");
     const std::size_t model_col = column("model");
+    std::vector<std::pair<std::string, std::size_t>> sparsity_cols;
+    for (const char* role : sparsity_roles)
+        if (const auto c = find_column(std::string("sparsity_") + role)) sparsity_cols.emplace_back(role, *c);
 
-    TrainingSet set;
+    Table table;
+    table.path = path;
     for (std::size_t r = 1; r < records.size(); ++r) {
         const Record& row = records[r];
         if (row.fields.size() != names.size())
             throw ConfigError("csv", at_line(path, row.line) + std::to_string(row.fields.size()) + (row.fields.size() == 1 ? " field" : " fields") +
                                          " but the header has " + std::to_string(names.size()) +
                                          " columns (a model field holds commas, so it must be in double quotes)");
-        const double a = row_accuracy(row.fields[accuracy_col], path, row.line);
-        set.x.push_back(row_features(row.fields[model_col], path, row.line));
-        set.y.push_back(a);
+        const double a = row_fraction(row.fields[accuracy_col], "accuracy", path, row.line);
+        table.x.push_back(row_features(row.fields[model_col], path, row.line));
+        table.y.push_back(a);
+        table.lines.push_back(row.line);
+        for (const auto& [role, col] : sparsity_cols) {
+            auto& values = table.sparsity[role];
+            const std::string column_name = "sparsity_" + role;
+            values.push_back(trim(row.fields[col]).empty() ? std::nullopt
+                                                           : std::optional<double>(row_fraction(row.fields[col], column_name, path, row.line)));
+        }
     }
-    if (set.y.size() < 3)
-        throw ConfigError("csv", prefix + std::string("'") + path + "' has " + std::to_string(set.y.size()) + (set.y.size() == 1 ? " row" : " rows") +
+    if (table.y.size() < 3)
+        throw ConfigError("csv", prefix + std::string("'") + path + "' has " + std::to_string(table.y.size()) + (table.y.size() == 1 ? " row" : " rows") +
                                      "; at least 3 are needed to fit and cross-validate");
-    return set;
-}
-
-KernelRidge fit(const Params& params) {
-    const TrainingSet set = read_training_set(params.get_string("csv"));
-    return KernelRidge(set.x, set.y, params.get_float("ridge"), params.get_float("length_scale"));
+    for (auto it = table.sparsity.begin(); it != table.sparsity.end();) {
+        const auto given = static_cast<std::size_t>(std::count_if(it->second.begin(), it->second.end(), [](const auto& v) { return v.has_value(); }));
+        if (given == 0) {  // an empty column is no column
+            it = table.sparsity.erase(it);
+            continue;
+        }
+        if (given < 3)
+            throw ConfigError("csv", prefix + std::string("'") + path + "' column 'sparsity_" + it->first + "' has " + std::to_string(given) +
+                                         (given == 1 ? " value" : " values") + "; at least 3 are needed to fit it (or leave the column empty)");
+        ++it;
+    }
+    return table;
 }
 
 std::string fixed4(double x) {
@@ -256,102 +295,191 @@ std::string fixed4(double x) {
     return buf;
 }
 
+std::string fixed2(double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f", x);
+    return buf;
+}
+
+std::string general(double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", x);
+    return buf;
+}
+
 double clamp01(double x) { return std::clamp(x, 0.0, 1.0); }
+
+Eigen::RowVectorXd kernel_row(const Features& f) {
+    Eigen::RowVectorXd r(static_cast<Eigen::Index>(kernel_feature_count));
+    for (std::size_t j = 0; j < kernel_feature_count; ++j) r(static_cast<Eigen::Index>(j)) = f[j];
+    return r;
+}
+
+Eigen::MatrixXd kernel_rows(const std::vector<Features>& x, const std::vector<std::size_t>& rows) {
+    Eigen::MatrixXd m(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(kernel_feature_count));
+    for (std::size_t i = 0; i < rows.size(); ++i) m.row(static_cast<Eigen::Index>(i)) = kernel_row(x[rows[i]]);
+    return m;
+}
+
+Eigen::VectorXd targets(const std::vector<double>& y, const std::vector<std::size_t>& rows) {
+    Eigen::VectorXd v(static_cast<Eigen::Index>(rows.size()));
+    for (std::size_t i = 0; i < rows.size(); ++i) v(static_cast<Eigen::Index>(i)) = y[rows[i]];
+    return v;
+}
+
+std::vector<std::size_t> all_rows(std::size_t n) {
+    std::vector<std::size_t> rows(n);
+    for (std::size_t i = 0; i < n; ++i) rows[i] = i;
+    return rows;
+}
+
+// Ranks with ties averaged (1-based), for Spearman's correlation.
+std::vector<double> ranks(const std::vector<double>& v) {
+    std::vector<std::size_t> order = all_rows(v.size());
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
+    std::vector<double> r(v.size());
+    for (std::size_t i = 0; i < order.size();) {
+        std::size_t j = i;
+        while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]]) ++j;
+        for (std::size_t k = i; k <= j; ++k) r[order[k]] = 0.5 * static_cast<double>(i + j) + 1;
+        i = j + 1;
+    }
+    return r;
+}
+
+// Spearman's rank correlation; 0 when either side is constant.
+double spearman(const std::vector<double>& a, const std::vector<double>& b) {
+    const std::vector<double> ra = ranks(a), rb = ranks(b);
+    const auto n = static_cast<double>(a.size());
+    double ma = 0, mb = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        ma += ra[i] / n;
+        mb += rb[i] / n;
+    }
+    double sab = 0, saa = 0, sbb = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        sab += (ra[i] - ma) * (rb[i] - mb);
+        saa += (ra[i] - ma) * (ra[i] - ma);
+        sbb += (rb[i] - mb) * (rb[i] - mb);
+    }
+    return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0.0;
+}
+
+HeldOutMetrics metrics(const std::vector<double>& predicted, const std::vector<double>& measured) {
+    HeldOutMetrics m;
+    for (std::size_t i = 0; i < predicted.size(); ++i) {
+        const double e = predicted[i] - measured[i];
+        m.mae += std::abs(e);
+        m.rmse += e * e;
+    }
+    const auto n = static_cast<double>(predicted.size());
+    m.mae /= n;
+    m.rmse = std::sqrt(m.rmse / n);
+    m.spearman = spearman(predicted, measured);
+    return m;
+}
+
+// SplitMix64: a portable, seeded stream for the fold shuffle (std::shuffle's algorithm is not
+// specified, so folds would differ between standard libraries).
+std::uint64_t splitmix64(std::uint64_t& state) {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+GpOptions gp_options(const Params& params) {
+    GpOptions o;
+    o.ard = params.get_string("kernel") == "ard";
+    if (params.get_string("prior_mean") == "linear") o.trend_column = static_cast<std::size_t>(Feature::log10_parameters);
+    return o;
+}
+
+void refuse_removed(const Params& params) {
+    if (params.has("ridge"))
+        throw ConfigError("ridge", "ridge was removed: accuracy.surrogate is a Gaussian process now and fits its noise variance to the "
+                                   "table (maximum marginal likelihood); delete the key");
+    if (params.has("length_scale"))
+        throw ConfigError("length_scale", "length_scale was removed: accuracy.surrogate is a Gaussian process now and fits its length "
+                                          "scales to the table (maximum marginal likelihood); delete the key");
+    if (params.has("within_table"))
+        throw ConfigError("within_table", "within_table was removed: predictions are no longer capped at the table's accuracy range, because "
+                                          "the cap made every model larger than the table look equally good; a model outside the table is "
+                                          "flagged as extrapolated instead (outside: refuse rejects it); delete the key");
+}
 
 }  // namespace
 
-// ---- kernel ridge regression -----------------------------------------------------------------
-
-KernelRidge::KernelRidge(const std::vector<Features>& x, const std::vector<double>& y, double ridge, double length_scale) {
-    const auto n = static_cast<Eigen::Index>(x.size());
-    const auto f = static_cast<Eigen::Index>(feature_count);
-    if (n < 2 || y.size() != x.size() || !(ridge > 0) || !(length_scale >= 0))
-        throw InternalError(std::string(plugin_name) + ": KernelRidge needs >= 2 rows, as many targets, ridge > 0 and length_scale >= 0");
-
-    Eigen::MatrixXd raw(n, f);
-    for (Eigen::Index i = 0; i < n; ++i)
-        for (Eigen::Index j = 0; j < f; ++j) raw(i, j) = x[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)];
-    mean_ = raw.colwise().mean();
-    scale_ = Eigen::RowVectorXd::Zero(f);
-    for (Eigen::Index j = 0; j < f; ++j) {
-        const double sd = std::sqrt((raw.col(j).array() - mean_(j)).square().mean());
-        // A feature the training rows never vary says nothing about accuracy: leave it out of the
-        // distance rather than divide by (nearly) zero.
-        if (sd > 1e-12 * std::max(1.0, std::abs(mean_(j)))) scale_(j) = 1.0 / sd;
-    }
-    train_ = (raw.rowwise() - mean_).array().rowwise() * scale_.array();
-
-    Eigen::MatrixXd sq(n, n);  // squared distances
-    for (Eigen::Index i = 0; i < n; ++i)
-        for (Eigen::Index j = 0; j < n; ++j) sq(i, j) = (train_.row(i) - train_.row(j)).squaredNorm();
-    if (length_scale > 0) {
-        length_scale_ = length_scale;
-    } else {
-        // The median heuristic, over distinct pairs only: repeated measurements of one model
-        // (distance 0) would otherwise pull the length towards 0 and the fit towards a lookup table.
-        std::vector<double> d;
-        for (Eigen::Index i = 0; i < n; ++i)
-            for (Eigen::Index j = i + 1; j < n; ++j)
-                if (sq(i, j) > 0) d.push_back(std::sqrt(sq(i, j)));
-        if (d.empty()) {
-            length_scale_ = 1.0;  // every row is the same model: the kernel is constant whatever the length
-        } else {
-            auto mid = d.begin() + static_cast<std::ptrdiff_t>(d.size() / 2);
-            std::nth_element(d.begin(), mid, d.end());
-            length_scale_ = *mid;
-        }
-    }
-
-    const Eigen::Map<const Eigen::VectorXd> yv(y.data(), n);
-    y_mean_ = yv.mean();
-    y_min_ = yv.minCoeff();
-    y_max_ = yv.maxCoeff();
-    const double y_sd = std::sqrt((yv.array() - y_mean_).square().mean());
-    y_scale_ = y_sd > 0 ? y_sd : 1.0;
-    const Eigen::VectorXd t = (yv.array() - y_mean_) / y_scale_;
-
-    // The least-squares SVM system [K + ridge I, 1; 1ᵀ, 0] [alpha; b] = [t; 0], solved through the
-    // positive definite block M = K + ridge I: b = 1ᵀM⁻¹t / 1ᵀM⁻¹1, alpha = M⁻¹(t - b 1).
-    const Eigen::MatrixXd m = (-sq.array() / (2 * length_scale_ * length_scale_)).exp().matrix() + ridge * Eigen::MatrixXd::Identity(n, n);
-    const Eigen::LLT<Eigen::MatrixXd> llt(m);
-    if (llt.info() != Eigen::Success) throw InternalError(std::string(plugin_name) + ": the kernel matrix is not positive definite");
-    const Eigen::MatrixXd m_inv = llt.solve(Eigen::MatrixXd::Identity(n, n));
-    const Eigen::VectorXd u = m_inv.rowwise().sum();  // M⁻¹1
-    const double s = u.sum();                         // 1ᵀM⁻¹1
-    bias_ = u.dot(t) / s;
-    alpha_ = m_inv * (t.array() - bias_).matrix();
-
-    // Leave-one-out residuals without refitting (Cawley & Talbot 2004): y_i minus the prediction of
-    // the model fitted without row i is alpha_i / (C⁻¹)_ii, C the whole system matrix above, whose
-    // inverse's top-left block is M⁻¹ - uuᵀ/s.
-    double abs_sum = 0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-        const double c_inv_ii = m_inv(i, i) - u(i) * u(i) / s;
-        const double residual = alpha_(i) / c_inv_ii * y_scale_;
-        const double y_i = y[static_cast<std::size_t>(i)];
-        abs_sum += std::abs(y_i - clamp01(y_i - residual));
-    }
-    loo_mae_ = abs_sum / static_cast<double>(n);
-}
-
-Eigen::RowVectorXd KernelRidge::standardise(const Features& f) const {
-    const Eigen::Map<const Eigen::RowVectorXd> raw(f.data(), static_cast<Eigen::Index>(f.size()));
-    return (raw - mean_).array() * scale_.array();
-}
-
-double KernelRidge::predict(const Features& f, bool within_table) const {
-    const Eigen::RowVectorXd z = standardise(f);
-    const Eigen::VectorXd sq = (train_.rowwise() - z).rowwise().squaredNorm();
-    const Eigen::VectorXd k = (-sq.array() / (2 * length_scale_ * length_scale_)).exp();
-    const double y = clamp01(y_mean_ + y_scale_ * (bias_ + k.dot(alpha_)));
-    return within_table ? std::clamp(y, y_min_, y_max_) : y;
-}
-
 // ---- the plugin ------------------------------------------------------------------------------
 
-Surrogate::Surrogate(const Params& params) : model_(fit(params)), within_table_(params.get_bool("within_table")) {
-    source_ = "surrogate: " + std::filesystem::path(params.get_string("csv")).filename().string() + " (" + std::to_string(model_.rows()) +
-              " rows, leave-one-out MAE " + fixed4(model_.loo_mae()) + ")";
+Surrogate::Surrogate(const Params& params)
+    : options_(gp_options(params)), refuse_(params.get_string("outside") == "refuse"), threshold_(params.get_float("outside_threshold")) {
+    refuse_removed(params);
+    table_ = read_table(params.get_string("csv"));
+    file_name_ = std::filesystem::path(table_.path).filename().string();
+    const std::size_t n = table_.y.size();
+    const std::vector<std::size_t> rows = all_rows(n);
+    const Eigen::MatrixXd x = kernel_rows(table_.x, rows);
+    accuracy_.emplace(x, targets(table_.y, rows), options_);
+
+    for (const auto& [role, values] : table_.sparsity) {
+        std::vector<std::size_t> given;
+        std::vector<double> y;
+        for (std::size_t i = 0; i < n; ++i)
+            if (values[i]) {
+                given.push_back(i);
+                y.push_back(*values[i]);
+            }
+        sparsity_.emplace(role, GaussianProcess(kernel_rows(table_.x, given), targets(y, all_rows(y.size())), *accuracy_));
+    }
+
+    for (std::size_t f = 0; f < feature_count; ++f) {
+        FeatureRange& r = ranges_[f];
+        r.lo = r.hi = table_.x[0][f];
+        double mean = 0;
+        for (const Features& row : table_.x) {
+            r.lo = std::min(r.lo, row[f]);
+            r.hi = std::max(r.hi, row[f]);
+            mean += row[f] / static_cast<double>(n);
+        }
+        double var = 0;
+        for (const Features& row : table_.x) var += (row[f] - mean) * (row[f] - mean) / static_cast<double>(n);
+        r.stddev = r.hi - r.lo > 1e-12 ? std::sqrt(var) : 0.0;
+    }
+
+    // Leave-one-out MAE at the fitted hyper-parameters (each row predicted from the others).
+    double abs_sum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        std::vector<std::size_t> rest;
+        for (std::size_t j = 0; j < n; ++j)
+            if (j != i) rest.push_back(j);
+        const GaussianProcess fold(kernel_rows(table_.x, rest), targets(table_.y, rest), *accuracy_);
+        abs_sum += std::abs(table_.y[i] - clamp01(fold.predict(kernel_row(table_.x[i])).mean));
+    }
+    source_ = "surrogate: " + file_name_ + " (" + std::to_string(n) + " rows, leave-one-out MAE " + fixed4(abs_sum / static_cast<double>(n)) + ")";
+}
+
+Surrogate::Outside Surrogate::outside(const Features& f) const {
+    Outside worst;
+    for (std::size_t j = 0; j < feature_count; ++j) {
+        const FeatureRange& r = ranges_[j];
+        double d = 0;
+        if (r.stddev == 0)
+            d = std::abs(f[j] - r.lo) > 1e-9 ? std::numeric_limits<double>::infinity() : 0.0;
+        else
+            d = std::max({r.lo - f[j], f[j] - r.hi, 0.0}) / r.stddev;
+        if (d > worst.distance) worst = Outside{j, d, f[j]};
+    }
+    return worst;
+}
+
+std::string Surrogate::describe_outside(const Outside& o) const {
+    const FeatureRange& r = ranges_[o.feature];
+    const std::string name = feature_names()[o.feature];
+    if (std::isinf(o.distance)) return name + " is " + general(o.value) + " but every table row has " + general(r.lo);
+    const bool above = o.value > r.hi;
+    return name + " is " + general(o.value) + ", " + fixed2(o.distance) + " table standard deviations " + (above ? "above the largest" : "below the smallest") +
+           " in the table (" + general(above ? r.hi : r.lo) + ")";
 }
 
 AccuracyEstimate Surrogate::estimate(const AccuracyRequest& request) const {
@@ -363,20 +491,118 @@ AccuracyEstimate Surrogate::estimate(const AccuracyRequest& request) const {
     } catch (const ConfigError& e) {
         throw ConfigError(prefix + std::string("cannot estimate this model: ") + e.what());
     }
-    return AccuracyEstimate{model_.predict(f, within_table_), source_};
+    const Outside out = outside(f);
+    const bool far = out.distance > threshold_;
+    if (far && refuse_)
+        throw ConfigError(prefix + std::string("the model is outside the table '") + file_name_ + "': " + describe_outside(out) +
+                          "; outside: refuse allows " + general(threshold_));
+    const Eigen::RowVectorXd x = kernel_row(f);
+    const GpPrediction p = accuracy_->predict(x);
+    AccuracyEstimate e;
+    e.accuracy = clamp01(p.mean);
+    e.stddev = p.stddev;
+    e.extrapolated = far;
+    e.source = far ? source_ + "; extrapolated: " + describe_outside(out) : source_;
+    for (const auto& [role, gp] : sparsity_) e.sparsity.emplace(role, clamp01(gp.predict(x).mean));
+    return e;
+}
+
+HeldOutReport Surrogate::held_out(std::size_t folds, std::uint64_t seed) const {
+    const std::string quoted = "'" + table_.path + "'";
+    if (folds < 2) throw ConfigError("folds", prefix + std::string("folds must be at least 2, got ") + std::to_string(folds));
+    // Rows of the same model (several seeds) stay in one fold, so no model is both trained on and held out.
+    std::vector<std::vector<std::size_t>> groups;
+    for (std::size_t i = 0; i < table_.x.size(); ++i) {
+        auto same = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return table_.x[g.front()] == table_.x[i]; });
+        if (same == groups.end())
+            groups.push_back({i});
+        else
+            same->push_back(i);
+    }
+    if (groups.size() < folds)
+        throw ConfigError("folds", prefix + quoted + " has " + std::to_string(table_.y.size()) + " rows of " + std::to_string(groups.size()) +
+                                       " distinct models, too few for " + std::to_string(folds) + " folds (each fold needs a model of its own)");
+    std::uint64_t state = seed;
+    for (std::size_t i = groups.size() - 1; i > 0; --i) std::swap(groups[i], groups[splitmix64(state) % (i + 1)]);
+
+    const std::size_t n = table_.y.size();
+    std::vector<double> predicted(n), constant(n), stddev(n);
+    for (std::size_t k = 0; k < folds; ++k) {
+        std::vector<std::size_t> train, test;
+        for (std::size_t g = 0; g < groups.size(); ++g) (g % folds == k ? test : train).insert((g % folds == k ? test : train).end(), groups[g].begin(), groups[g].end());
+        if (train.size() < 2)
+            throw ConfigError("folds", prefix + quoted + " has too few rows for " + std::to_string(folds) + " folds: a fold leaves fewer than 2 rows to fit");
+        const GaussianProcess gp(kernel_rows(table_.x, train), targets(table_.y, train), options_);
+        double mean = 0;
+        for (std::size_t i : train) mean += table_.y[i] / static_cast<double>(train.size());
+        for (std::size_t i : test) {
+            const GpPrediction p = gp.predict(kernel_row(table_.x[i]));
+            predicted[i] = clamp01(p.mean);
+            stddev[i] = p.stddev;
+            constant[i] = mean;
+        }
+    }
+    HeldOutReport r;
+    r.rows = n;
+    r.folds = folds;
+    r.seed = seed;
+    r.model = metrics(predicted, table_.y);
+    r.constant = metrics(constant, table_.y);
+    for (std::size_t i = 0; i < n; ++i) {
+        const double z = std::abs(predicted[i] - table_.y[i]) / std::max(stddev[i], 1e-300);
+        r.within_1_stddev += (z <= 1 ? 1.0 : 0.0) / static_cast<double>(n);
+        r.within_2_stddev += (z <= 2 ? 1.0 : 0.0) / static_cast<double>(n);
+    }
+    r.description = "accuracy.surrogate on " + file_name_ + ": Gaussian process, " + (options_.ard ? "ARD" : "isotropic") + " RBF kernel on " +
+                    std::to_string(kernel_feature_count) + " features, " +
+                    (options_.trend_column < kernel_feature_count ? "prior mean linear in log10_parameters" : "constant prior mean");
+    return r;
+}
+
+void Surrogate::check_models(const std::vector<Value>& sample) const {
+    std::vector<Features> features;
+    for (std::size_t i = 0; i < sample.size(); ++i) {
+        try {
+            features.push_back(flexibert_features(sample[i]));
+        } catch (const ConfigError& e) {
+            throw ConfigError(prefix + std::string("cannot check sampled model ") + std::to_string(i + 1) + ": " + e.what());
+        }
+    }
+    for (std::size_t j = 0; j < feature_count; ++j) {
+        const FeatureRange& r = ranges_[j];
+        if (r.stddev != 0) continue;
+        std::vector<double> asked;
+        std::size_t count = 0;
+        for (const Features& f : features)
+            if (std::abs(f[j] - r.lo) > 1e-9) {
+                ++count;
+                if (std::find(asked.begin(), asked.end(), f[j]) == asked.end()) asked.push_back(f[j]);
+            }
+        if (count == 0) continue;
+        std::sort(asked.begin(), asked.end());
+        std::string values;
+        for (std::size_t k = 0; k < asked.size() && k < 4; ++k) values += (k ? ", " : "") + general(asked[k]);
+        if (asked.size() > 4) values += ", ...";
+        const std::string name = feature_names()[j];
+        throw ConfigError("csv", prefix + std::string("'") + table_.path + "' holds " + name + " at " + general(r.lo) +
+                                     " in every row, but the design space asks for " + values + " (" + std::to_string(count) + " of " +
+                                     std::to_string(features.size()) + " sampled models); the table cannot tell how " + name +
+                                     " changes accuracy: add measured models that vary it, or hold it at " + general(r.lo) + " in the space");
+    }
 }
 
 Factory surrogate_factory() {
     return Factory{
         PluginKind::accuracy,
         plugin_name,
-        "Surrogate: accuracy predicted from architecture features by kernel ridge regression on measured accuracies (CSV)\n"
+        "Surrogate: accuracy predicted from architecture features by a Gaussian process fitted to measured accuracies (CSV)\n"
         "Reads `csv` when created (header row; an `accuracy` column in [0, 1] and a `model` column of FlexiBERT parameters\n"
-        "in YAML flow style, quoted) and fits an RBF kernel ridge regression on 12 standardised architecture features\n"
-        "(layers, widths, head counts and the share of each head family, feed-forward width and depth, log10 weights).\n"
-        "Predictions are clamped to the table's accuracy range (within_table) or to [0, 1]. The source reports the file, its rows and the leave-one-out mean absolute\n"
-        "error, which says how far to trust it; far from every training model the prediction falls back to about the\n"
-        "mean accuracy. FlexiBERT models only.",
+        "in YAML flow style, quoted; optional per-role sparsity columns) and fits Gaussian-process regression on 12\n"
+        "standardised features (log10 weights and forward FLOPs, depth, log2 widths, the share of each head family, the\n"
+        "feed-forward activation); length scales, signal and noise variance maximise the marginal likelihood. Each estimate\n"
+        "has a predictive standard deviation; a model outside the table (outside_threshold) is flagged as extrapolated, or\n"
+        "refused (outside: refuse). Predictions are clipped to [0, 1] only. The source reports the file, its rows and the\n"
+        "leave-one-out mean absolute error; `transcode accuracy fit --report` cross-validates it. FlexiBERT models only.",
         surrogate_schema(),
         [](const Params& params) -> std::unique_ptr<PluginObject> { return std::make_unique<Surrogate>(params); },
     };

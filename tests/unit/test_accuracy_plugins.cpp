@@ -200,10 +200,35 @@ TEST_CASE("accuracy plugins: the library registers trained and surrogate with do
     const auto& schema = accuracy_info("surrogate").schema;
     CHECK_THROWS_AS(transcode::config::parse_params(schema, ""), ConfigError);  // csv is required
     const auto surrogate = transcode::config::parse_params(schema, "csv: /data/acc.csv");
-    CHECK(surrogate.get_float("ridge") == 0.01);
-    CHECK(surrogate.get_float("length_scale") == 0.0);
-    CHECK_THROWS_AS(transcode::config::parse_params(schema, "csv: a.csv\nridge: 0"), ConfigError);
-    CHECK_THROWS_AS(transcode::config::parse_params(schema, "csv: a.csv\nlength_scale: -1"), ConfigError);
+    CHECK(surrogate.get_string("kernel") == "isotropic");
+    CHECK(surrogate.get_string("prior_mean") == "linear");
+    CHECK(surrogate.get_string("outside") == "flag");
+    CHECK(surrogate.get_float("outside_threshold") == 0.5);
+    CHECK_FALSE(surrogate.has("ridge"));
+    CHECK_FALSE(surrogate.has("within_table"));
+    CHECK_THROWS_AS(transcode::config::parse_params(schema, "csv: a.csv\noutside: ignore"), ConfigError);
+    CHECK_THROWS_AS(transcode::config::parse_params(schema, "csv: a.csv\noutside_threshold: -1"), ConfigError);
+}
+
+TEST_CASE("accuracy plugins: the surrogate refuses the removed ridge, length_scale and within_table with the reason") {
+    TempDir dir;
+    const auto csv = dir.write("synthetic.csv", synthetic_csv(grid()));
+    auto refused = [&](const std::string& extra) {
+        try {
+            make_surrogate(csv, extra);
+        } catch (const ConfigError& e) {
+            return std::pair<std::string, std::string>{e.path(), e.what()};
+        }
+        FAIL("expected a ConfigError for " << extra);
+        return std::pair<std::string, std::string>{};
+    };
+    CHECK(refused("within_table: true") ==
+          std::pair<std::string, std::string>{"within_table",
+                                              "within_table was removed: predictions are no longer capped at the table's accuracy range, because the "
+                                              "cap made every model larger than the table look equally good; a model outside the table is flagged as "
+                                              "extrapolated instead (outside: refuse rejects it); delete the key"});
+    CHECK(refused("ridge: 0.01").first == "ridge");
+    CHECK(refused("length_scale: 1").first == "length_scale");
 }
 
 TEST_CASE("accuracy plugins: the surrogate's csv is resolved against the YAML file that names it") {
@@ -296,43 +321,199 @@ TEST_CASE("accuracy plugins: the surrogate reads the accuracy.csv a co-design ru
     CHECK(estimate(*from_json, flexibert("preset: bert-tiny")).source.rfind("surrogate: accuracy.csv (16 rows, leave-one-out MAE 0.", 0) == 0);
 }
 
-TEST_CASE("accuracy plugins: by default the surrogate never predicts outside the table's accuracy range") {
+TEST_CASE("accuracy plugins: no cap - where accuracy grows with size, a larger model is predicted above the table and flagged") {
     TempDir dir;
-    std::vector<Point> points = grid();
-    double lo = 1, hi = 0;
-    for (const auto& p : points) {
-        lo = std::min(lo, truth(p.layers, p.hidden));
-        hi = std::max(hi, truth(p.layers, p.hidden));
-    }
-    const auto clamped = make_surrogate(dir.write("all.csv", synthetic_csv(points)));
-    for (int layers : {1, 2, 3, 6, 12, 24})
-        for (int hidden : {16, 64, 128, 512, 1024}) {
-            const double a = estimate(*clamped, flexibert(uniform_model(layers, hidden))).accuracy;
-            CHECK(a >= lo);
-            CHECK(a <= hi);
-        }
+    double hi = 0;
+    for (const auto& p : grid()) hi = std::max(hi, truth(p.layers, p.hidden));
+    const auto surrogate = make_surrogate(dir.write("synthetic.csv", synthetic_csv(grid())));
+    const AccuracyEstimate inside = estimate(*surrogate, flexibert(uniform_model(2, 320)));
+    const AccuracyEstimate larger = estimate(*surrogate, flexibert(uniform_model(5, 512)));
+    CHECK_FALSE(inside.extrapolated);
+    CHECK(inside.source.find("extrapolated") == std::string::npos);
+    CHECK(larger.accuracy > hi + 0.02);  // the table's best is 0.9136; the trend says about 0.95
+    CHECK(larger.accuracy <= 1.0);
+    CHECK(larger.extrapolated);
+    CHECK(larger.source.find("; extrapolated: layers is 5, 0.89 table standard deviations above the largest in the table (4)") != std::string::npos);
+    // Farther out the prediction is clipped at 1, never above, and its standard deviation keeps growing.
+    const AccuracyEstimate deep = estimate(*surrogate, flexibert(uniform_model(12, 768)));
+    CHECK(deep.accuracy == 1.0);
+    CHECK(deep.stddev > larger.stddev);
+    CHECK(larger.stddev > inside.stddev);
+    CHECK(inside.sparsity.empty());
 }
 
-TEST_CASE("accuracy plugins: the surrogate's leave-one-out MAE matches refitting without each row") {
-    // The reported figure comes from a closed form; refitting the plugin on every CSV with one row
-    // left out must give about the same (not exactly: each refit restandardises the features).
+TEST_CASE("accuracy plugins: outside refuse rejects a model beyond outside_threshold, naming the feature and how far") {
     TempDir dir;
-    const std::vector<Point> points = grid();
-    const auto all = make_surrogate(dir.write("all.csv", synthetic_csv(points)));
-    const double reported = loo_mae_of(estimate(*all, flexibert(uniform_model(1, 128))).source);
-    double sum = 0;
-    for (std::size_t i = 0; i < points.size(); ++i) {
-        std::vector<Point> rest = points;
-        rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
-        // Unclamped to the fold's table, as the closed form is (a held-out extreme row would otherwise be clamped).
-        const auto fold = make_surrogate(dir.write("fold" + std::to_string(i) + ".csv", synthetic_csv(rest)), "within_table: false");
-        const Point& p = points[i];
-        sum += std::abs(estimate(*fold, flexibert(uniform_model(p.layers, p.hidden))).accuracy - truth(p.layers, p.hidden));
+    const auto csv = dir.write("synthetic.csv", synthetic_csv(grid()));
+    const auto refusing = make_surrogate(csv, "outside: refuse");
+    CHECK_THROWS_WITH_AS(estimate(*refusing, flexibert(uniform_model(6, 768))),
+                         "accuracy surrogate: the model is outside the table 'synthetic.csv': layers is 6, 1.79 table standard deviations above "
+                         "the largest in the table (4); outside: refuse allows 0.5",
+                         ConfigError);
+    // A feature the table holds constant may not move at all: the table has no ReLU feed-forward.
+    transcode::ValueMap relu = flexibert(uniform_model(2, 256)).as_map();
+    relu.insert_or_assign("ff_activation", Value{std::string("relu")});
+    CHECK_THROWS_WITH_AS(estimate(*refusing, Value(relu)),
+                         "accuracy surrogate: the model is outside the table 'synthetic.csv': ff_relu is 1 but every table row has 0; outside: "
+                         "refuse allows 0.5",
+                         ConfigError);
+    // Inside the threshold it estimates; a wider threshold lets layers 6 through, flagged.
+    CHECK_FALSE(estimate(*refusing, flexibert(uniform_model(4, 600))).extrapolated);
+    const auto wide = make_surrogate(csv, "outside: refuse\noutside_threshold: 2");
+    CHECK_FALSE(estimate(*wide, flexibert(uniform_model(6, 768))).extrapolated);
+}
+
+namespace {
+
+double wave(int hidden) { return 0.75 + 0.1 * std::sin(1.3 * std::log2(static_cast<double>(hidden))); }
+
+/// 24 two-layer models of hidden 64 .. 64 * 2^(23/6) ~ 916 and a smooth function of log2(hidden),
+/// plus a fixed pseudo-noise uniform in [-0.01, 0.01] (standard deviation 0.0058).
+std::string wave_csv() {
+    std::string csv = "accuracy,model\n";
+    for (int i = 0; i < 24; ++i) {
+        const int h = static_cast<int>(std::lround(64 * std::pow(2.0, i / 6.0)));
+        const double noise = 0.02 * (((i * 7919) % 17) / 16.0 - 0.5);
+        csv += number(wave(h) + noise) + ",\"" + uniform_model(2, h) + "\"\n";
     }
-    const double refit = sum / static_cast<double>(points.size());
-    CAPTURE(reported);
-    CAPTURE(refit);
-    CHECK(std::abs(reported - refit) < 0.15 * refit);
+    return csv;
+}
+
+}  // namespace
+
+TEST_CASE("accuracy plugins: the Gaussian process recovers a smooth function with a calibrated standard deviation") {
+    TempDir dir;
+    const auto surrogate = make_surrogate(dir.write("wave.csv", wave_csv()));
+    for (int h : {70, 100, 150, 200, 300, 450, 700}) {  // between the rows
+        CAPTURE(h);
+        const AccuracyEstimate e = estimate(*surrogate, flexibert(uniform_model(2, h)));
+        CHECK(std::abs(e.accuracy - wave(h)) < 3 * e.stddev);
+        CHECK(e.stddev < 0.02);
+        CHECK_FALSE(e.extrapolated);
+    }
+    const transcode::HeldOutReport r = surrogate->held_out(5, 1);
+    CHECK(r.rows == 24);
+    CHECK(r.folds == 5);
+    CHECK(r.model.mae < r.constant.mae / 4);
+    CHECK(r.model.spearman > 0.8);
+    CHECK(r.within_1_stddev > 0.4);
+    CHECK(r.within_2_stddev > 0.85);
+}
+
+TEST_CASE("accuracy plugins: the standard deviation grows away from the data") {
+    TempDir dir;
+    const auto surrogate = make_surrogate(dir.write("wave.csv", wave_csv()));
+    double previous = 0;
+    for (int h : {600, 1400, 2000, 4000, 16000}) {
+        CAPTURE(h);
+        const AccuracyEstimate e = estimate(*surrogate, flexibert(uniform_model(2, h)));
+        CHECK(e.stddev > previous);
+        previous = e.stddev;
+    }
+    CHECK(estimate(*surrogate, flexibert(uniform_model(2, 4000))).extrapolated);
+}
+
+TEST_CASE("accuracy plugins: held-out report of the shipped flexibert2-sentiment.csv against the constant predictor") {
+    const std::string csv = std::string(TRANSCODE_SOURCE_DIR) + "/configs/accuracy/flexibert2-sentiment.csv";
+    const auto surrogate = make_surrogate(csv);
+    const transcode::HeldOutReport r = surrogate->held_out(5, 1);
+    MESSAGE("flexibert2-sentiment.csv, 5 folds, seed 1: GP MAE " << r.model.mae << " RMSE " << r.model.rmse << " Spearman " << r.model.spearman
+                                                                 << "; constant MAE " << r.constant.mae << " RMSE " << r.constant.rmse
+                                                                 << "; within 1/2 std " << r.within_1_stddev << " / " << r.within_2_stddev);
+    CHECK(r.rows == 32);
+    CHECK(r.folds == 5);
+    CHECK(r.seed == 1);
+    CHECK(r.description ==
+          "accuracy.surrogate on flexibert2-sentiment.csv: Gaussian process, isotropic RBF kernel on 12 features, prior mean linear in log10_parameters");
+    for (double x : {r.model.mae, r.model.rmse, r.constant.mae, r.constant.rmse}) {
+        CHECK(std::isfinite(x));
+        CHECK(x > 0.0);
+        CHECK(x < 0.5);
+    }
+    CHECK(r.within_1_stddev <= r.within_2_stddev);
+    // The same seed gives the same folds and the same figures.
+    CHECK(surrogate->held_out(5, 1).model.mae == r.model.mae);
+    // Measured: it does NOT beat the constant predictor on this table (README, "Held-out report");
+    // a warning, not a failure, so the suite states the fact without being tuned to it.
+    WARN(r.model.mae < r.constant.mae);
+}
+
+TEST_CASE("accuracy plugins: held_out refuses too few folds or rows, and trained has no held-out report") {
+    TempDir dir;
+    const auto csv = dir.write("five.csv", "accuracy,model\n0.5,{preset: bert-tiny}\n0.6,{preset: bert-mini}\n0.7,{preset: bert-small}\n"
+                                           "0.8,{preset: bert-medium}\n0.52,{preset: bert-tiny}\n");
+    const auto surrogate = make_surrogate(csv);
+    CHECK_THROWS_WITH_AS(surrogate->held_out(1, 1), "accuracy surrogate: folds must be at least 2, got 1", ConfigError);
+    CHECK_THROWS_WITH_AS(surrogate->held_out(5, 1),
+                         ("accuracy surrogate: '" + csv.string() +
+                          "' has 5 rows of 4 distinct models, too few for 5 folds (each fold needs a model of its own)")
+                             .c_str(),
+                         ConfigError);
+    CHECK(surrogate->held_out(2, 1).rows == 5);
+    try {
+        make_estimator("trained")->held_out(5, 1);
+        FAIL("expected a ConfigError");
+    } catch (const ConfigError& e) {
+        CHECK(e.path() == "held_out");
+        CHECK(std::string(e.what()) == "has no held-out report: it fits nothing it could cross-validate");
+    }
+    make_estimator("trained")->check_models({flexibert("preset: bert-tiny")});  // the default accepts everything
+}
+
+TEST_CASE("accuracy plugins: check_models refuses a design space that varies what the table holds constant") {
+    TempDir dir;
+    const auto csv = dir.write("synthetic.csv", synthetic_csv(grid()));
+    const auto surrogate = make_surrogate(csv);
+    std::vector<Value> sample{flexibert(uniform_model(2, 256)), flexibert(uniform_model(3, 384)), flexibert(uniform_model(6, 1024))};
+    surrogate->check_models(sample);  // deeper and wider than the table is extrapolation, not a domain error
+
+    transcode::ValueMap relu = flexibert(uniform_model(2, 256)).as_map();
+    relu.insert_or_assign("ff_activation", Value{std::string("relu")});
+    sample.push_back(Value(relu));
+    try {
+        surrogate->check_models(sample);
+        FAIL("expected a ConfigError");
+    } catch (const ConfigError& e) {
+        CHECK(e.path() == "csv");
+        CHECK(std::string(e.what()) == "accuracy surrogate: '" + csv.string() +
+                                           "' holds ff_relu at 0 in every row, but the design space asks for 1 (1 of 4 sampled models); the table "
+                                           "cannot tell how ff_relu changes accuracy: add measured models that vary it, or hold it at 0 in the space");
+    }
+    const std::vector<Value> dft{flexibert(uniform_model(2, 256)), flexibert(uniform_model(2, 256, "l-dft")),
+                                 flexibert("{layers: 1, hidden: [128], heads: [[sa-sdp, l-dft, l-dft, c-9]], ff: [[512]]}")};
+    CHECK_THROWS_WITH_AS(surrogate->check_models(dft),
+                         ("accuracy surrogate: '" + csv.string() +
+                          "' holds share_sa_sdp at 1 in every row, but the design space asks for 0, 0.25 (2 of 3 sampled models); the table "
+                          "cannot tell how share_sa_sdp changes accuracy: add measured models that vary it, or hold it at 1 in the space")
+                             .c_str(),
+                         ConfigError);
+}
+
+TEST_CASE("accuracy plugins: the surrogate predicts per-role sparsity from optional CSV columns") {
+    TempDir dir;
+    std::string csv = "accuracy,model,sparsity_activation,sparsity_weight_gradient\n";
+    int row = 0;
+    for (const Point& p : grid()) {
+        const double act = 0.2 + 0.05 * p.layers;
+        csv += number(truth(p.layers, p.hidden)) + ",\"" + uniform_model(p.layers, p.hidden) + "\"," + number(act) + "," +
+               (row++ % 2 == 0 ? number(0.4) : std::string()) + "\n";
+    }
+    const auto surrogate = make_surrogate(dir.write("sparsity.csv", csv));
+    const AccuracyEstimate e = estimate(*surrogate, flexibert(uniform_model(3, 320)));
+    REQUIRE(e.sparsity.size() == 2);
+    CHECK(e.sparsity.at("activation") == doctest::Approx(0.35).epsilon(0.03));
+    CHECK(e.sparsity.at("weight_gradient") == doctest::Approx(0.4).epsilon(0.02));
+    CHECK(e.sparsity.count("activation_gradient") == 0);
+
+    const std::string good = "\"" + uniform_model(1, 128) + "\"";
+    const auto bad = dir.write("bad.csv", "accuracy,model,sparsity_activation\n0.5," + good + ",0.1\n0.6," + good + ",\n0.7," + good + ",55\n");
+    CHECK(std::string(surrogate_error(bad).what()) ==
+          "accuracy surrogate: '" + bad.string() + "' line 4: sparsity_activation 55 is outside [0, 1]; give a fraction, not a percentage");
+    const auto few = dir.write("few.csv", "accuracy,model,sparsity_activation\n0.5," + good + ",0.1\n0.6," + good + ",\n0.7," + good + ",\n");
+    CHECK(std::string(surrogate_error(few).what()) ==
+          "accuracy surrogate: '" + few.string() + "' column 'sparsity_activation' has 1 value; at least 3 are needed to fit it (or leave the column empty)");
+    const auto empty = dir.write("empty.csv", "accuracy,model,sparsity_activation\n0.5," + good + ",\n0.6," + good + ",\n0.7," + good + ",\n");
+    CHECK(estimate(*make_surrogate(empty), flexibert(uniform_model(1, 128))).sparsity.empty());
 }
 
 TEST_CASE("accuracy plugins: the surrogate tells head families apart and expands presets") {
@@ -380,7 +561,7 @@ TEST_CASE("accuracy plugins: the surrogate tells head families apart and expands
 
 TEST_CASE("accuracy plugins: surrogate predictions stay in [0, 1], refuse other families, and agree across threads") {
     TempDir dir;
-    const auto surrogate = make_surrogate(dir.write("synthetic.csv", synthetic_csv(grid())), "ridge: 0.001");
+    const auto surrogate = make_surrogate(dir.write("synthetic.csv", synthetic_csv(grid())));
     // Far outside the data the prediction falls back towards the mean, and never leaves [0, 1].
     const double deep = estimate(*surrogate, flexibert(uniform_model(40, 1024))).accuracy;
     CHECK(deep >= 0.0);

@@ -185,3 +185,51 @@ TEST_CASE("results that cannot be written: exit 2 for an unwritable path, exit 1
     CHECK(full.output == "error: " + (dir.path() / "b" / "results.json").string() + ": write failed (disk full?)\n");
     CHECK_FALSE(fs::exists(dir.path() / "b" / "results.json"));
 }
+
+TEST_CASE("accuracy fit --report cross-validates an experiment's surrogate or a CSV, and bad input exits 2") {
+    const std::string experiment = source_dir + "/configs/experiments/codesign-edge.yaml";
+    const std::string csv = source_dir + "/configs/accuracy/flexibert2-sentiment.csv";
+    const auto r = run_cli("accuracy fit " + experiment + " --report");
+    CAPTURE(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.output.find("accuracy.surrogate on flexibert2-sentiment.csv: Gaussian process, isotropic RBF kernel on 12 features") != std::string::npos);
+    CHECK(r.output.find("held-out: 32 rows, 5 folds, seed 1 (hyper-parameters refitted on each fold's training rows)") != std::string::npos);
+    CHECK(r.output.find("(accuracy)") != std::string::npos);
+    CHECK(r.output.find("constant (training mean)") != std::string::npos);
+    CHECK(r.output.find("calibration: ") != std::string::npos);
+
+    // The same table through --csv gives the same figures; --set passes surrogate parameters.
+    const auto direct = run_cli("accuracy fit --csv " + csv + " --report");
+    CHECK(direct.exit_code == 0);
+    CHECK(direct.output == r.output);
+    const auto ard = run_cli("accuracy fit --csv " + csv + " --set kernel=ard --folds 4 --seed 7 --report");
+    CHECK(ard.exit_code == 0);
+    CHECK(ard.output.find("ARD RBF kernel") != std::string::npos);
+    CHECK(ard.output.find("held-out: 32 rows, 4 folds, seed 7") != std::string::npos);
+    const auto plain = run_cli("accuracy fit --csv " + csv);
+    CHECK(plain.exit_code == 0);
+    CHECK(plain.output == "flexibert2-sentiment.csv: accuracy.surrogate fitted; add --report for its 5-fold held-out metrics\n");
+
+    TempDir dir;
+    const auto missing = dir.path() / "missing.csv";
+    const auto m = run_cli("accuracy fit --csv " + missing.string() + " --report");
+    CHECK(m.exit_code == 2);
+    CHECK(m.output == "error: accuracy surrogate: cannot read '" + missing.string() + "'\n");
+    const auto folds = run_cli("accuracy fit --csv " + csv + " --folds 1 --report");
+    CHECK(folds.exit_code == 2);
+    CHECK(folds.output == "error: --folds must be at least 2, got 1\n");
+    const auto three = dir.write("three.csv", "accuracy,model\n0.5,{preset: bert-tiny}\n0.6,{preset: bert-mini}\n0.7,{preset: bert-small}\n");
+    const auto few = run_cli("accuracy fit --csv " + three.string() + " --report");
+    CHECK(few.exit_code == 2);
+    CHECK(few.output == "error: accuracy surrogate: '" + three.string() +
+                            "' has 3 rows of 3 distinct models, too few for 5 folds (each fold needs a model of its own)\n");
+    const auto neither = run_cli("accuracy fit --report");
+    CHECK(neither.exit_code == 2);
+    CHECK(neither.output.find("error: accuracy fit needs an experiment file (its accuracy: section) or --csv FILE (accuracy.surrogate), not both") !=
+          std::string::npos);
+    const auto bad_set = run_cli("accuracy fit --csv " + csv + " --set kernel --report");
+    CHECK(bad_set.exit_code == 2);
+    const auto not_codesign = run_cli("accuracy fit " + probe_experiment + " --report");
+    CHECK(not_codesign.exit_code == 2);
+    CHECK(not_codesign.output.find("accuracy fit reads the accuracy: section of a codesign experiment") != std::string::npos);
+}

@@ -1,10 +1,13 @@
 // The `accuracy` plugin kind: estimates the accuracy of a candidate model on the experiment's task.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
+#include "transcode/errors.hpp"
 #include "transcode/plugin.hpp"
 #include "transcode/value.hpp"
 
@@ -16,9 +19,38 @@ namespace transcode {
 struct AccuracyEstimate {
     double accuracy = 0.0;  ///< fraction in [0, 1]
     std::string source;
-    double stddev = 0;          ///< predictive standard deviation of `accuracy` (fraction); 0 = exact or unknown
-    bool extrapolated = false;  ///< the model lies outside what the estimator has data for
-    std::map<std::string, double> sparsity;  ///< per role (activation, activation_gradient, weight_gradient), fraction; empty = none
+    /// The predictive standard deviation of `accuracy` (a fraction); 0 = exact or unknown.
+    double stddev = 0;
+    /// The model lies outside the data the estimate was fitted on, by the estimator's own
+    /// definition (stated in `source` and in the plugin's README).
+    bool extrapolated = false;
+    /// Measured or predicted sparsity (fraction in [0, 1]) per tensor role: keys `activation`,
+    /// `activation_gradient`, `weight_gradient`; empty = none.
+    std::map<std::string, double> sparsity;
+};
+
+/// Quality figures of one predictor on held-out rows: mean absolute error and root-mean-square
+/// error (accuracy fractions) and Spearman's rank correlation between prediction and measurement.
+struct HeldOutMetrics {
+    double mae = 0;
+    double rmse = 0;
+    double spearman = 0;
+};
+
+/// A k-fold cross-validation of an estimator on its own data: every row predicted by a fit on the
+/// other folds (hyper-parameters refitted per fold), against the constant predictor that answers
+/// the training folds' mean accuracy.
+struct HeldOutReport {
+    std::size_t rows = 0;
+    std::size_t folds = 0;
+    std::uint64_t seed = 0;
+    HeldOutMetrics model;
+    HeldOutMetrics constant;
+    /// Fractions of the held-out rows whose measurement lies within 1 and 2 predictive standard
+    /// deviations of the prediction (a calibrated Gaussian gives about 0.68 and 0.95).
+    double within_1_stddev = 0;
+    double within_2_stddev = 0;
+    std::string description;  ///< what was cross-validated, e.g. the file and the predictor
 };
 
 /// What the engine measured by training a model, and the budget it spent doing so.
@@ -66,6 +98,22 @@ public:
     /// request whatever else runs. Throws ConfigError when the model cannot be estimated (the
     /// engine stores the candidate as infeasible with that reason).
     virtual AccuracyEstimate estimate(const AccuracyRequest& request) const = 0;
+
+    /// Cross-validates the estimator on the data it was fitted on in `folds` folds, shuffled by
+    /// `seed`. The default has nothing to cross-validate: it throws ConfigError with path
+    /// `held_out` (the CLI names the plugin). Throws ConfigError for folds < 2 or fewer rows than
+    /// folds.
+    virtual HeldOutReport held_out(std::size_t folds, std::uint64_t seed) const {
+        (void)folds;
+        (void)seed;
+        throw ConfigError("held_out", "has no held-out report: it fits nothing it could cross-validate");
+    }
+
+    /// Called at the start of a co-design with model parameters drawn from the design space (as
+    /// the family validated them). Throws ConfigError when the sample asks for models the
+    /// estimator cannot tell apart (e.g. it varies something the estimator's data holds constant).
+    /// The default accepts everything.
+    virtual void check_models(const std::vector<Value>& sample) const { (void)sample; }
 };
 
 }  // namespace transcode
