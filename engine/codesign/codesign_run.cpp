@@ -44,6 +44,9 @@ nlohmann::json record_json(const EvaluationRecord& r) {
     j["dynamic_j"] = r.dynamic_j;
     j["leakage_j"] = r.leakage_j;
     j["area_mm2"] = r.metrics.area_mm2;
+    // Latency and energy come from a simulation with the sparsity the accuracy estimator gave for
+    // this model when it gave one, else with the experiment's simulation.sparsity.
+    j["sparsity_from"] = r.accuracy_sparsity.empty() ? "experiment" : "accuracy estimate";
     j["score"] = r.score;
     j["objectives"] = {{"accuracy_loss", r.objectives[0]}, {"latency", r.objectives[1]}, {"energy", r.objectives[2]}, {"area", r.objectives[3]}};
     return j;
@@ -159,6 +162,13 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
         evaluator.score(*baseline);
     }
     const ObjectiveSettings& objective = evaluator.objective();
+    // An estimator that cannot tell the space's models apart (a table that holds constant what the
+    // space varies) is an error before the search, not noise during it.
+    try {
+        evaluator.check_accuracy_domain(64);
+    } catch (const ConfigError& e) {
+        throw ConfigError(fmt::format("{}: error: accuracy.params{}: {}", ex.file.string(), e.path().empty() ? "" : "." + e.path(), e.what()));
+    }
 
     // What a resumed database must agree on.
     std::string signature;
@@ -358,7 +368,13 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
     }
     nlohmann::json pareto = nlohmann::json::array();
     for (std::size_t i : front) pareto.push_back(record_json(all[i]));
+    double front_acc_min = 1, front_acc_max = 0;
+    for (std::size_t i : front) {
+        front_acc_min = std::min(front_acc_min, all[i].accuracy);
+        front_acc_max = std::max(front_acc_max, all[i].accuracy);
+    }
     cj["pareto"] = {{"size", front.size()}, {"hypervolume", hv}, {"set", pareto}};
+    if (!front.empty()) cj["pareto"]["accuracy_range"] = {front_acc_min, front_acc_max};
     doc["codesign"] = cj;
 
     std::string csv = "round,slot,design,accuracy,latency_s,energy_j,area_mm2,score,obj_accuracy_loss,obj_latency,obj_energy,obj_area\n";
@@ -393,8 +409,9 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
     if (!options.quiet) {
         fmt::print("\n{} — co-design over {} x {} (10^{:.1f} candidates), search {}, accuracy {}\n", ex.name, cs.model.name, cs.accelerator.name,
                    cs.joint.log10_count(), cs.search.info->name, cs.accuracy.info->name);
-        fmt::print("  evaluations: {} ({} distinct, {} feasible, {} infeasible); Pareto set {} designs, hypervolume {:.4g}\n", all.size(),
-                   all.size() - static_cast<std::size_t>(cached), feasible.size(), infeasible, front.size(), hv);
+        fmt::print("  evaluations: {} ({} distinct, {} feasible, {} infeasible); Pareto set {} designs{}, hypervolume {:.4g}\n", all.size(),
+                   all.size() - static_cast<std::size_t>(cached), feasible.size(), infeasible, front.size(),
+                   front.empty() ? std::string() : fmt::format(" (accuracy {:.2f}-{:.2f}%)", 100 * front_acc_min, 100 * front_acc_max), hv);
         if (best) {
             const auto& b = all[*best];
             fmt::print("  {:<10} {:>9} {:>12} {:>12} {:>10} {:>8}\n", "", "accuracy", "latency ms", "energy mJ", "area mm2", "score");

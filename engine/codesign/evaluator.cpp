@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
+#include <mutex>
+#include <optional>
 
 #include "experiment/training_run.hpp"
 #include "training/calibration.hpp"
@@ -246,36 +249,43 @@ EvaluationRecord Evaluator::evaluate_pair(const config::Node& model_node, const 
     so.fidelity = ex_.simulation.fidelity;
     so.training = ex_.mode == RunMode::training;
     so.op_records = false;  // a candidate is judged by the totals
-    const SimulationResult sim = simulate(*ms->prepared, *acc, so);
-    if (sim.status != "ok") return infeasible(sim.reason);
-    r.metrics.latency_s = sim.seconds;
-    r.metrics.energy_j = sim.total_j();
-    r.metrics.area_mm2 = sim.area_mm2;
-    r.dynamic_j = sim.dynamic_j;
-    r.leakage_j = sim.leakage_j;
-    r.cycles = sim.cycles;
-    if (apply_budget) {
+    auto measure = [&](const PreparedGraph& graph) -> std::optional<std::string> {
+        const SimulationResult sim = simulate(graph, *acc, so);
+        if (sim.status != "ok") return sim.reason;
+        r.metrics.latency_s = sim.seconds;
+        r.metrics.energy_j = sim.total_j();
+        r.metrics.area_mm2 = sim.area_mm2;
+        r.dynamic_j = sim.dynamic_j;
+        r.leakage_j = sim.leakage_j;
+        r.cycles = sim.cycles;
+        return std::nullopt;
+    };
+    // The budgets; with area_only, just what sparsity cannot change (checked before the accuracy,
+    // which may mean training).
+    auto over_budget = [&](bool area_only) -> std::optional<std::string> {
+        if (!apply_budget) return std::nullopt;
         const ObjectiveSettings& o = objective_;
         std::vector<std::string> over;
         if (o.max_area_mm2 > 0 && r.metrics.area_mm2 > o.max_area_mm2)
             over.push_back(fmt::format("area {:.4g} mm2 is over the budget of {:.4g} mm2", r.metrics.area_mm2, o.max_area_mm2));
-        if (o.max_latency_s > 0 && r.metrics.latency_s > o.max_latency_s)
+        if (!area_only && o.max_latency_s > 0 && r.metrics.latency_s > o.max_latency_s)
             over.push_back(fmt::format("latency {:.4g} s is over the budget of {:.4g} s", r.metrics.latency_s, o.max_latency_s));
-        if (o.max_energy_j > 0 && r.metrics.energy_j > o.max_energy_j)
+        if (!area_only && o.max_energy_j > 0 && r.metrics.energy_j > o.max_energy_j)
             over.push_back(fmt::format("energy {:.4g} J is over the budget of {:.4g} J", r.metrics.energy_j, o.max_energy_j));
         // Normalisers are 0 only before the baseline resolved them (tests evaluating directly).
         double ratio = 0;
         for (const auto& [value, normaliser] : {std::pair{r.metrics.latency_s, o.latency_s}, {r.metrics.energy_j, o.energy_j}, {r.metrics.area_mm2, o.area_mm2}})
             if (normaliser > 0) ratio = std::max(ratio, value / normaliser);
-        if (ratio >= max_cost_ratio)
+        if (!area_only && ratio >= max_cost_ratio)
             over.push_back(fmt::format("a cost is {:.3g} times its normaliser, beyond the {:g} the objective ranks", ratio, max_cost_ratio));
-        if (!over.empty()) {
-            r.violation = budget_violation(o, r.metrics);
-            std::string reason = over.front();
-            for (std::size_t i = 1; i < over.size(); ++i) reason += "; " + over[i];
-            return infeasible(fmt::format("{} (violation {:.4g})", reason, r.violation));
-        }
-    }
+        if (over.empty()) return std::nullopt;
+        r.violation = budget_violation(o, r.metrics);
+        std::string reason = over.front();
+        for (std::size_t i = 1; i < over.size(); ++i) reason += "; " + over[i];
+        return fmt::format("{} (violation {:.4g})", reason, r.violation);
+    };
+    if (auto why = measure(*ms->prepared)) return infeasible(*why);
+    if (auto why = over_budget(true)) return infeasible(*why);
     try {
         const AccuracyEstimate a = accuracy_of(*model);
         r.accuracy = a.accuracy;
@@ -287,7 +297,39 @@ EvaluationRecord Evaluator::evaluate_pair(const config::Node& model_node, const 
     } catch (const ConfigError& e) {
         return infeasible(fmt::format("accuracy: {}", e.what()));
     }
+    // Sparsity per candidate: the roles the estimator measured or predicted for this model replace
+    // the experiment's (weights keep the experiment's figure).
+    if (!r.accuracy_sparsity.empty()) {
+        std::call_once(ms->candidate_once, [&] {
+            SparsityByRole s = ex_.simulation.sparsity;
+            for (const auto& [role, value] : r.accuracy_sparsity) {
+                const double v = std::clamp(value, 0.0, 1.0);
+                if (role == "activation") s.activation = v;
+                if (role == "activation_gradient") s.activation_gradient = v;
+                if (role == "weight_gradient") s.weight_gradient = v;
+            }
+            ms->candidate_prepared = std::make_unique<PreparedGraph>(ms->step, sparsity_per_tensor(ms->step, s));
+        });
+        if (auto why = measure(*ms->candidate_prepared)) return infeasible(*why);
+    }
+    if (auto why = over_budget(false)) return infeasible(*why);
     return finish();
+}
+
+void Evaluator::check_accuracy_domain(std::size_t samples) const {
+    const CodesignSettings& cs = *ex_.codesign;
+    if (cs.model.space.size() == 0 && cs.accelerator.space.size() == 0) return;
+    std::mt19937_64 rng(seed_from(ex_.seed, "accuracy domain"));
+    std::vector<Value> models;
+    const std::size_t nm = cs.model.space.size();
+    for (std::size_t i = 0; i < samples; ++i) {
+        const Candidate joint = cs.joint.sample(rng);
+        std::vector<std::pair<std::string, config::Node>> model_params;
+        decode_accelerator(cs.accelerator, Candidate(joint.begin() + static_cast<std::ptrdiff_t>(nm), joint.end()), model_params);
+        const std::shared_ptr<const ModelStep> ms = model_step(decode_model(cs.model, Candidate(joint.begin(), joint.begin() + static_cast<std::ptrdiff_t>(nm)), model_params));
+        if (ms->model) models.emplace_back(ms->model->params.values());
+    }
+    call_plugin(estimator_.name(), "check_models", [&] { estimator_->check_models(models); });
 }
 
 EvaluationRecord Evaluator::evaluate(const Candidate& joint) const {

@@ -71,6 +71,11 @@ public:
                                    bool apply_budget = true) const;
 
     const ObjectiveSettings& objective() const { return objective_; }
+    /// Asks the accuracy estimator whether it can speak for the models of the space: `samples`
+    /// candidates drawn from the joint space (seeded by the experiment), decoded to model params
+    /// (accelerator knobs that set model params included), go to AccuracyEstimator::check_models.
+    /// Throws the estimator's ConfigError.
+    void check_accuracy_domain(std::size_t samples) const;
     /// Replaces 0 normalisers with the baseline record's metrics.
     void resolve_normalisers(const EvaluationRecord& baseline);
     /// Fills score and objectives of a record from its metrics and violation (constrained
@@ -84,7 +89,10 @@ private:
         std::optional<LoadedModel> model;
         std::string refused;
         ModelGraph step;
-        std::unique_ptr<PreparedGraph> prepared;
+        std::unique_ptr<PreparedGraph> prepared;  ///< with the experiment's sparsity
+        /// With the sparsity the accuracy estimator gave for this model (made once, when needed).
+        mutable std::once_flag candidate_once;
+        mutable std::unique_ptr<PreparedGraph> candidate_prepared;
     };
     std::shared_ptr<const ModelStep> model_step(const config::Node& model) const;
     AccuracyEstimate accuracy_of(const LoadedModel& model) const;

@@ -481,8 +481,9 @@ std::vector<Candidate> BoshcodeSearch::ask(std::size_t n) {
         // The three-way choice of BOSHNAS, per slot: a random design, an uncertainty sample or a
         // gradient step (GOBI), drawn in slot order so that a seed fixes the split.
         std::size_t gobi = 0, uncertain = 0, random = 0;
+        // A certain outcome draws nothing (p_random 1 then asks exactly search.random's designs).
         for (std::size_t i = out.size(); i < n; ++i) {
-            const double u = draw_unit(rng_);
+            const double u = s_.p_random >= 1 ? 0.0 : s_.p_random + s_.p_uncertainty <= 0 ? 1.0 : draw_unit(rng_);
             (u < s_.p_random ? random : u < s_.p_random + s_.p_uncertainty ? uncertain : gobi) += 1;
         }
         if (gobi > 0)

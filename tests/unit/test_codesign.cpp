@@ -387,6 +387,18 @@ TEST_CASE("a space with no feasible point stops after search.give_up_after evalu
     CHECK(test::run_shell("sqlite3 '" + (dir.path() / "search.db").string() + "' 'select count(*) from evaluations'").output == "24\n");
 }
 
+TEST_CASE("an accuracy table that holds constant what the design space varies is an error before the search") {
+    TempDir dir;
+    const std::string file = source_dir + "/configs/experiments/codesign-edge.yaml";
+    const std::string csv = fixtures + "/gelu-only-accuracy.csv";
+    const auto r = run_cli("run " + file + " --quiet --set accuracy.params.csv=" + csv + " --out " + dir.path().string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find(file + ": error: accuracy.params.csv: accuracy surrogate: '" + csv +
+                        "' holds ff_relu at 0 in every row, but the design space asks for 1 (29 of 64 sampled models); the table cannot tell how "
+                        "ff_relu changes accuracy: add measured models that vary it, or hold it at 0 in the space") != std::string::npos);
+    CHECK(!fs::exists(dir.path() / "results.json"));
+}
+
 TEST_CASE("co-design config errors: unknown search plugin, refused design-space values, bad weights") {
     TempDir dir;
     for (const char* f : {"small-joint.yaml", "small-model-space.yaml", "small-accelerator-space.yaml", "small-accuracy.csv"}) {

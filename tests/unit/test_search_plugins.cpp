@@ -179,10 +179,12 @@ struct JointProblem {
         o.candidate = c;
         o.objectives = {1.0 - m.accuracy, m.latency / normaliser.latency, m.energy / normaliser.energy, m.area / normaliser.area};
         if (o.objectives[3] > 0.85) {
+            // As the engine tells it: constrained domination with the relative excess as violation.
             o.ok = false;
             o.reason = "over the area budget";
-            o.score = 0.0;  // the experiment's penalty
-            o.objectives.assign(4, transcode::infeasible_objective);
+            o.violation = o.objectives[3] / 0.85 - 1.0;
+            o.score = -1e6 - o.violation;
+            o.objectives.assign(4, transcode::over_budget_objective_offset + o.violation);
             return o;
         }
         o.score = 1.0 - (0.5 * o.objectives[0] + 0.2 * o.objectives[1] + 0.15 * o.objectives[2] + 0.15 * o.objectives[3]);
@@ -678,6 +680,77 @@ TEST_CASE("search.boshcode: with relu, one layer and high-dimensional sparse enc
         }
         s->tell(results);
     }
+}
+
+TEST_CASE("search.boshcode: p_random 1 (p_uncertainty 0) asks random designs, stop_after ends a converged search, bad settings are refused") {
+    const JointProblem& p = joint_problem();
+    // Every slot random: the same draws as search.random with dedupe, round after round.
+    {
+        const auto b = make_search("boshcode", "p_random: 1\np_uncertainty: 0");
+        const auto r = make_search("random");
+        b->start(p.space, 5, {});
+        r->start(p.space, 5, {});
+        for (int round = 0; round < 4; ++round) {
+            const std::vector<Candidate> batch = b->ask(8);
+            CHECK(batch == r->ask(8));
+            std::vector<Observation> results;
+            for (const Candidate& c : batch) results.push_back(p.evaluate(c));
+            b->tell(results);
+        }
+    }
+    // A flat score: no round improves on the first, the radius sits at its minimum at once
+    // (trust_min = trust_radius), and after stop_after such tells ask() returns nothing, long
+    // before the 540 designs run out.
+    {
+        const auto b = make_search("boshcode", "trust_radius: 0.25\ntrust_min: 0.25\ntrust_patience: 1\nstop_after: 3");
+        b->start(p.space, 7, {400, 8});
+        std::size_t asked = 0;
+        for (int round = 0; round < 60; ++round) {
+            const std::vector<Candidate> batch = b->ask(8);
+            if (batch.empty()) break;
+            asked += batch.size();
+            std::vector<Observation> results;
+            for (const Candidate& c : batch) results.push_back(Observation{c, 1.0, {0.5, 0.5, 0.5, 0.5}, true, ""});
+            b->tell(results);
+        }
+        CHECK(asked == 8 * 4);  // the first tell sets the best; three stalled tells later it stops
+    }
+    CHECK_THROWS_WITH_AS(make_search("boshcode", "p_random: 0.6\np_uncertainty: 0.6"),
+                         "boshcode search: p_uncertainty + p_random is above 1; the rest of a batch is gradient steps", transcode::ConfigError);
+    CHECK_THROWS_WITH_AS(make_search("boshcode", "trust_radius: 0.1\ntrust_min: 0.2"), "boshcode search: trust_min is above trust_radius",
+                         transcode::ConfigError);
+}
+
+TEST_CASE("search.boshcode: infeasible observations train below every feasible one, ordered by violation, so it walks towards feasibility") {
+    // Half the joint problem's designs made infeasible by a made-up budget on the first knob,
+    // with a violation that grows with the distance from it. Boshcode, told penalty - violation
+    // scores as the engine tells them, must find a feasible design quickly and then stay mostly
+    // feasible.
+    const JointProblem& p = joint_problem();
+    const auto b = make_search("boshcode");
+    b->start(p.space, 3, {200, 8});
+    std::size_t feasible = 0, asked = 0;
+    for (int round = 0; round < 25; ++round) {
+        const std::vector<Candidate> batch = b->ask(8);
+        std::vector<Observation> results;
+        for (const Candidate& c : batch) {
+            Observation o = p.evaluate(c);
+            const double over = static_cast<double>(c[0]) - 0.5 * static_cast<double>(p.space.knobs()[0].values.size() - 1);
+            if (over > 0) {
+                o.ok = false;
+                o.violation = over;
+                o.score = -1e6 - over;
+                o.objectives.assign(4, transcode::over_budget_objective_offset + over);
+            }
+            feasible += o.ok ? 1 : 0;
+            ++asked;
+            results.push_back(o);
+        }
+        b->tell(results);
+    }
+    CAPTURE(feasible);
+    CHECK(asked == 200);
+    CHECK(feasible > asked / 2);
 }
 
 TEST_CASE("search plugins: boshcode and nsga2 reach 1% of the optimum with fewer evaluations than random") {
