@@ -8,6 +8,7 @@
 #include <map>
 #include <numeric>
 #include <random>
+#include <sstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -397,6 +398,44 @@ TEST_CASE("an accuracy table that holds constant what the design space varies is
                         "' holds ff_relu at 0 in every row, but the design space asks for 1 (29 of 64 sampled models); the table cannot tell how "
                         "ff_relu changes accuracy: add measured models that vary it, or hold it at 0 in the space") != std::string::npos);
     CHECK(!fs::exists(dir.path() / "results.json"));
+}
+
+TEST_CASE("sparsity per candidate: a table with sparsity columns simulates each model with its own predicted sparsity") {
+    // The same seeded search twice: with the experiment's sparsity (0.5 / 0.9 / 0.9) and with a
+    // table whose models are far less sparse (about 0.1 / 0.2 / 0.25). The accuracies agree; every
+    // feasible pair takes longer and costs more energy with its own, lower sparsity.
+    TempDir dir;
+    const std::string file = fixtures + "/small-joint.yaml";
+    REQUIRE(run_cli("run " + file + " --quiet --out " + (dir.path() / "experiment").string()).exit_code == 0);
+    REQUIRE(run_cli("run " + file + " --quiet --set accuracy.params.csv=" + fixtures + "/small-accuracy-sparsity.csv --out " +
+                    (dir.path() / "candidate").string())
+                .exit_code == 0);
+    const std::string query = "' \"select round, slot, status, latency_s, energy_j, accuracy from evaluations order by round, slot\"";
+    const std::string a = test::run_shell("sqlite3 '" + (dir.path() / "experiment" / "search.db").string() + query).output;
+    const std::string b = test::run_shell("sqlite3 '" + (dir.path() / "candidate" / "search.db").string() + query).output;
+    std::istringstream sa(a), sb(b);
+    std::string la, lb;
+    int compared = 0;
+    while (std::getline(sa, la) && std::getline(sb, lb)) {
+        auto fields = [](const std::string& line) {
+            std::vector<std::string> f;
+            std::stringstream ss(line);
+            for (std::string x; std::getline(ss, x, '|');) f.push_back(x);
+            return f;
+        };
+        const auto fa = fields(la), fb = fields(lb);
+        REQUIRE(fa.size() == 6);
+        REQUIRE(fb.size() == 6);
+        if (fa[2] != "ok" || fb[2] != "ok") continue;
+        CHECK(std::stod(fb[3]) > std::stod(fa[3]));
+        CHECK(std::stod(fb[4]) > std::stod(fa[4]));
+        CHECK(std::abs(std::stod(fb[5]) - std::stod(fa[5])) < 0.05);
+        ++compared;
+    }
+    CHECK(compared >= 10);
+    const nlohmann::json best = nlohmann::json::parse(test::read_file(dir.path() / "candidate" / "results.json"))["codesign"]["best"];
+    CHECK(best["sparsity_from"] == "accuracy estimate");
+    CHECK(nlohmann::json::parse(test::read_file(dir.path() / "experiment" / "results.json"))["codesign"]["best"]["sparsity_from"] == "experiment");
 }
 
 TEST_CASE("co-design config errors: unknown search plugin, refused design-space values, bad weights") {
