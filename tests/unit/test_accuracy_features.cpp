@@ -57,6 +57,7 @@ TEST_CASE("accuracy features: the analytic encoder FLOPs equal the engine's grap
         "{layers: 3, hidden: [64, 128, 96], heads: [[l-dft, sa-wma], [l-dct, c-13, sa-sdp], [sa-wma]], ff: [[256, 128], [512], [96, 96, 64]], "
         "head_dim: [[16, 48], [32, 32, 8], [24]], sequence_length: 32, batch_size: 2}",
         "{layers: 2, hidden: [128, 128], heads: [[sa-sdp, sa-wma], [c-5, l-dft]], ff: [[512], [256]], hidden_dropout: 0.1, attention_dropout: 0.1}",
+        "{layers: 2, hidden: [128, 256], heads: [[sa-sdp, c-9], [l-dct, sa-wma, c-13]], ff: [[512, 256], [1024]], ff_activation: relu}",
     };
     for (const char* yaml : models) {
         CAPTURE(yaml);
