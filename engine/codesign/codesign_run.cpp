@@ -396,14 +396,10 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
             acc_csv += fmt::format("{},{},{},{}\n", csv_field(all[i].model), all[i].accuracy, csv_field(all[i].accuracy_source), accuracy_csv_extra(all[i]));
     write_text(out / "accuracy.csv", acc_csv);
     if (best) {
-        const Candidate& c = all[*best].candidate;
-        const std::size_t nm = cs.model.space.size();
-        std::vector<std::pair<std::string, config::Node>> model_params;
-        const config::Node acc = decode_accelerator(cs.accelerator, Candidate(c.begin() + static_cast<std::ptrdiff_t>(nm), c.end()), model_params);
-        const config::Node model = decode_model(cs.model, Candidate(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(nm)), model_params);
+        const DecodedPair pair = decode_joint(cs, all[*best].candidate);
         const std::string header = fmt::format("# The best pair of co-design experiment '{}' (score {:.6g}): {}\n", ex.name, all[*best].score, all[*best].design);
-        write_text(out / "best_model.yaml", header + to_flow_text(model) + "\n");
-        write_text(out / "best_accelerator.yaml", header + to_flow_text(acc) + "\n");
+        write_text(out / "best_model.yaml", header + to_flow_text(pair.model) + "\n");
+        write_text(out / "best_accelerator.yaml", header + to_flow_text(pair.accelerator) + "\n");
     }
 
     if (!options.quiet) {

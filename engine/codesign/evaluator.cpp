@@ -321,27 +321,22 @@ void Evaluator::check_accuracy_domain(std::size_t samples) const {
     if (cs.model.space.size() == 0 && cs.accelerator.space.size() == 0) return;
     std::mt19937_64 rng(seed_from(ex_.seed, "accuracy domain"));
     std::vector<Value> models;
-    const std::size_t nm = cs.model.space.size();
     for (std::size_t i = 0; i < samples; ++i) {
-        const Candidate joint = cs.joint.sample(rng);
-        std::vector<std::pair<std::string, config::Node>> model_params;
-        decode_accelerator(cs.accelerator, Candidate(joint.begin() + static_cast<std::ptrdiff_t>(nm), joint.end()), model_params);
-        const std::shared_ptr<const ModelStep> ms = model_step(decode_model(cs.model, Candidate(joint.begin(), joint.begin() + static_cast<std::ptrdiff_t>(nm)), model_params));
-        if (ms->model) models.emplace_back(ms->model->params.values());
+        // Only the params the family validates are needed: no training step, no prepared graph,
+        // and the evaluator's step cache is left to the search.
+        config::Diagnostics diags;
+        const std::optional<LoadedModel> model = resolve_model(decode_joint(cs, cs.joint.sample(rng)).model, "model", host_, diags);
+        if (model) models.emplace_back(model->params.values());
     }
     call_plugin(estimator_.name(), "check_models", [&] { estimator_->check_models(models); });
 }
 
 EvaluationRecord Evaluator::evaluate(const Candidate& joint) const {
     const CodesignSettings& cs = *ex_.codesign;
-    const std::size_t nm = cs.model.space.size();
-    const Candidate cm(joint.begin(), joint.begin() + static_cast<std::ptrdiff_t>(nm));
-    const Candidate ca(joint.begin() + static_cast<std::ptrdiff_t>(nm), joint.end());
-    std::vector<std::pair<std::string, config::Node>> model_params;
-    const config::Node acc = decode_accelerator(cs.accelerator, ca, model_params);
-    const config::Node model = decode_model(cs.model, cm, model_params);
+    const Candidate ca(joint.begin() + static_cast<std::ptrdiff_t>(cs.model.space.size()), joint.end());
+    const DecodedPair pair = decode_joint(cs, joint);
     const std::string acc_name = cs.accelerator.space.size() == 0 ? cs.accelerator.name : fmt::format("{}: {}", cs.accelerator.name, cs.accelerator.space.describe(ca));
-    EvaluationRecord r = evaluate_pair(model, acc, acc_name);
+    EvaluationRecord r = evaluate_pair(pair.model, pair.accelerator, acc_name);
     r.candidate = joint;
     r.encoding = cs.joint.encode(joint);
     r.design = cs.joint.describe(joint);

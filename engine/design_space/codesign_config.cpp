@@ -80,6 +80,15 @@ std::vector<ParamSpec> codesign_schema_fields() {
     };
 }
 
+DecodedPair decode_joint(const CodesignSettings& cs, const Candidate& joint) {
+    const auto nm = static_cast<std::ptrdiff_t>(cs.model.space.size());
+    std::vector<std::pair<std::string, config::Node>> model_params;
+    DecodedPair d;
+    d.accelerator = decode_accelerator(cs.accelerator, Candidate(joint.begin() + nm, joint.end()), model_params);
+    d.model = decode_model(cs.model, Candidate(joint.begin(), joint.begin() + nm), model_params);
+    return d;
+}
+
 std::optional<CodesignSettings> load_codesign(const config::Node& root, const ValueMap& values, std::uint64_t seed, PluginHost& host,
                                               config::Diagnostics& diags) {
     const std::size_t before = diags.size();

@@ -50,6 +50,14 @@ struct CodesignSettings {
     std::optional<config::Node> baseline_model, baseline_accelerator;
 };
 
+/// A joint candidate (model knobs, then accelerator knobs) decoded into its model and accelerator
+/// configs; accelerator knobs that set model params (model_params) are applied to the model.
+struct DecodedPair {
+    config::Node model;
+    config::Node accelerator;
+};
+DecodedPair decode_joint(const CodesignSettings& cs, const Candidate& joint);
+
 /// The experiment-schema fields of kind codesign: space, search, accuracy, objective, baseline.
 std::vector<ParamSpec> codesign_schema_fields();
 
