@@ -4,8 +4,11 @@
 #include <cmath>
 #include <memory>
 #include <numeric>
+#include <queue>
 #include <string>
 #include <utility>
+
+#include <pagmo/utils/hypervolume.hpp>
 
 namespace transcode::plugins::search {
 
@@ -53,12 +56,39 @@ ParamSchema boshcode_schema() {
         ParamSpec::floating("k2", "weight of the aleatoric uncertainty (predicted noise) in the acquisition")
             .min(0.0)
             .default_value(0.5),
+        ParamSpec::enumeration("acquisition",
+                               "how the designs the ascent and the mutations found are ranked: ucb, the weighted score's "
+                               "upper confidence bound (as published); ehvi, the expected hypervolume improvement of the "
+                               "objectives (Monte Carlo, one surrogate ensemble per objective) times the probability of "
+                               "feasibility",
+                               {"ucb", "ehvi"})
+            .default_value("ucb"),
+        ParamSpec::integer("ehvi_samples", "acquisition ehvi: Monte Carlo draws of the objectives per design")
+            .min(1)
+            .default_value(32),
         ParamSpec::integer("best_starts", "gradient-ascent starts at the best designs observed so far").min(0).default_value(8),
         ParamSpec::integer("random_starts", "gradient-ascent starts at random designs").min(0).default_value(8),
         ParamSpec::integer("gradient_steps", "steps of gradient ascent on the acquisition from each start").min(0).default_value(40),
+        ParamSpec::enumeration("ascent",
+                               "how GOBI climbs the acquisition: adahessian, second order (AdaHessian with Hutchinson's "
+                               "diagonal Hessian from a central difference of two gradients, as the authors' GOBI); "
+                               "gradient, first order with moves of step_size",
+                               {"adahessian", "gradient"})
+            .default_value("adahessian"),
+        ParamSpec::floating("hessian_learning_rate", "ascent adahessian: the fraction of each coordinate's Newton step taken per step")
+            .greater_than(0.0)
+            .max(1.0)
+            .default_value(0.3),
+        ParamSpec::floating("hessian_momentum",
+                            "ascent adahessian: the decay of the gradient's moving average (Adam's beta1). AdaHessian's 0.9 "
+                            "suits thousands of steps; momentum's oscillation decays like sqrt(beta1) per step, and GOBI "
+                            "takes gradient_steps")
+            .min(0.0)
+            .max(0.99)
+            .default_value(0.5),
         ParamSpec::floating("step_size",
-                            "length of one ascent step in the encoding, as the root-mean-square move per coordinate "
-                            "(the encoding spans [0, 1] per coordinate)")
+                            "ascent gradient: length of one ascent step in the encoding, as the root-mean-square move per "
+                            "coordinate (the encoding spans [0, 1] per coordinate)")
             .greater_than(0.0)
             .default_value(0.05),
         ParamSpec::floating("mutation_rate",
@@ -145,9 +175,14 @@ BoshcodeSearch::BoshcodeSearch(const Params& p) {
     s_.adam.weight_decay = static_cast<float>(p.get_float("weight_decay"));
     s_.k1 = p.get_float("k1");
     s_.k2 = p.get_float("k2");
+    s_.ehvi = p.get_string("acquisition") == "ehvi";
+    s_.ehvi_samples = count("ehvi_samples");
     s_.best_starts = count("best_starts");
     s_.random_starts = count("random_starts");
     s_.gradient_steps = count("gradient_steps");
+    s_.second_order = p.get_string("ascent") == "adahessian";
+    s_.hessian.learning_rate = static_cast<float>(p.get_float("hessian_learning_rate"));
+    s_.hessian.beta1 = static_cast<float>(p.get_float("hessian_momentum"));
     s_.step_size = p.get_float("step_size");
     s_.mutation_rate = p.get_float("mutation_rate");
     s_.fallback_candidates = count("fallback_candidates");
@@ -175,6 +210,11 @@ void BoshcodeSearch::start(const DesignSpace& space, std::uint64_t seed, const S
     scores_.clear();
     violations_.clear();
     score_stddev_.clear();
+    objectives_.clear();
+    objective_nets_.clear();
+    objective_mean_.clear();
+    objective_scale_.clear();
+    feasible_threshold_ = 0;
     radius_ = s_.trust_radius;
     best_seen_ = -std::numeric_limits<double>::infinity();
     told_at_best_ = 0;
@@ -198,10 +238,12 @@ void BoshcodeSearch::tell(const std::vector<Observation>& results) {
             scores_.push_back(o.score);
             violations_.push_back(violation);
             score_stddev_.push_back(o.score_stddev);
+            objectives_.push_back(o.objectives);
         } else if (scores_[it->second] != o.score || violations_[it->second] != violation) {
             scores_[it->second] = o.score;
             violations_[it->second] = violation;
             score_stddev_[it->second] = o.score_stddev;
+            objectives_[it->second] = o.objectives;
             stale_ = true;
         }
     }
@@ -333,8 +375,208 @@ void BoshcodeSearch::fit() {
     }
     else
         train(x);
+    // Infeasible targets sit at least half the feasible spread below the lowest feasible score
+    // (training_targets); the threshold between the two is the middle of that gap.
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (std::size_t r : rows)
+        if (violations_[r] == 0) {
+            lo = std::min(lo, targets[r]);
+            hi = std::max(hi, targets[r]);
+        }
+    feasible_threshold_ = std::isfinite(lo) ? static_cast<float>((lo - 0.25 * (hi - lo > 1e-9 ? hi - lo : 1.0) - mean) / scale)
+                                            : std::numeric_limits<float>::infinity();
+    if (s_.ehvi) fit_objectives();
     fitted_rows_ = observed_.size();
     stale_ = false;
+}
+
+void BoshcodeSearch::fit_objectives() {
+    // Feasible observations with a full vector of positive, finite objectives; each objective is
+    // learnt as the standardised log of its value (costs span orders of magnitude).
+    std::size_t k_count = 0;
+    for (std::size_t i = 0; i < observed_.size(); ++i)
+        if (violations_[i] == 0) k_count = std::max(k_count, objectives_[i].size());
+    std::vector<std::size_t> rows;
+    for (std::size_t i = 0; i < observed_.size(); ++i) {
+        if (violations_[i] != 0 || objectives_[i].size() != k_count || k_count == 0) continue;
+        bool usable = true;
+        for (double v : objectives_[i]) usable = usable && std::isfinite(v) && v > 0;
+        if (usable) rows.push_back(i);
+    }
+    if (rows.size() < 2) return;  // too little to learn from: ranking stays with the score's bound
+    std::vector<Candidate> candidates;
+    for (std::size_t r : rows) candidates.push_back(observed_[r]);
+    const Matrix x = encode_rows(candidates);
+    std::optional<SparseRows> sparse;
+    if (static_cast<double>((x.array() != 0.0f).count()) < sparse_density * static_cast<double>(x.size())) {
+        sparse = x.sparseView();
+        sparse->makeCompressed();
+    }
+    if (objective_nets_.size() != k_count) {
+        objective_nets_.assign(k_count, {});
+        for (auto& nets : objective_nets_)
+            for (std::size_t m = 0; m < s_.ensemble; ++m) nets.emplace_back(space_->encoded_size(), s_.hidden, s_.layers, s_.activation, rng_);
+    }
+    objective_mean_.assign(k_count, 0.0);
+    objective_scale_.assign(k_count, 1.0);
+    for (std::size_t k = 0; k < k_count; ++k) {
+        double mean = 0, var = 0;
+        for (std::size_t r : rows) mean += std::log(objectives_[r][k]);
+        mean /= static_cast<double>(rows.size());
+        for (std::size_t r : rows) var += (std::log(objectives_[r][k]) - mean) * (std::log(objectives_[r][k]) - mean);
+        const double sd = std::sqrt(var / static_cast<double>(rows.size()));
+        objective_mean_[k] = mean;
+        objective_scale_[k] = sd > 1e-12 ? sd : 1.0;
+        Eigen::VectorXf y(static_cast<Eigen::Index>(rows.size()));
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            y(static_cast<Eigen::Index>(i)) = static_cast<float>((std::log(objectives_[rows[i]][k]) - mean) / objective_scale_[k]);
+        const auto train = [&](const auto& input) {
+            for (Mlp& net : objective_nets_[k])
+                for (std::size_t e = 0; e < s_.epochs; ++e) train_epoch(net, input, y, false);
+        };
+        if (sparse) train(*sparse);
+        else train(x);
+    }
+}
+
+namespace {
+
+using Point = std::vector<double>;
+
+bool weakly_dominates(const Point& a, const Point& b) {
+    for (std::size_t k = 0; k < a.size(); ++k)
+        if (a[k] > b[k]) return false;
+    return true;
+}
+
+void add_to_front(std::vector<Point>& front, const Point& p) {
+    for (const Point& q : front)
+        if (weakly_dominates(q, p)) return;
+    front.erase(std::remove_if(front.begin(), front.end(), [&](const Point& q) { return weakly_dominates(p, q); }), front.end());
+    front.push_back(p);
+}
+
+// The hypervolume `y` adds to `front` below `reference`: the volume of the box between y and the
+// reference, less the part of it the front already dominates (the front clipped to the box).
+double hypervolume_improvement(const Point& y, const std::vector<Point>& front, const Point& reference) {
+    double box = 1;
+    for (std::size_t k = 0; k < y.size(); ++k) {
+        if (y[k] >= reference[k]) return 0;
+        box *= reference[k] - y[k];
+    }
+    std::vector<pagmo::vector_double> clipped;
+    for (const Point& q : front) {
+        if (weakly_dominates(q, y)) return 0;
+        pagmo::vector_double c(y.size());
+        bool inside = true;
+        for (std::size_t k = 0; k < y.size(); ++k) {
+            c[k] = std::max(q[k], y[k]);
+            inside = inside && c[k] < reference[k];
+        }
+        if (inside) clipped.push_back(std::move(c));
+    }
+    if (clipped.empty()) return box;
+    return std::max(0.0, box - pagmo::hypervolume(clipped, false).compute(reference));
+}
+
+// A standard normal draw from two of the SDK's uniform draws (Box-Muller): the same on every platform.
+double draw_normal(std::mt19937_64& rng) {
+    const double u = 1.0 - draw_unit(rng), v = draw_unit(rng);
+    return std::sqrt(-2.0 * std::log(u)) * std::cos(2.0 * 3.14159265358979323846 * v);
+}
+
+}  // namespace
+
+std::vector<std::size_t> BoshcodeSearch::rank_by_ehvi(const std::vector<Candidate>& pool, std::size_t n) {
+    // The observed Pareto front of feasible designs and a reference point past its nadir: the
+    // largest feasible value of each objective plus a tenth of its range.
+    const std::size_t k_count = objective_nets_.size();
+    std::vector<Point> front;
+    Point reference(k_count, -std::numeric_limits<double>::infinity()), lowest(k_count, std::numeric_limits<double>::infinity());
+    for (std::size_t i = 0; i < observed_.size(); ++i) {
+        if (violations_[i] != 0 || objectives_[i].size() != k_count) continue;
+        add_to_front(front, objectives_[i]);
+        for (std::size_t k = 0; k < k_count; ++k) {
+            reference[k] = std::max(reference[k], objectives_[i][k]);
+            lowest[k] = std::min(lowest[k], objectives_[i][k]);
+        }
+    }
+    for (std::size_t k = 0; k < k_count; ++k)
+        reference[k] += 0.1 * std::max({reference[k] - lowest[k], 1e-3 * std::abs(reference[k]), 1e-12});
+
+    // Per design: the objectives' predictive means and spreads (log space), and the probability
+    // that it is feasible (the score surrogate above the feasibility threshold).
+    const Matrix x = encode_rows(pool);
+    const auto rows = static_cast<std::size_t>(x.rows());
+    const Acquisition score = evaluate(x, nullptr);
+    std::vector<double> feasible(rows);
+    for (std::size_t i = 0; i < rows; ++i) {
+        const auto r = static_cast<Eigen::Index>(i);
+        const double sd = std::max(1e-3, std::hypot(static_cast<double>(score.epistemic(r)), static_cast<double>(score.aleatoric(r))));
+        feasible[i] = 0.5 * std::erfc(-(static_cast<double>(score.mean(r)) - feasible_threshold_) / (sd * std::sqrt(2.0)));
+    }
+    std::vector<std::vector<double>> mean(rows, Point(k_count)), spread(rows, Point(k_count));
+    for (std::size_t k = 0; k < k_count; ++k) {
+        const auto members = static_cast<double>(objective_nets_[k].size());
+        std::vector<Eigen::VectorXf> outputs;
+        for (const Mlp& net : objective_nets_[k]) outputs.push_back(net.predict(x));
+        for (std::size_t i = 0; i < rows; ++i) {
+            const auto r = static_cast<Eigen::Index>(i);
+            double m = 0, v = 0;
+            for (const auto& f : outputs) m += f(r) / members;
+            for (const auto& f : outputs) v += (f(r) - m) * (f(r) - m) / members;
+            mean[i][k] = objective_mean_[k] + objective_scale_[k] * m;
+            spread[i][k] = objective_scale_[k] * std::sqrt(v);
+        }
+    }
+    // Common random numbers: every design sees the same draws, so their comparison has less noise.
+    std::vector<Point> draws(s_.ehvi_samples, Point(k_count));
+    for (Point& d : draws)
+        for (double& e : d) e = draw_normal(rng_);
+
+    // Greedy batch: the best design, then the best given that the first one's predicted
+    // objectives joined the front (the "believer" heuristic), and so on. A design's improvement can
+    // only shrink as the front grows, so the greedy is lazy: a value computed against an older
+    // front is an upper bound, and only the design on top is recomputed until its value is current.
+    const auto value_of = [&](std::size_t i) {
+        if (feasible[i] <= 1e-6) return 0.0;
+        double improvement = 0;
+        Point y(k_count);
+        for (const Point& d : draws) {
+            for (std::size_t k = 0; k < k_count; ++k) y[k] = std::exp(mean[i][k] + spread[i][k] * d[k]);
+            improvement += hypervolume_improvement(y, front, reference);
+        }
+        return feasible[i] * improvement / static_cast<double>(draws.size());
+    };
+    struct Entry {
+        double value, ucb;
+        std::size_t design, front_version;
+        bool operator<(const Entry& o) const {  // a max-heap: largest value, then largest ucb, then first design
+            if (value != o.value) return value < o.value;
+            if (ucb != o.ucb) return ucb < o.ucb;
+            return design > o.design;
+        }
+    };
+    std::size_t version = 0;
+    std::priority_queue<Entry> heap;
+    for (std::size_t i = 0; i < rows; ++i) heap.push({value_of(i), static_cast<double>(score.value(static_cast<Eigen::Index>(i))), i, version});
+    std::vector<std::size_t> order;
+    while (order.size() < std::min(n, rows)) {
+        Entry top = heap.top();
+        heap.pop();
+        if (top.front_version != version && top.value > 0) {
+            top.value = value_of(top.design);
+            top.front_version = version;
+            heap.push(top);
+            continue;
+        }
+        order.push_back(top.design);
+        Point believed(k_count);
+        for (std::size_t k = 0; k < k_count; ++k) believed[k] = std::exp(mean[top.design][k]);
+        add_to_front(front, believed);
+        ++version;
+    }
+    return order;
 }
 
 BoshcodeSearch::Acquisition BoshcodeSearch::evaluate(const Matrix& x, Matrix* gradient) const {
@@ -402,17 +644,26 @@ std::vector<Candidate> BoshcodeSearch::propose(std::size_t n) {
     Matrix best_x = x;
     Eigen::VectorXf best_value = evaluate(x, nullptr).value;
     Matrix gradient;
-    for (std::size_t step = 0; step < s_.gradient_steps; ++step) {
-        const Acquisition a = evaluate(x, &gradient);
-        for (Eigen::Index i = 0; i < x.rows(); ++i) {
-            if (a.value(i) > best_value(i)) {
-                best_value(i) = a.value(i);
+    AdaHessianAscent adahessian(s_.hessian);
+    const auto keep_best = [&](const Eigen::VectorXf& value) {
+        for (Eigen::Index i = 0; i < x.rows(); ++i)
+            if (value(i) > best_value(i)) {
+                best_value(i) = value(i);
                 best_x.row(i) = x.row(i);
             }
-            const float rms = std::sqrt(gradient.row(i).squaredNorm() / static_cast<float>(x.cols()));
-            if (rms > 0) x.row(i) += (static_cast<float>(s_.step_size) / rms) * gradient.row(i);
-            x.row(i) = x.row(i).cwiseMax(lower).cwiseMin(upper);
+    };
+    for (std::size_t step = 0; step < s_.gradient_steps; ++step) {
+        if (s_.second_order) {
+            keep_best(evaluate(x, nullptr).value);
+            adahessian.step(x, [&](const Matrix& at, Matrix& g) { evaluate(at, &g); }, rng_);
+        } else {
+            keep_best(evaluate(x, &gradient).value);
+            for (Eigen::Index i = 0; i < x.rows(); ++i) {
+                const float rms = std::sqrt(gradient.row(i).squaredNorm() / static_cast<float>(x.cols()));
+                if (rms > 0) x.row(i) += (static_cast<float>(s_.step_size) / rms) * gradient.row(i);
+            }
         }
+        for (Eigen::Index i = 0; i < x.rows(); ++i) x.row(i) = x.row(i).cwiseMax(lower).cwiseMin(upper);
     }
     const Acquisition last = evaluate(x, nullptr);
     for (Eigen::Index i = 0; i < x.rows(); ++i)
@@ -432,12 +683,17 @@ std::vector<Candidate> BoshcodeSearch::propose(std::size_t n) {
     }
     const auto take_best = [&](std::vector<Candidate>& out) {
         if (pool.empty()) return;
-        const Eigen::VectorXf value = evaluate(encode_rows(pool), nullptr).value;
-        std::vector<std::size_t> order(pool.size());
-        std::iota(order.begin(), order.end(), std::size_t{0});
-        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-            return value(static_cast<Eigen::Index>(a)) > value(static_cast<Eigen::Index>(b));
-        });
+        std::vector<std::size_t> order;
+        if (!objective_nets_.empty()) {
+            order = rank_by_ehvi(pool, n - out.size());
+        } else {
+            const Eigen::VectorXf value = evaluate(encode_rows(pool), nullptr).value;
+            order.resize(pool.size());
+            std::iota(order.begin(), order.end(), std::size_t{0});
+            std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+                return value(static_cast<Eigen::Index>(a)) > value(static_cast<Eigen::Index>(b));
+            });
+        }
         for (std::size_t i : order) {
             if (out.size() == n) break;
             asked_.claim(pool[i]);
@@ -445,6 +701,21 @@ std::vector<Candidate> BoshcodeSearch::propose(std::size_t n) {
         }
         pool.clear();
     };
+    if (!objective_nets_.empty()) {
+        // EHVI values the whole front, not only the best score: mutations of the front's designs
+        // join the ascent's.
+        std::vector<std::size_t> front_rows;
+        for (std::size_t i = 0; i < observed_.size(); ++i) {
+            if (violations_[i] != 0) continue;
+            bool dominated = false;
+            for (std::size_t j = 0; j < observed_.size() && !dominated; ++j)
+                dominated = j != i && violations_[j] == 0 && objectives_[j] != objectives_[i] &&
+                            objectives_[j].size() == objectives_[i].size() && weakly_dominates(objectives_[j], objectives_[i]);
+            if (!dominated) front_rows.push_back(i);
+        }
+        for (std::size_t i = 0; i < s_.fallback_candidates && !front_rows.empty(); ++i)
+            consider(space_->mutate(observed_[front_rows[i % front_rows.size()]], s_.mutation_rate, rng_));
+    }
     std::vector<Candidate> out;
     take_best(out);
 
@@ -532,10 +803,11 @@ Factory boshcode_factory() {
         "an ensemble of small MLPs (Eigen, Adam) is trained on the encoded designs told so far: its mean predicts the\n"
         "standardised score and its spread is the epistemic uncertainty; another MLP, trained with the Gaussian\n"
         "likelihood on the ensemble's residuals, predicts the aleatoric (noise) uncertainty. Each ask() maximises the\n"
-        "upper confidence bound mean + k1 * epistemic + k2 * aleatoric by gradient ascent on the encoding (GOBI) from\n"
-        "the best designs seen and from random ones, snaps the results to the nearest valid designs, and asks the best\n"
-        "of those not asked before; mutations of the best designs, then random designs, fill a batch the ascent leaves\n"
-        "short. Each slot of a batch is, by chance, a gradient step, an uncertainty sample (p_uncertainty) or a random\n"
+        "upper confidence bound mean + k1 * epistemic + k2 * aleatoric by AdaHessian, a second-order ascent on the\n"
+        "encoding (GOBI; `ascent: gradient` for first order), from the best designs seen and from random ones, snaps\n"
+        "the results to the nearest valid designs, and asks the best of those not asked before; mutations of the best\n"
+        "designs, then random designs, fill a batch the ascent leaves short. `acquisition: ehvi` ranks them by the\n"
+        "probability of feasibility times the expected hypervolume improvement of per-objective surrogates instead. Each slot of a batch is, by chance, a gradient step, an uncertainty sample (p_uncertainty) or a random\n"
         "design (p_random); gradient ascent stays in a trust region around the best feasible design that grows after\n"
         "improvements and shrinks after stalls, and stop_after ends the search once it has converged. Infeasible\n"
         "designs train below every feasible score, ordered by their violation. Deterministic for a seed and a sequence\n"

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "adahessian.hpp"
 #include "mlp.hpp"
 #include "space.hpp"
 #include "transcode/plugin.hpp"
@@ -24,9 +25,11 @@ namespace transcode::plugins::search {
 /// prediction and the ensemble's spread the epistemic uncertainty; a separate MLP trained with the
 /// Gaussian negative log-likelihood on the ensemble's residuals predicts the log variance of the
 /// noise, the aleatoric uncertainty. The acquisition is the upper confidence bound
-/// mean + k1 * epistemic + k2 * aleatoric, maximised by gradient ascent on the encoding from the
-/// best designs seen and from random ones; the results snap to the nearest valid designs
-/// (DesignSpace::decode). README.md documents every parameter.
+/// mean + k1 * epistemic + k2 * aleatoric, maximised by AdaHessian (or first-order) ascent on the
+/// encoding from the best designs seen and from random ones; the results snap to the nearest valid
+/// designs (DesignSpace::decode). With acquisition ehvi, per-objective ensembles rank the snapped
+/// designs by P(feasible) x expected hypervolume improvement instead. README.md documents every
+/// parameter.
 class BoshcodeSearch final : public SearchAlgorithm {
 public:
     explicit BoshcodeSearch(const Params& params);
@@ -47,9 +50,13 @@ private:
         AdamSettings adam;
         double k1;
         double k2;
+        bool ehvi;  ///< acquisition: ehvi
+        std::size_t ehvi_samples;
         std::size_t best_starts;
         std::size_t random_starts;
         std::size_t gradient_steps;
+        bool second_order;  ///< ascent: adahessian
+        AdaHessianSettings hessian;
         double step_size;
         double mutation_rate;
         std::size_t fallback_candidates;
@@ -73,6 +80,9 @@ private:
     std::vector<Candidate> uncertainty_samples(std::size_t n);
     std::vector<double> training_targets() const;
     void update_trust_region();
+    // acquisition ehvi: the objective surrogates, and the ranking of a pool by P(feasible) x EHVI.
+    void fit_objectives();
+    std::vector<std::size_t> rank_by_ehvi(const std::vector<Candidate>& pool, std::size_t n);
     Matrix encode_rows(const std::vector<Candidate>& candidates) const;
 
     Settings s_;
@@ -85,6 +95,7 @@ private:
     std::vector<double> scores_;
     std::vector<double> violations_;    ///< 0 for feasible observations
     std::vector<double> score_stddev_;  ///< the engine's uncertainty of each score
+    std::vector<std::vector<double>> objectives_;  ///< as told (minimised; only feasible ones are used)
     // Trust region (TuRBO-like): GOBI moves within an L-infinity box of half-width radius_ around the
     // best feasible design's encoding; it doubles after a round that improved on the best, halves after
     // trust_patience rounds that did not.
@@ -98,6 +109,11 @@ private:
     bool stale_ = false;           ///< a score changed since the last fit
     std::vector<Mlp> ensemble_;
     std::optional<Mlp> noise_;  ///< log variance of the standardised score
+    /// The standardised score below which the surrogate's targets are infeasible designs.
+    float feasible_threshold_ = 0;
+    // acquisition ehvi: per objective, an ensemble on the standardised log of the objective.
+    std::vector<std::vector<Mlp>> objective_nets_;
+    std::vector<double> objective_mean_, objective_scale_;
 };
 
 /// The factory of search.boshcode: kind, name, doc, parameter schema and create function.
