@@ -13,6 +13,10 @@ feasible designs, best score, hypervolume of the feasible Pareto front so far) a
 Usage (from the repository root, after building):
   benchmarks/search_quality/run.py                       # codesign-edge, random/nsga2/boshcode, seeds 1-5, 500 evaluations
   benchmarks/search_quality/run.py --seeds 1,2 --evaluations 200 --searches random,boshcode
+  benchmarks/search_quality/run.py --searches boshcode,boshcode+acquisition=ehvi
+
+A search is a plugin name, optionally followed by +PARAM=VALUE for each of its params to set
+(search.params.PARAM); the whole spec labels the search in the outputs.
 """
 import argparse
 import csv
@@ -50,10 +54,13 @@ def main():
     done = 0
     for search in searches:
         for seed in seeds:
-            run_dir = os.path.join(a.out, "runs", f"{search}-seed{seed}")
+            plugin, *params = search.split("+")
+            run_dir = os.path.join(a.out, "runs", f"{search.replace('+', '-').replace('=', '-')}-seed{seed}")
             cmd = [a.transcode, "run", a.experiment, "--quiet", "--out", run_dir, "--threads", str(a.threads),
-                   "--set", f"search.plugin={search}", "--set", f"seed={seed}", "--set", f"search.evaluations={a.evaluations}",
+                   "--set", f"search.plugin={plugin}", "--set", f"seed={seed}", "--set", f"search.evaluations={a.evaluations}",
                    "--set", "search.give_up_after=0"]
+            for p in params:
+                cmd += ["--set", f"search.params.{p}"]
             for s in a.set:
                 cmd += ["--set", s]
             if os.path.exists(os.path.join(run_dir, "search.db")):

@@ -19,11 +19,18 @@ ParamSchema random_schema() {
             .default_value(true),
         ParamSpec::boolean("stratified",
                            "Latin-hypercube-style draws: each knob deals its choices from a shuffled deck (a new shuffle "
-                           "once all were dealt), and the per-layer, per-head and per-stack copies of a knob share one "
-                           "deck, so over any number of candidates the values of every knob are used as evenly as "
-                           "possible (counts differ by at most 1 for an always-active knob such as layers). Still "
+                           "once all were dealt), so over any number of candidates the values of every knob are used as "
+                           "evenly as possible (counts differ by at most 1 for an always-active knob such as layers). Still "
                            "deterministic for a seed, and only active knobs are drawn")
             .default_value(false),
+        ParamSpec::enumeration("decks",
+                               "stratified: per_knob, every knob its own deck, so the copies of a knob within one design "
+                               "are independent; shared, the per-layer, per-head and per-stack copies of a knob share one "
+                               "deck, which balances the pooled values but deals consecutive copies different values "
+                               "(a 2-valued per-layer width then alternates within every design, and its mean is the "
+                               "same for all). shared reproduces the tables made before per_knob existed",
+                               {"per_knob", "shared"})
+            .default_value("per_knob"),
     };
 }
 
@@ -42,7 +49,8 @@ std::string deck_name(const std::string& name) {
 
 }  // namespace
 
-RandomSearch::RandomSearch(const Params& params) : dedupe_(params.get_bool("dedupe")), stratified_(params.get_bool("stratified")) {}
+RandomSearch::RandomSearch(const Params& params)
+    : dedupe_(params.get_bool("dedupe")), stratified_(params.get_bool("stratified")), shared_decks_(params.get_string("decks") == "shared") {}
 
 void RandomSearch::start(const DesignSpace& space, std::uint64_t seed, const SearchBudget& /*budget*/) {
     space_ = &space;
@@ -52,10 +60,11 @@ void RandomSearch::start(const DesignSpace& space, std::uint64_t seed, const Sea
     decks_.clear();
     deck_of_knob_.clear();
     if (!stratified_) return;
-    // One deck per knob name without indices and choice list (copies with other lists get their own).
+    // One deck per knob (per_knob), or per knob name without indices and choice list (shared; copies
+    // with other lists get their own).
     std::vector<std::pair<std::string, const std::vector<Value>*>> keys;
     for (const Knob& k : space.knobs()) {
-        const std::string name = deck_name(k.name);
+        const std::string name = shared_decks_ ? deck_name(k.name) : k.name;
         std::size_t d = 0;
         while (d < keys.size() && !(keys[d].first == name && *keys[d].second == k.values)) ++d;
         if (d == keys.size()) {

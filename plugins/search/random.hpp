@@ -36,7 +36,8 @@ private:
 
     bool dedupe_;
     bool stratified_;
-    std::vector<Deck> decks_;                ///< with stratified: one per knob name without indices
+    bool shared_decks_;  ///< decks: shared (per-layer copies of a knob share one deck)
+    std::vector<Deck> decks_;                ///< with stratified: one per knob (or per knob name without indices)
     std::vector<std::size_t> deck_of_knob_;  ///< knob -> its deck
     const DesignSpace* space_ = nullptr;  ///< set by start(); the engine keeps the space alive
     std::mt19937_64 rng_;

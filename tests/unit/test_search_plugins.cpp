@@ -934,7 +934,7 @@ std::map<std::string, std::map<std::size_t, int>> pooled_counts(const DesignSpac
 
 TEST_CASE("search.random: stratified draws cover every value of every knob within 1, reproducibly") {
     const DesignSpace space = flexibert_like_space();
-    for (const char* yaml : {"stratified: true", "stratified: true\ndedupe: false"}) {
+    for (const char* yaml : {"stratified: true\ndecks: shared", "stratified: true\ndecks: shared\ndedupe: false"}) {
         for (std::size_t n : {64u, 50u, 7u}) {
             CAPTURE(yaml);
             CAPTURE(n);
@@ -976,6 +976,57 @@ TEST_CASE("search.random: stratified draws cover every value of every knob withi
             }
         }
     }
+}
+
+TEST_CASE("search.random: per-knob decks balance every knob within 1 and leave a design's per-layer copies independent") {
+    // 64 stratified draws of the FlexiBERT-like space. Every knob (not pooled) is within 1 over the
+    // candidates where it was active. Within a design, the per-layer widths are independent: some
+    // designs have all their layers at one width, and the mean width varies between designs. With
+    // shared decks, every design alternates the two widths (a 2-card deck dealt layer after layer),
+    // so every design with an even number of layers has the same mean.
+    const DesignSpace space = flexibert_like_space();
+    const auto draw = [&](const char* yaml) {
+        const auto s = make_search("random", yaml);
+        s->start(space, 11, {});
+        return s->ask(64);
+    };
+    const std::vector<Candidate> per_knob = draw("stratified: true");
+    REQUIRE(per_knob.size() == 64);
+    for (std::size_t k = 0; k < space.size(); ++k) {
+        std::map<std::size_t, int> counts;
+        int active = 0;
+        for (const Candidate& c : per_knob)
+            if (space.active(c, k)) {
+                ++counts[c[k]];
+                ++active;
+            }
+        if (active == 0) continue;
+        CAPTURE(space.knobs()[k].name);
+        const auto choices = static_cast<int>(space.knobs()[k].values.size());
+        int lo = 1 << 30, hi = 0;
+        for (int v = 0; v < choices; ++v) {
+            const auto it = counts.find(static_cast<std::size_t>(v));
+            const int n = it == counts.end() ? 0 : it->second;
+            lo = std::min(lo, n);
+            hi = std::max(hi, n);
+        }
+        CHECK(hi - lo <= 1);
+    }
+    // The hidden index of every active layer (knob 1 + 10 * layer, see flexibert_like_space).
+    const auto mean_hidden = [&](const Candidate& c) {
+        double sum = 0;
+        const std::size_t layers = 2 * (c[0] + 1);
+        for (std::size_t l = 0; l < layers; ++l) sum += static_cast<double>(c[1 + 10 * l]);
+        return sum / static_cast<double>(layers);
+    };
+    REQUIRE(space.knobs()[1 + 10 * 5].name == "layer[5].hidden");
+    std::set<double> means_per_knob, means_shared;
+    for (const Candidate& c : per_knob) means_per_knob.insert(mean_hidden(c));
+    for (const Candidate& c : draw("stratified: true\ndecks: shared")) means_shared.insert(mean_hidden(c));
+    CHECK(means_shared == std::set<double>{0.5});
+    CHECK(means_per_knob.size() >= 5);
+    CHECK(means_per_knob.count(0.0) == 1);
+    CHECK(means_per_knob.count(1.0) == 1);
 }
 
 TEST_CASE("search.random: plain draws are not stratified (stratified defaults to false)") {
