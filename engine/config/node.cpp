@@ -333,6 +333,60 @@ Node load_string(std::string_view text, const std::string& source, Diagnostics& 
     return loader.parse(text, source, base_dir);
 }
 
+namespace {
+
+bool all_digits(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+}
+
+// The name of a list item that is a map with a scalar `name` field, or nullptr.
+const std::string* item_name(const Node& item) {
+    const Node* name = item.kind == Node::Kind::map ? item.find("name") : nullptr;
+    return name != nullptr && name->kind == Node::Kind::scalar ? &name->scalar : nullptr;
+}
+
+bool all_named(const Node& list) {
+    return std::all_of(list.items.begin(), list.items.end(), [](const Node& item) { return item_name(item) != nullptr; });
+}
+
+void merge_into(Node& target, Node value);
+
+// `value` into `target`: a list of named items merges into a list of named items by name (an item
+// of the same name merges the new item's fields in, below); a new name is appended. Anything else
+// replaces the target.
+void assign(Node& target, Node value) {
+    if (target.kind == Node::Kind::sequence && value.kind == Node::Kind::sequence && !target.items.empty() && !value.items.empty() &&
+        all_named(target) && all_named(value)) {
+        for (Node& item : value.items) {
+            const auto same = std::find_if(target.items.begin(), target.items.end(), [&](const Node& t) { return *item_name(t) == *item_name(item); });
+            if (same == target.items.end()) target.items.push_back(std::move(item));
+            else merge_into(*same, std::move(item));
+        }
+        return;
+    }
+    target = std::move(value);
+}
+
+// A named item's fields into the item of the same name: a map field merges field by field (so
+// `params: {size_mb: 16}` keeps the other params), anything else is assigned.
+void merge_into(Node& target, Node value) {
+    if (target.kind != Node::Kind::map || value.kind != Node::Kind::map) return assign(target, std::move(value));
+    for (std::size_t f = 0; f < value.fields.size(); ++f) {
+        auto& [key, field] = value.fields[f];
+        Node* old = target.find(key);
+        if (old == nullptr) {
+            target.fields.emplace_back(key, std::move(field));
+            target.key_locations.push_back(value.key_locations[f]);
+            continue;
+        }
+        for (std::size_t j = 0; j < target.fields.size(); ++j)
+            if (target.fields[j].first == key) target.key_locations[j] = value.key_locations[f];
+        merge_into(*old, std::move(field));
+    }
+}
+
+}  // namespace
+
 void apply_override(Node& root, std::string_view expr, Diagnostics& diags) {
     const auto eq = expr.find('=');
     const std::string text(expr);
@@ -341,23 +395,39 @@ void apply_override(Node& root, std::string_view expr, Diagnostics& diags) {
         return;
     }
     const std::string path_text(expr.substr(0, eq));
-    std::vector<std::pair<std::string, int>> segments;  // name, 1-based column
-    std::size_t start = 0;
+    // The path: keys separated by '.', each optionally followed by list selectors `[index]` or
+    // `[name]` (the item whose `name` is that text).
+    struct Step {
+        std::string text;
+        int column;     ///< 1-based
+        bool selector;  ///< [..]
+    };
+    std::vector<Step> steps;
+    std::size_t i = 0;
+    const auto bad = [&](std::size_t at, const std::string& message) {
+        diags.add(Location{"--set", 1, static_cast<int>(at) + 1}, path_text, message, "override");
+    };
     while (true) {
-        const auto dot = path_text.find('.', start);
-        const std::string seg = path_text.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-        if (seg.empty()) {
-            diags.add(Location{"--set", 1, static_cast<int>(start) + 1}, path_text,
-                      fmt::format("'{}' has an empty path segment", text), "override");
-            return;
-        }
+        const auto end = path_text.find_first_of(".[", i);
+        const std::string seg = path_text.substr(i, end == std::string::npos ? std::string::npos : end - i);
+        if (seg.empty()) return bad(i, fmt::format("'{}' has an empty path segment", text));
         if (const std::string problem = utf8_problem(seg, "this key"); !problem.empty()) {
-            diags.add(Location{"--set", 1, static_cast<int>(start) + 1}, path_text, problem, "encoding");
+            diags.add(Location{"--set", 1, static_cast<int>(i) + 1}, path_text, problem, "encoding");
             return;
         }
-        segments.emplace_back(seg, static_cast<int>(start) + 1);
-        if (dot == std::string::npos) break;
-        start = dot + 1;
+        steps.push_back({seg, static_cast<int>(i) + 1, false});
+        i = end == std::string::npos ? path_text.size() : end;
+        while (i < path_text.size() && path_text[i] == '[') {
+            const auto close = path_text.find(']', i);
+            if (close == std::string::npos) return bad(i, fmt::format("'{}' has a '[' without its ']'", text));
+            const std::string sel = path_text.substr(i + 1, close - i - 1);
+            if (sel.empty()) return bad(i, fmt::format("'{}' has an empty []: give an item's index or name", text));
+            steps.push_back({sel, static_cast<int>(i) + 1, true});
+            i = close + 1;
+        }
+        if (i == path_text.size()) break;
+        if (path_text[i] != '.') return bad(i, fmt::format("'{}': expected '.' or '[' after ']'", text));
+        ++i;
     }
 
     const int value_column = static_cast<int>(eq) + 2;
@@ -383,28 +453,82 @@ void apply_override(Node& root, std::string_view expr, Diagnostics& diags) {
     }
     Node* cur = &root;
     std::string walked;
-    for (std::size_t i = 0; i < segments.size(); ++i) {
-        const auto& [name, col] = segments[i];
-        if (cur->kind != Node::Kind::map) {
-            diags.add(Location{"--set", 1, col}, walked, fmt::format("cannot set '{}': '{}' is a {}, not a map", path_text, walked, cur->kind_name()),
-                      "override");
-            return;
-        }
-        walked = walked.empty() ? name : walked + "." + name;
-        Node* next = cur->find(name);
-        if (next == nullptr) {
-            Node fresh;
-            fresh.kind = Node::Kind::map;
-            fresh.where = Location{"--set", 1, col};
-            cur->fields.emplace_back(name, std::move(fresh));
-            cur->key_locations.push_back(Location{"--set", 1, col});
-            next = &cur->fields.back().second;
+    for (std::size_t s = 0; s < steps.size(); ++s) {
+        const Step& step = steps[s];
+        const bool by_index = step.selector || (cur->kind == Node::Kind::sequence && all_digits(step.text));
+        Node* next = nullptr;
+        if (by_index || step.selector) {
+            // A list item, by index (`[2]`, or `.2` on a list) or by name (`[mac_lane]`).
+            if (cur->kind != Node::Kind::sequence) {
+                diags.add(Location{"--set", 1, step.column}, walked,
+                          fmt::format("cannot select '[{}]' in '{}': '{}' is a {}, not a list", step.text, path_text, walked, cur->kind_name()),
+                          "override");
+                return;
+            }
+            if (all_digits(step.text)) {
+                std::size_t index = 0;
+                for (char ch : step.text) {
+                    index = index * 10 + static_cast<std::size_t>(ch - '0');
+                    if (index >= cur->items.size()) break;  // also keeps a long number from overflowing
+                }
+                if (index >= cur->items.size()) {
+                    diags.add(Location{"--set", 1, step.column}, walked,
+                              fmt::format("'{}' has {} item(s); there is no item {} (indices start at 0)", walked, cur->items.size(), step.text),
+                              "override");
+                    return;
+                }
+                next = &cur->items[index];
+            } else {
+                std::vector<std::string> names;
+                for (Node& item : cur->items) {
+                    const std::string* name = item_name(item);
+                    if (name == nullptr) continue;
+                    names.push_back(*name);
+                    if (*name == step.text) next = &item;
+                }
+                if (next == nullptr) {
+                    diags.add(Location{"--set", 1, step.column}, walked,
+                              names.empty() ? fmt::format("'{}' has no item named '{}': its items have no names; select one by index", walked, step.text)
+                                            : fmt::format("'{}' has no item named '{}'; its items: {}", walked, step.text, fmt::join(names, ", ")),
+                              "override");
+                    return;
+                }
+            }
+            walked += "[" + step.text + "]";
         } else {
-            for (std::size_t j = 0; j < cur->fields.size(); ++j)
-                if (cur->fields[j].first == name) cur->key_locations[j] = Location{"--set", 1, col};
+            if (cur->kind != Node::Kind::map) {
+                diags.add(Location{"--set", 1, step.column}, walked,
+                          fmt::format("cannot set '{}': '{}' is a {}, not a map", path_text, walked, cur->kind_name()), "override");
+                return;
+            }
+            walked = walked.empty() ? step.text : walked + "." + step.text;
+            next = cur->find(step.text);
+            if (next == nullptr) {
+                Node fresh;
+                fresh.kind = Node::Kind::map;
+                fresh.where = Location{"--set", 1, step.column};
+                cur->fields.emplace_back(step.text, std::move(fresh));
+                cur->key_locations.push_back(Location{"--set", 1, step.column});
+                next = &cur->fields.back().second;
+            } else {
+                for (std::size_t j = 0; j < cur->fields.size(); ++j)
+                    if (cur->fields[j].first == step.text) cur->key_locations[j] = Location{"--set", 1, step.column};
+            }
         }
-        if (i + 1 == segments.size()) {
-            *next = std::move(value);
+        if (s + 1 == steps.size()) {
+            // Swapping a plugin: the params the file gave the old plugin are that plugin's, not the
+            // new one's, so they go (params set by an earlier --set stay).
+            if (!step.selector && step.text == "plugin" && cur->kind == Node::Kind::map && next->kind == Node::Kind::scalar &&
+                value.kind == Node::Kind::scalar && next->scalar != value.scalar) {
+                for (std::size_t j = 0; j < cur->fields.size(); ++j)
+                    if (cur->fields[j].first == "params" && cur->fields[j].second.where.file != "--set") {
+                        cur->fields.erase(cur->fields.begin() + static_cast<std::ptrdiff_t>(j));
+                        cur->key_locations.erase(cur->key_locations.begin() + static_cast<std::ptrdiff_t>(j));
+                        next = cur->find(step.text);  // the erase moved the fields after it
+                        break;
+                    }
+            }
+            assign(*next, std::move(value));
             return;
         }
         cur = next;

@@ -60,9 +60,14 @@ Node load_file(const std::filesystem::path& file, Diagnostics& diags);
 Node load_string(std::string_view text, const std::string& source, Diagnostics& diags,
                  const std::filesystem::path& base_dir = {});
 
-/// Applies one `PATH=VALUE` override (VALUE is parsed as YAML). Intermediate maps are created as
-/// needed; whether the path is a valid key is checked later, by validation, like any other key.
-/// A malformed override is added to `diags` with file "--set".
+/// Applies one `PATH=VALUE` override (VALUE is parsed as YAML). PATH is keys separated by '.',
+/// each optionally followed by list selectors: `[2]` (the item at index 2; `.2` on a list too) or
+/// `[mac_lane]` (the item whose `name` is mac_lane), e.g.
+/// `processing_elements.units[mac_lane].count=32`. Intermediate maps are created as needed; list
+/// items must exist. A list of named items set onto a list of named items merges by name: an item
+/// of the same name merges the new item's fields in (maps field by field, recursively), a new name
+/// is appended. Anything else replaces the value. Whether the path is a valid key is checked later, by validation, like any other key.
+/// A malformed override (or a selector with no such item) is added to `diags` with file "--set".
 void apply_override(Node& root, std::string_view expr, Diagnostics& diags);
 
 }  // namespace transcode::config

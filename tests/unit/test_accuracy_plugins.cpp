@@ -74,6 +74,14 @@ Value flexibert(std::string_view yaml) {
 
 const std::string family = "models.flexibert";
 
+/// An outcome with only an accuracy and a task (the budget and sparsity left at their defaults).
+TrainingOutcome outcome_of(double accuracy, std::string task) {
+    TrainingOutcome o;
+    o.validation_accuracy = accuracy;
+    o.task = std::move(task);
+    return o;
+}
+
 /// A trainer that records its calls and answers with a fixed outcome, or throws.
 class FakeTrainer final : public ModelTrainer {
 public:
@@ -83,7 +91,7 @@ public:
         std::uint64_t seed = 0;
     };
 
-    TrainingOutcome outcome{0.8125, "synthetic sentiment"};
+    TrainingOutcome outcome = outcome_of(0.8125, "synthetic sentiment");
     bool refuse = false;
     mutable std::vector<Call> calls;
 
@@ -250,7 +258,7 @@ TEST_CASE("accuracy plugins: trained asks the engine's trainer and reports its v
     CHECK(trainer.calls[0].epochs == 3);
     CHECK(trainer.calls[0].seed == 42);
 
-    trainer.outcome = {0.5, "synthetic parity"};
+    trainer.outcome = outcome_of(0.5, "synthetic parity");
     CHECK(estimate(*make_estimator("trained"), model, 7, &trainer).source == "trained: 2 epochs on synthetic parity");
     CHECK(trainer.calls.back().epochs == 2);
     CHECK(trainer.calls.back().seed == 7);
@@ -272,9 +280,9 @@ TEST_CASE("accuracy plugins: trained passes the trainer's ConfigError on and ref
     CHECK(trainer.calls.size() == 1);
 
     trainer.refuse = false;
-    trainer.outcome = {1.5, "broken"};
+    trainer.outcome = outcome_of(1.5, "broken");
     CHECK_THROWS_AS(estimate(*trained, model, 1, &trainer), transcode::InternalError);
-    trainer.outcome = {std::nan(""), "broken"};
+    trainer.outcome = outcome_of(std::nan(""), "broken");
     CHECK_THROWS_AS(estimate(*trained, model, 1, &trainer), transcode::InternalError);
 }
 

@@ -1,9 +1,12 @@
 // Strict YAML configuration: every kind of bad input gets one exact, located message.
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
 #include "config/node.hpp"
 #include "config/schema_validation.hpp"
 #include "experiment/experiment.hpp"
+#include "hardware/accelerator.hpp"
 #include "test_support.hpp"
 
 using namespace transcode;
@@ -163,6 +166,113 @@ TEST_CASE("--set overrides any field, a bad override is reported the same way") 
           "--set:1:6: error: seed: cannot set 'seed.x': 'seed' is a scalar, not a map (override)");
     CHECK(load_errors(dir, minimal, {"seed.x=1"}) == "--set:1:1: error: seed: expected an int, got a map (type)");
     CHECK(load_errors(dir, minimal, {"seed=[1"}) == "--set:1:6: error: seed: malformed YAML value: end of sequence flow not found (override)");
+}
+
+namespace {
+
+// The tree `yaml` becomes after the overrides (which must all apply).
+config::Node overridden(const std::string& yaml, const std::vector<std::string>& overrides) {
+    config::Diagnostics diags;
+    config::Node root = config::load_string(yaml, "t.yaml", diags);
+    for (const auto& o : overrides) config::apply_override(root, o, diags);
+    REQUIRE_MESSAGE(diags.empty(), diags.format());
+    return root;
+}
+
+const char* units_yaml =
+    "units:\n"
+    "  - {name: mac_lane, count: 16, params: {macs: 16}}\n"
+    "  - {name: softmax, count: 4}\n"
+    "  - {name: buffer, params: {class: weight, size_mb: 8}}\n"
+    "plain: [1, 2, 3]\n";
+
+}  // namespace
+
+TEST_CASE("--set reaches list items by index and by name, and a list of named items merges by name") {
+    const auto scalar = [](const config::Node& root, const char* path) {
+        const config::Node* n = config::find_path(root, path);
+        REQUIRE_MESSAGE(n != nullptr, path);
+        return n->scalar;
+    };
+    config::Node r = overridden(units_yaml, {"units[mac_lane].count=32", "units[1].count=8", "plain[2]=30", "plain.0=10",
+                                             "units[mac_lane].params.macs=8"});
+    CHECK(scalar(r, "units[0].count") == "32");
+    CHECK(scalar(r, "units[softmax].count") == "8");
+    CHECK(scalar(r, "units[0].params.macs") == "8");
+    CHECK(scalar(r, "plain[2]") == "30");
+    CHECK(scalar(r, "plain[0]") == "10");
+    CHECK(scalar(r, "plain[1]") == "2");
+
+    // A list of named items merges by name: softmax's count changes and mac_lane keeps every field;
+    // a new name is appended.
+    r = overridden(units_yaml, {"units=[{name: softmax, count: 2}, {name: layer_norm, count: 1}]"});
+    REQUIRE(config::find_path(r, "units")->items.size() == 4);
+    CHECK(scalar(r, "units[0].name") == "mac_lane");
+    CHECK(scalar(r, "units[mac_lane].count") == "16");
+    CHECK(scalar(r, "units[mac_lane].params.macs") == "16");
+    CHECK(scalar(r, "units[softmax].count") == "2");
+    CHECK(scalar(r, "units[3].name") == "layer_norm");
+    // Within a named item, maps merge too: params keeps its other fields.
+    r = overridden(units_yaml, {"units=[{name: buffer, params: {size_mb: 16}}]"});
+    CHECK(scalar(r, "units[buffer].params.size_mb") == "16");
+    CHECK(scalar(r, "units[buffer].params.class") == "weight");
+    // A list without names still replaces.
+    r = overridden(units_yaml, {"plain=[7]"});
+    CHECK(config::find_path(r, "plain")->items.size() == 1);
+}
+
+TEST_CASE("--set list selectors: a missing item, a non-list and malformed brackets are located errors") {
+    const auto error_of = [](const std::string& o) {
+        config::Diagnostics diags;
+        config::Node root = config::load_string(units_yaml, "t.yaml", diags);
+        config::apply_override(root, o, diags);
+        REQUIRE(diags.items().size() == 1);
+        const auto& d = diags.items().front();
+        return fmt::format("{}:{}: {}: {} ({})", d.where.file, d.where.column, d.path, d.message, d.rule);
+    };
+    CHECK(error_of("units[dma].count=1") == "--set:6: units: 'units' has no item named 'dma'; its items: mac_lane, softmax, buffer (override)");
+    CHECK(error_of("units[5].count=1") == "--set:6: units: 'units' has 3 item(s); there is no item 5 (indices start at 0) (override)");
+    CHECK(error_of("plain[x]=1") == "--set:6: plain: 'plain' has no item named 'x': its items have no names; select one by index (override)");
+    CHECK(error_of("units[0][1]=1") == "--set:9: units[0]: cannot select '[1]' in 'units[0][1]': 'units[0]' is a map, not a list (override)");
+    CHECK(error_of("units[0=1") == "--set:6: units[0: 'units[0=1' has a '[' without its ']' (override)");
+    CHECK(error_of("units[].count=1") == "--set:6: units[].count: 'units[].count=1' has an empty []: give an item's index or name (override)");
+    CHECK(error_of("units[0]count=1") == "--set:9: units[0]count: 'units[0]count=1': expected '.' or '[' after ']' (override)");
+}
+
+TEST_CASE("--set X.plugin=OTHER drops the params the file gave the old plugin, and later --set params apply to the new one") {
+    const std::filesystem::path file = std::filesystem::path(TRANSCODE_SOURCE_DIR) / "configs/experiments/dynaprop-probe.yaml";
+    const engine::Experiment swapped = engine::load_experiment(file, {"pruning.plugin=topk"}, test::builtin_plugins());
+    CHECK(swapped.pruning.info->name == "pruning.topk");
+    const engine::Experiment tuned =
+        engine::load_experiment(file, {"pruning.plugin=topk", "pruning.params.keep_fraction=0.25"}, test::builtin_plugins());
+    CHECK(tuned.pruning.params.get_float("keep_fraction") == doctest::Approx(0.25));
+    // The same plugin again keeps the file's params.
+    const engine::Experiment same = engine::load_experiment(file, {"pruning.plugin=dynaprop"}, test::builtin_plugins());
+    CHECK(same.pruning.info->name == "pruning.dynaprop");
+    const engine::Experiment plain = engine::load_experiment(file, {}, test::builtin_plugins());
+    CHECK(same.pruning.params.get_float("tau_t") == plain.pruning.params.get_float("tau_t"));
+    // Params set before the swap belong to the old plugin's block and go with it.
+    CHECK_THROWS_WITH_AS(engine::load_experiment(file, {"pruning.params.keep_fraction=0.25", "pruning.plugin=topk", "pruning.params.kk=1"},
+                                                 test::builtin_plugins()),
+                         "--set:1:16: error: pruning.params.kk: unknown key 'kk'; did you mean 'k'? (unknown-key)", ConfigError);
+}
+
+TEST_CASE("--set on a real accelerator: a PE unit's count by name") {
+    const std::filesystem::path file = std::filesystem::path(TRANSCODE_SOURCE_DIR) / "configs/accelerators/acceltran-edge.yaml";
+    const auto count_of = [](const engine::Accelerator& a, const std::string& name) {
+        for (const auto& u : a.units)
+            if (u.name == name) return u.count;
+        return std::int64_t{-1};
+    };
+    const engine::Accelerator base = engine::load_accelerator_file(file, {}, test::builtin_plugins());
+    const engine::Accelerator more = engine::load_accelerator_file(file, {"processing_elements.units[mac_lane].count=32"}, test::builtin_plugins());
+    CHECK(count_of(base, "mac_lane") == 64 * 16);
+    CHECK(count_of(more, "mac_lane") == 64 * 32);
+    CHECK(more.area_mm2() > base.area_mm2());
+    CHECK_THROWS_WITH_AS(engine::load_accelerator_file(file, {"processing_elements.units[mac-lane].count=32"}, test::builtin_plugins()),
+                         "--set:1:26: error: processing_elements.units: 'processing_elements.units' has no item named 'mac-lane'; its items: "
+                         "mac_lane, softmax, layer_norm, pre_sparsity, post_sparsity, fifo, stochastic_rounding, dataflow_controller, dma (override)",
+                         ConfigError);
 }
 
 TEST_CASE("parse_params applies defaults and rejects unknown keys") {
