@@ -22,6 +22,12 @@ function(transcode_add_plugin name)
   set(target "transcode-plugin-${name}")
   add_library(${target} MODULE ${ARG_SOURCES})
   target_link_libraries(${target} PRIVATE transcode::sdk)
+  # A project configured without CMAKE_BUILD_TYPE (single-config generators) gets CMake's empty
+  # configuration, which adds no optimisation flags: the plugin would then run inside the
+  # simulator's loops at -O0. Such builds get -O2 and NDEBUG; an explicit build type (Debug
+  # included) is left alone.
+  target_compile_options(${target} PRIVATE $<$<STREQUAL:$<CONFIG>,>:-O2>)
+  target_compile_definitions(${target} PRIVATE $<$<STREQUAL:$<CONFIG>,>:NDEBUG>)
   if(DEFINED ARG_ABI_VERSION)
     if(NOT ARG_ABI_VERSION MATCHES "^[0-9]+$")
       message(FATAL_ERROR "transcode_add_plugin(${name}): ABI_VERSION must be a non-negative integer, got '${ARG_ABI_VERSION}'")

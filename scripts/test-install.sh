@@ -144,6 +144,19 @@ build_all_examples() {
   return $status
 }
 
+# A plugin project that sets no CMAKE_BUILD_TYPE (nm_pruning without its Release default) still
+# compiles its plugin with -O2 and NDEBUG; one configured as Debug keeps -O0-level flags.
+plugin_optimised_by_default() {
+  rm -rf "$work/src/plain_plugin" && cp -r "$root/examples/nm_pruning" "$work/src/plain_plugin" || return 1
+  sed -i '/^if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)$/,/^endif()$/d' "$work/src/plain_plugin/CMakeLists.txt"
+  if grep -q CMAKE_BUILD_TYPE "$work/src/plain_plugin/CMakeLists.txt"; then echo "the Release default was not removed"; return 1; fi
+  build_example plain_plugin "$work/build/plain_plugin" || return 1
+  grep -q -- '-O2' "$work/build/plain_plugin/build.ninja" && grep -q -- '-DNDEBUG' "$work/build/plain_plugin/build.ninja" || {
+    echo "no -O2 -DNDEBUG in the plugin's flags:"; grep -m3 'FLAGS' "$work/build/plain_plugin/build.ninja"; return 1; }
+  build_example plain_plugin "$work/build/plain_plugin-debug" -DCMAKE_BUILD_TYPE=Debug || return 1
+  if grep -q -- '-O2' "$work/build/plain_plugin-debug/build.ninja"; then echo "a Debug build got -O2"; return 1; fi
+}
+
 example_plugins_listed() {
   local out
   out=$(TRANSCODE_PLUGIN_PATH="$work/build/nm_pruning:$work/build/annealing_search:$work/build/gpt_decoder:$work/build/systolic_array" \
@@ -253,6 +266,7 @@ check "installed engine finds its built-in plugins under the prefix" builtin_plu
 check "installed configs run (bert-tiny model report)" installed_configs
 check "installed import acceltran-config: includes resolve from where the file is written, companion experiment runs" installed_import
 check "examples build out of tree against the prefix only (and nm_pruning with ABI 999)" build_all_examples
+check "a plugin project without CMAKE_BUILD_TYPE builds its plugin with -O2 (Debug stays Debug)" plugin_optimised_by_default
 check "transcode plugins list shows every example plugin" example_plugins_listed
 check "nm_pruning experiment: 2:4 gives 50% sparsity per pruned role" nm_pruning_experiment
 check "nm_pruning in inference: activations pruned, gradients not" nm_pruning_inference

@@ -2,9 +2,14 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
 
 #include "config/schema_validation.hpp"
 #include "plugin_host/plugin_host.hpp"
+#include "transcode/version.hpp"
 
 using namespace transcode;
 namespace fs = std::filesystem;
@@ -177,4 +182,26 @@ TEST_CASE("a factory that returns no object is reported") {
 TEST_CASE("a plugin directory that cannot be read") {
     engine::PluginHost host;
     CHECK_THROWS_WITH_AS(host.load_directory("/nonexistent/plugins"), "plugin directory '/nonexistent/plugins': No such file or directory", PluginError);
+}
+
+TEST_CASE("the docs quote the SDK ABI version the code has") {
+    // Every "this engine supports N" example and "TRANSCODE_SDK_ABI_VERSION` (now N)" in the docs
+    // a plugin author reads must say the version.hpp value.
+    const std::filesystem::path root = TRANSCODE_SOURCE_DIR;
+    std::size_t quotes = 0;
+    for (const char* doc : {"sdk/README.md", "docs/plugin-guide.md", "examples/nm_pruning/README.md"}) {
+        std::ifstream in(root / doc);
+        REQUIRE_MESSAGE(in.good(), doc);
+        std::stringstream text;
+        text << in.rdbuf();
+        const std::string s = text.str();
+        const std::regex quoted(R"(this engine supports (\d+)|TRANSCODE_SDK_ABI_VERSION` \(now (\d+)\))");
+        for (auto it = std::sregex_iterator(s.begin(), s.end(), quoted); it != std::sregex_iterator(); ++it) {
+            const std::string n = (*it)[1].matched ? (*it)[1].str() : (*it)[2].str();
+            CAPTURE(doc);
+            CHECK(std::stoul(n) == transcode::sdk_abi_version);
+            ++quotes;
+        }
+    }
+    CHECK(quotes >= 4);
 }
