@@ -233,10 +233,9 @@ int run_experiment(const engine::Experiment& ex, const Options& o, std::chrono::
         print_model_summary(ex.model->name, ex.model->family->name, *summary);
     }
     engine::write_json_file(out / "results.json", doc);
-    if (!o.quiet) {
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        fmt::print("  status ok, {:.3f} s; results: {}\n", secs, (out / "results.json").string());
-    }
+    // Printed with --quiet too: the one line that says where the results are.
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    fmt::print("  status ok, {:.3f} s; results: {}\n", secs, (out / "results.json").string());
     return 0;
 }
 
@@ -515,7 +514,7 @@ int cmd_accuracy_fit(const Options& o) {
 }
 
 int cmd_version() {
-    fmt::print("transcode {} (SDK ABI {})\n", engine::engine_version(), TRANSCODE_SDK_ABI_VERSION);
+    fmt::print("{}\n", version_line());
     return 0;
 }
 
@@ -612,6 +611,8 @@ void add_commands(CLI::App& app, Options& o) {
 
     app.add_subcommand("version", "Print the engine version and the SDK ABI version");
 }
+
+std::string version_line() { return fmt::format("transcode {} (SDK ABI {})", engine::engine_version(), TRANSCODE_SDK_ABI_VERSION); }
 
 int run_selected(CLI::App& app, const Options& o) {
     if (app.got_subcommand("run")) return cmd_run(o);

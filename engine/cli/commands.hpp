@@ -47,6 +47,9 @@ struct Options {
 
 void add_commands(CLI::App& app, Options& options);
 
+/// "transcode VERSION (SDK ABI N)", for `transcode version` and `transcode --version`.
+std::string version_line();
+
 /// Runs the subcommand that was parsed; returns the exit code.
 int run_selected(CLI::App& app, const Options& options);
 

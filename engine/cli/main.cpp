@@ -1,23 +1,43 @@
 // `transcode`: the command-line interface. Only this file maps exceptions to exit codes:
 // 0 success, 1 the run failed, 2 bad input (config, arguments, plugins).
+#include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.hpp"
+#include "config/diagnostics.hpp"
 #include "transcode/errors.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"transcode: co-design of transformer models and hardware accelerators, for training and inference", "transcode"};
     app.require_subcommand(1);
     app.set_help_all_flag("--help-all", "Show help for every command");
+    app.set_version_flag("--version", transcode::cli::version_line(), "Print the engine version and the SDK ABI version");
     transcode::cli::Options options;
     transcode::cli::add_commands(app, options);
+    // No command, or a first word that is none: CLI11 would say only "A subcommand is required".
+    if (argc == 1 || argv[1][0] != '-') {
+        std::vector<std::string> commands;
+        for (const CLI::App* sub : app.get_subcommands({})) commands.push_back(sub->get_name());
+        const std::string word = argc > 1 ? argv[1] : "";
+        if (std::find(commands.begin(), commands.end(), word) == commands.end()) {
+            const std::string near = transcode::config::closest_match(word, commands);
+            fmt::print(stderr, "error: {}{} Commands: {} (transcode --help for more)\n",
+                       argc == 1 ? "no command given." : fmt::format("unknown command '{}'.", word),
+                       near.empty() ? "" : fmt::format(" Did you mean '{}'?", near), fmt::join(commands, ", "));
+            return 2;
+        }
+    }
     try {
         app.parse(argc, argv);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {

@@ -1,6 +1,8 @@
 // The real `transcode` executable on real configs: exit codes, messages and results.json.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <filesystem>
 
@@ -20,10 +22,35 @@ const std::string fixtures = TRANSCODE_TEST_FIXTURES;
 const std::string probe_experiment = source_dir + "/configs/experiments/dynaprop-probe.yaml";
 }  // namespace
 
-TEST_CASE("transcode version") {
+TEST_CASE("transcode version and --version") {
     const auto r = run_cli("version");
     CHECK(r.exit_code == 0);
     CHECK(r.output == "transcode 0.1.0 (SDK ABI " + std::to_string(TRANSCODE_SDK_ABI_VERSION) + ")\n");
+    const auto flag = run_cli("--version");
+    CHECK(flag.exit_code == 0);
+    CHECK(flag.output == r.output);
+}
+
+TEST_CASE("an unknown or missing command gets its own message, the command list and a suggestion, exit 2") {
+    const std::string commands = "Commands: run, simulate, validate, plugins, model, import, tokenize, schema, accuracy, version (transcode --help for more)\n";
+    const auto typo = run_cli("runn x.yaml");
+    CHECK(typo.exit_code == 2);
+    CHECK(typo.output == "error: unknown command 'runn'. Did you mean 'run'? " + commands);
+    const auto far = run_cli("frobnicate");
+    CHECK(far.exit_code == 2);
+    CHECK(far.output == "error: unknown command 'frobnicate'. " + commands);
+    const auto none = run_cli("");
+    CHECK(none.exit_code == 2);
+    CHECK(none.output == "error: no command given. " + commands);
+}
+
+TEST_CASE("--quiet still prints the line that says where the results are") {
+    TempDir out;
+    const auto r = run_cli("run " + probe_experiment + " --quiet --out " + out.path().string());
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.output.rfind("  status ok, ", 0) == 0);
+    CHECK(r.output.find("s; results: " + (out.path() / "results.json").string() + "\n") != std::string::npos);
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
 }
 
 TEST_CASE("every command has --help, a bad argument exits 2") {
