@@ -421,7 +421,11 @@ int cmd_plugins_describe(const Options& o) {
 
 int cmd_schema(const Options& o) {
     engine::PluginHost& plugins = host();
-    const nlohmann::json j = o.kind == "model" ? engine::model_json_schema(plugins) : engine::experiment_json_schema(engine::experiment_schema(), plugins);
+    const nlohmann::json j = o.kind == "model"          ? engine::model_json_schema(plugins)
+                             : o.kind == "accelerator"  ? engine::accelerator_json_schema(plugins)
+                             : o.kind == "component"    ? engine::component_json_schema(plugins)
+                             : o.kind == "design_space" ? engine::design_space_json_schema()
+                                                        : engine::experiment_json_schema(engine::experiment_schema(), plugins);
     fmt::print("{}\n", j.dump(2));
     return 0;
 }
@@ -593,8 +597,9 @@ void add_commands(CLI::App& app, Options& o) {
     tokenize->add_option("text", o.texts, "The sentence, and optionally the second sentence of a pair")->required()->expected(1, 2);
     tokenize->add_flag("--json", o.json, "Print JSON");
 
-    auto* schema = app.add_subcommand("schema", "Print the JSON Schema of experiment (or model) files, with every loaded plugin's parameters, for editors");
-    schema->add_option("--file-kind", o.kind, "experiment (default) or model")->check(CLI::IsMember({"experiment", "model"}));
+    auto* schema = app.add_subcommand("schema", "Print the JSON Schema of experiment, model, accelerator, component or design-space files, with every loaded plugin's parameters, for editors");
+    schema->add_option("--file-kind", o.kind, "experiment (default), model, accelerator, component or design_space")
+        ->check(CLI::IsMember({"experiment", "model", "accelerator", "component", "design_space"}));
 
     auto* accuracy = app.add_subcommand("accuracy", "Fit and cross-validate accuracy estimators");
     accuracy->require_subcommand(1);

@@ -492,4 +492,6 @@ Node decode_accelerator(const SpaceSide& side, const Candidate& c, std::vector<s
     return acc;
 }
 
+const ParamSchema& design_space_file_schema() { return side_schema(); }
+
 }  // namespace transcode::engine

@@ -88,4 +88,9 @@ config::Node decode_accelerator(const SpaceSide& side, const Candidate& c, std::
 /// YAML flow text of a node (for storage and display).
 std::string to_flow_text(const config::Node& n);
 
+/// The keys of a design-space file other than `knobs` (whose shape depends on `target`: a map of
+/// value lists for a flexibert model space, a list of {name, values, set, model_params, ordinal}
+/// for an accelerator space).
+const ParamSchema& design_space_file_schema();
+
 }  // namespace transcode::engine

@@ -9,16 +9,17 @@
 
 namespace transcode::engine {
 
-namespace {
-
-ParamSchema unit_schema() {
-    return {
+const ParamSchema& accelerator_unit_schema() {
+    static const ParamSchema schema{
         ParamSpec::string("name", "the unit's name in reports, e.g. mac_lane").required(),
         ParamSpec::string("component", "component plugin, qualified or short (see `transcode plugins list --kind component`)").required(),
         ParamSpec::integer("count", "identical instances (per PE inside processing_elements)").min(1).max(1 << 24).default_value(1),
         ParamSpec::open_map("params", "the component's parameters (see `transcode plugins describe NAME`)"),
     };
+    return schema;
 }
+
+namespace {
 
 std::string join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "." + b; }
 
@@ -166,7 +167,7 @@ std::optional<Accelerator> resolve_accelerator(const config::Node& node, const s
     const ValueMap& pe = field(values, "processing_elements", empty_map).as_map();
     a.pes = field(pe, "count", Value{std::int64_t{1}}).as_int();
 
-    const ParamSchema line_schema = unit_schema();
+    const ParamSchema line_schema = accelerator_unit_schema();
     auto resolve_list = [&](const config::Node* list, const std::string& list_path, std::int64_t multiplier, bool per_pe) {
         if (list == nullptr || list->kind != config::Node::Kind::sequence) return;  // absent, or reported by validation
         for (std::size_t i = 0; i < list->items.size(); ++i) {

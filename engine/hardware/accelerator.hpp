@@ -78,6 +78,9 @@ struct Accelerator {
 };
 
 const ParamSchema& accelerator_schema();
+/// The keys of one unit (an item of `units` or `processing_elements.units`); `params` follows the
+/// schema of the unit's component plugin.
+const ParamSchema& accelerator_unit_schema();
 
 /// Validates an accelerator map node at `path` ("" for a file, "accelerator" inside an
 /// experiment), creating each component through its plugin. Problems go to `diags`; nullopt when
