@@ -10,12 +10,12 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
-#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "codesign/evaluator.hpp"
+#include "common/atomic_file.hpp"
 #include "codesign/result_store.hpp"
 #include "report/results.hpp"
 
@@ -111,12 +111,7 @@ private:
     std::int64_t last_tenth_ = -1;
 };
 
-void write_text(const fs::path& file, const std::string& text) {
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    if (!out) throw ConfigError(fmt::format("{}: cannot write (is the output folder writable?)", file.string()));
-    out << text;
-    if (!out.flush()) throw Error(fmt::format("{}: write failed (disk full?)", file.string()));
-}
+void write_text(const fs::path& file, const std::string& text) { write_file_atomically(file, text); }
 
 // Why nothing was feasible: the commonest reasons, with the numbers in them blanked so that
 // "area 61.2 mm2 is over ..." and "area 70.4 mm2 is over ..." count as one.
