@@ -199,11 +199,11 @@ int run_experiment(const engine::Experiment& ex, const Options& o, std::chrono::
     const fs::path out = o.out_dir.empty() ? fs::path("out") / ex.name : fs::path(o.out_dir);
     if (o.resume && ex.kind != "codesign")
         throw ConfigError(fmt::format("--resume carries on a co-design search; experiment '{}' is of kind {}", ex.name, ex.kind));
-    // Before any work: the folder is created, checked writable and locked for this run. A results.json
-    // of an earlier run goes first, so that results.json, written last, marks a complete folder.
+    // Before any work: the folder is created, checked writable and locked for this run. An earlier
+    // run's results.json goes before the first output is written (co-design: once its search.db is
+    // open), so that results.json, written last, marks a complete folder.
     const engine::OutputFolderLock folder(out);
-    std::error_code stale;
-    fs::remove(out / "results.json", stale);
+    if (ex.kind != "codesign") engine::remove_stale_results(out);
     spdlog::info("experiment '{}' ({}), seed {}, {} thread(s), output in {}", ex.name, ex.kind, ex.seed, o.threads, out.string());
 
     nlohmann::json doc = engine::common_results(ex, plugins);

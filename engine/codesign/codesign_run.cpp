@@ -16,6 +16,7 @@
 
 #include "codesign/evaluator.hpp"
 #include "common/atomic_file.hpp"
+#include "common/output_folder.hpp"
 #include "codesign/result_store.hpp"
 #include "report/results.hpp"
 
@@ -187,6 +188,7 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
         {"format", "2"},  // 2: constrained domination (violation, accuracy_stddev columns)
     };
     ResultStore store(out / "search.db", options.resume, meta);
+    remove_stale_results(out);  // the folder is this run's now (common/output_folder.hpp)
     const auto stored = store.load();
     if (options.resume) spdlog::info("resuming: {} stored evaluation(s) in {}", stored.size(), store.file().string());
 

@@ -77,6 +77,11 @@ OutputFolderLock::OutputFolderLock(const fs::path& dir) : dir_(dir), file_(dir /
     throw ConfigError(fmt::format("output folder '{}': cannot lock it: its lock file keeps changing", dir.string()));
 }
 
+void remove_stale_results(const fs::path& dir) {
+    std::error_code ec;
+    fs::remove(dir / "results.json", ec);  // a folder in its place is reported when results.json is written
+}
+
 OutputFolderLock::~OutputFolderLock() {
     if (fd_ < 0) return;
     ::unlink(file_.c_str());  // while still locked, so no other run can lock this file after us

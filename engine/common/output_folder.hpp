@@ -15,6 +15,12 @@ namespace transcode::engine {
 /// The lock file's name inside an output folder.
 inline constexpr const char* output_lock_name = ".transcode.lock";
 
+/// Removes `dir`/results.json of an earlier run (a missing one is fine). A run calls it once the
+/// folder is its to write, before its first output file: results.json, written last, then marks a
+/// folder whose outputs all come from one finished run. A run refused before that point (a
+/// co-design search.db without --resume, say) leaves the earlier run's outputs as they were.
+void remove_stale_results(const std::filesystem::path& dir);
+
 class OutputFolderLock {
 public:
     /// Creates `dir` if needed, checks that files can be created in it, and locks it. ConfigErrors:

@@ -158,4 +158,15 @@ TEST_CASE("results.json is written last: a stale one is removed when a run start
     CHECK(mtime("results.json") >= mtime("curves.csv"));
     CHECK(mtime("results.json") >= mtime("sparsity_profile.yaml"));
     CHECK(mtime("results.json") >= mtime("ops.csv"));
+
+    // A run refused before it writes anything (a co-design search.db here, without --resume) leaves
+    // the earlier run's results.json in place.
+    const std::string codesign = std::string(TRANSCODE_TEST_FIXTURES) + "/codesign/small-joint.yaml";
+    const fs::path searched = dir.path() / "searched";
+    REQUIRE(run_cli("run " + codesign + " --quiet --out " + searched.string()).exit_code == 0);
+    const std::string first = test::read_file(searched / "results.json");
+    const auto again = run_cli("run " + codesign + " --quiet --out " + searched.string());
+    CHECK(again.exit_code == 2);
+    CHECK(again.output.find("search.db: a search database is already here") != std::string::npos);
+    CHECK(test::read_file(searched / "results.json") == first);
 }
