@@ -13,6 +13,8 @@
 #include <spdlog/spdlog.h>
 
 #include "codesign/codesign_run.hpp"
+#include "common/atomic_file.hpp"
+#include "common/output_folder.hpp"
 #include "config/schema_validation.hpp"
 #include "design_space/design_space_file.hpp"
 #include "config/diagnostics.hpp"
@@ -197,7 +199,11 @@ int run_experiment(const engine::Experiment& ex, const Options& o, std::chrono::
     const fs::path out = o.out_dir.empty() ? fs::path("out") / ex.name : fs::path(o.out_dir);
     if (o.resume && ex.kind != "codesign")
         throw ConfigError(fmt::format("--resume carries on a co-design search; experiment '{}' is of kind {}", ex.name, ex.kind));
-    engine::prepare_output_dir(out);
+    // Before any work: the folder is created, checked writable and locked for this run. An earlier
+    // run's results.json goes before the first output is written (co-design: once its search.db is
+    // open), so that results.json, written last, marks a complete folder.
+    const engine::OutputFolderLock folder(out);
+    if (ex.kind != "codesign") engine::remove_stale_results(out);
     spdlog::info("experiment '{}' ({}), seed {}, {} thread(s), output in {}", ex.name, ex.kind, ex.seed, o.threads, out.string());
 
     nlohmann::json doc = engine::common_results(ex, plugins);
@@ -261,10 +267,7 @@ int cmd_import_model(const Options& o) {
 }
 
 void write_text(const fs::path& file, const std::string& text) {
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) throw ConfigError(fmt::format("{}: cannot write (does the folder exist, and is it writable?)", file.string()));
+    engine::write_file_atomically(file, text, "", "does the folder exist, and is it writable?");
 }
 
 // The accelerator goes to -o FILE (its includes relative to FILE's folder) or to stdout (relative

@@ -10,12 +10,13 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
-#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "codesign/evaluator.hpp"
+#include "common/atomic_file.hpp"
+#include "common/output_folder.hpp"
 #include "codesign/result_store.hpp"
 #include "report/results.hpp"
 
@@ -111,12 +112,7 @@ private:
     std::int64_t last_tenth_ = -1;
 };
 
-void write_text(const fs::path& file, const std::string& text) {
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    if (!out) throw ConfigError(fmt::format("{}: cannot write (is the output folder writable?)", file.string()));
-    out << text;
-    if (!out.flush()) throw Error(fmt::format("{}: write failed (disk full?)", file.string()));
-}
+void write_text(const fs::path& file, const std::string& text) { write_file_atomically(file, text); }
 
 // Why nothing was feasible: the commonest reasons, with the numbers in them blanked so that
 // "area 61.2 mm2 is over ..." and "area 70.4 mm2 is over ..." count as one.
@@ -192,6 +188,7 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
         {"format", "2"},  // 2: constrained domination (violation, accuracy_stddev columns)
     };
     ResultStore store(out / "search.db", options.resume, meta);
+    remove_stale_results(out);  // the folder is this run's now (common/output_folder.hpp)
     const auto stored = store.load();
     if (options.resume) spdlog::info("resuming: {} stored evaluation(s) in {}", stored.size(), store.file().string());
 

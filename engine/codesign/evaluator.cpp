@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 
+#include "common/deadline.hpp"
 #include "experiment/training_run.hpp"
 #include "training/calibration.hpp"
 #include "training/trainer.hpp"
@@ -179,12 +180,23 @@ AccuracyEstimate Evaluator::accuracy_of(const LoadedModel& model) const {
         }
     }
     if (mine) {
+        // The evaluation's deadline can pass inside the engine code the estimator calls back (the
+        // trainer of accuracy.trained); call_plugin would report that as the plugin's failure, so
+        // it is noted on the way through and passed on as what it is.
+        bool deadline_passed = false;
         try {
             const std::string& family = model.family->name;
             const AccuracyRequest request{params, family, seed_from(ex_.seed, key), trainer_.get()};
-            promise.set_value(call_plugin(estimator_.name(), "estimate", [&] { return estimator_->estimate(request); }));
+            promise.set_value(call_plugin(estimator_.name(), "estimate", [&] {
+                try {
+                    return estimator_->estimate(request);
+                } catch (const DeadlineExceeded&) {
+                    deadline_passed = true;
+                    throw;
+                }
+            }));
         } catch (...) {
-            promise.set_exception(std::current_exception());
+            promise.set_exception(deadline_passed ? std::make_exception_ptr(DeadlineExceeded()) : std::current_exception());
         }
     }
     return future.get();
@@ -222,6 +234,30 @@ std::shared_ptr<const Evaluator::ModelStep> Evaluator::model_step(const config::
 
 EvaluationRecord Evaluator::evaluate_pair(const config::Node& model_node, const config::Node& accelerator_node, const std::string& accelerator_name,
                                           bool apply_budget) const {
+    // The baseline (apply_budget false) is held to no budget, the time limit included: it is one
+    // evaluation, and the run cannot be scored without it.
+    const double limit = apply_budget && ex_.codesign ? ex_.codesign->evaluation_timeout_s : 0.0;
+    if (limit <= 0) return evaluate_pair_within(model_node, accelerator_node, accelerator_name, apply_budget);
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+        const DeadlineScope deadline(limit);
+        return evaluate_pair_within(model_node, accelerator_node, accelerator_name, apply_budget);
+    } catch (const DeadlineExceeded&) {
+        // Cooperative: the simulator or the trainer stopped at a check and unwound normally, so
+        // nothing is left half-done. The record is infeasible like any other and is stored as such.
+        EvaluationRecord r;
+        r.accelerator = accelerator_name;
+        if (const config::Node* params = model_node.find("params")) r.model = to_flow_text(*params);
+        r.ok = false;
+        r.reason = fmt::format("timed out after {} s (search.evaluation_timeout_s)", limit);
+        score(r);
+        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return r;
+    }
+}
+
+EvaluationRecord Evaluator::evaluate_pair_within(const config::Node& model_node, const config::Node& accelerator_node, const std::string& accelerator_name,
+                                                 bool apply_budget) const {
     const auto t0 = std::chrono::steady_clock::now();
     EvaluationRecord r;
     r.accelerator = accelerator_name;
@@ -237,6 +273,7 @@ EvaluationRecord Evaluator::evaluate_pair(const config::Node& model_node, const 
     };
     if (const config::Node* params = model_node.find("params")) r.model = to_flow_text(*params);
     const std::shared_ptr<const ModelStep> ms = model_step(model_node);
+    check_deadline();
     if (!ms->model) return infeasible(ms->refused);
     config::Diagnostics diags;
     const std::optional<Accelerator> acc = resolve_accelerator(accelerator_node, "accelerator", host_, diags);

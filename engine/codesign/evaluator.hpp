@@ -66,7 +66,11 @@ public:
 
     /// Evaluates a joint candidate (model knobs, then accelerator knobs).
     EvaluationRecord evaluate(const Candidate& joint) const;
-    /// Evaluates a fixed pair of configs; the baseline is not held to the budget.
+    /// Evaluates a fixed pair of configs; the baseline (apply_budget false) is held to neither the
+    /// budget nor the time limit. With search.evaluation_timeout_s > 0, an evaluation still running
+    /// after that many seconds stops
+    /// at the next deadline check (common/deadline.hpp) and is infeasible with the reason
+    /// "timed out after N s (search.evaluation_timeout_s)".
     EvaluationRecord evaluate_pair(const config::Node& model, const config::Node& accelerator, const std::string& accelerator_name,
                                    bool apply_budget = true) const;
 
@@ -95,6 +99,9 @@ private:
         mutable std::unique_ptr<PreparedGraph> candidate_prepared;
     };
     std::shared_ptr<const ModelStep> model_step(const config::Node& model) const;
+    /// evaluate_pair without the time limit (which it sets around this call).
+    EvaluationRecord evaluate_pair_within(const config::Node& model, const config::Node& accelerator, const std::string& accelerator_name,
+                                          bool apply_budget) const;
     AccuracyEstimate accuracy_of(const LoadedModel& model) const;
 
     const Experiment& ex_;

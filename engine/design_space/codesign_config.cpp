@@ -32,6 +32,13 @@ std::vector<ParamSpec> codesign_schema_fields() {
                                .unit("candidates")
                                .min(0)
                                .default_value(200),
+                           ParamSpec::floating("evaluation_timeout_s",
+                                               "wall-clock budget of one evaluation (simulation and accuracy); one that runs longer is stored "
+                                               "as infeasible (timed out), so --resume does not retry it (0: no limit)")
+                               .unit("s")
+                               .min(0)
+                               .max(31536000)
+                               .default_value(0.0),
                        }),
         ParamSpec::map("accuracy", "kind codesign: how a candidate model's accuracy is estimated",
                        {
@@ -144,6 +151,7 @@ std::optional<CodesignSettings> load_codesign(const config::Node& root, const Va
     cs.evaluations = search.at("evaluations").as_int();
     cs.batch = search.at("batch").as_int();
     cs.give_up_after = search.at("give_up_after").as_int();
+    cs.evaluation_timeout_s = search.at("evaluation_timeout_s").as_float();
     cs.search = resolve_plugin_section(root.find("search"), "search", "random", PluginKind::search, "search plugin", root.where, host, diags,
                                        [&](const PluginInfo& info, const Params& p) {
                                            const auto s = host.create<SearchAlgorithm>(info, p);

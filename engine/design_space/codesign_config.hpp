@@ -47,6 +47,8 @@ struct CodesignSettings {
     std::int64_t evaluations = 100;  ///< the budget: candidates asked and evaluated
     std::int64_t batch = 8;          ///< candidates per ask
     std::int64_t give_up_after = 200;  ///< stop when this many evaluations found nothing feasible (0: never)
+    /// Wall-clock budget of one evaluation, in seconds (0: none); past it the candidate is infeasible.
+    double evaluation_timeout_s = 0;
     std::optional<config::Node> baseline_model, baseline_accelerator;
 };
 

@@ -251,6 +251,25 @@ std::optional<MatchedSweep> load_matched_sweep(const config::Node& root, const c
     return out;
 }
 
+// Why `name` cannot be an experiment name, or "" when it can. The name becomes the output folder
+// out/NAME, so it must be a name, never a path: not empty, not '.' or '..', no '/', backslash or
+// NUL, and no leading '-' (a command line would read it as an option).
+std::string experiment_name_problem(const std::string& name) {
+    std::string shown;
+    for (char c : name) shown += c == '\0' ? std::string("\\0") : std::string(1, c);
+    auto refuse = [&](const std::string& why) {
+        return fmt::format("'{}' is not a plain name: {}; the experiment name becomes the output folder out/NAME, so it must be a name, not a path",
+                           shown, why);
+    };
+    if (name.empty()) return refuse("it is empty");
+    if (name == "." || name == "..") return refuse(fmt::format("it is '{}'", name));
+    if (name.find('/') != std::string::npos) return refuse("it holds '/'");
+    if (name.find('\\') != std::string::npos) return refuse("it holds '\\'");
+    if (name.find('\0') != std::string::npos) return refuse("it holds a NUL byte");
+    if (name.front() == '-') return refuse("it starts with '-', which a command line reads as an option");
+    return {};
+}
+
 }  // namespace
 
 ValueMap matched_compare_params(const MatchedSweep& m, double target) {
@@ -514,6 +533,9 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
     ValueMap values = config::validate_map(root, experiment_schema(), "", diags);
     Experiment ex;
     ex.file = file;
+    if (const config::Node* name = root.find("experiment"); name != nullptr && values.count("experiment") && values.at("experiment").is_string())
+        if (const std::string why = experiment_name_problem(values.at("experiment").as_string()); !why.empty())
+            diags.add(name->where, "experiment", why, "name");
 
     // Extra plugin libraries, relative to the experiment file.
     if (const config::Node* list = root.find("plugins"); list != nullptr && list->kind == config::Node::Kind::sequence) {

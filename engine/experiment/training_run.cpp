@@ -6,11 +6,13 @@
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "common/atomic_file.hpp"
 #include "report/results.hpp"
 #include "training/baseline.hpp"
 #include "report/simulation_report.hpp"
@@ -189,7 +191,7 @@ nlohmann::json accuracy_json(const TrainingReport& r, const std::map<PruningPoin
 // sparsity per point in training and validation, and per calibrated point its target and the
 // threshold in effect at the epoch's end.
 void write_curves(const fs::path& file, const TrainingReport& r, const std::map<PruningPoint, double>& targets) {
-    std::ofstream out(file);
+    std::ostringstream out;
     out << "epoch,steps,train_examples,train_loss_nats,train_accuracy_fraction,learning_rate,grad_norm_before_clip,clipped_steps,validation_examples,"
            "validation_loss_nats,validation_accuracy_fraction,validation_precision_fraction,validation_recall_fraction,validation_f1_fraction,seconds";
     for (PruningPoint p : prunable_points()) out << fmt::format(",train_sparsity_{}_fraction", to_string(p));
@@ -211,7 +213,7 @@ void write_curves(const fs::path& file, const TrainingReport& r, const std::map<
         }
         out << "\n";
     }
-    if (!out.flush()) throw Error(fmt::format("{}: write failed (disk full?)", file.string()));
+    write_file_atomically(file, out.str());
 }
 
 // Per epoch, each calibrated point's sparsity in training and validation against its target: the
@@ -271,7 +273,7 @@ std::string value_text(const Value& v) { return to_json(v).dump(); }
 
 // sparsity_profile.yaml: pruning setting -> measured sparsity per role (what the simulator takes).
 void write_profile(const fs::path& file, const Experiment& ex, const std::vector<std::pair<ValueMap, TrainingReport>>& points) {
-    std::ofstream out(file);
+    std::ostringstream out;
     out << fmt::format("# Sparsity profile measured by transcode {} (experiment '{}'): the fraction of zeros per tensor role\n", engine_version(), ex.name);
     out << "# that the pruning strategy left in the last training epoch, at each pruning setting.\n";
     out << fmt::format("model: {}\npruning: {}\npoints:\n", nlohmann::json(ex.model->name).dump(), ex.pruning.info->name);
@@ -282,7 +284,7 @@ void write_profile(const fs::path& file, const Experiment& ex, const std::vector
                            role(r, TensorRole::activation), role(r, TensorRole::activation_gradient), role(r, TensorRole::weight_gradient),
                            r.validation.validation_accuracy);
     }
-    if (!out.flush()) throw Error(fmt::format("{}: write failed (disk full?)", file.string()));
+    write_file_atomically(file, out.str());
 }
 
 }  // namespace
@@ -443,7 +445,7 @@ void run_matched_sweep(const Experiment& ex, const Dataset& data, const Training
     }
 
     // sweep.csv and results.json.
-    std::ofstream csv(out / "sweep.csv");
+    std::ostringstream csv;
     csv << "run,strategy,target_sparsity_fraction,train_sparsity_matched_fraction,inference_sparsity_matched_fraction";
     for (PruningPoint p : prunable_points()) csv << fmt::format(",train_sparsity_{}_fraction", to_string(p));
     for (PruningPoint p : prunable_points())
@@ -478,7 +480,7 @@ void run_matched_sweep(const Experiment& ex, const Dataset& data, const Training
         if (r.report.calibration) row["calibration"] = calibration_json(r.report, matched_calibration(ex, *r.target));
         rows.push_back(row);
     }
-    if (!csv.flush()) throw Error("sweep.csv: write failed (disk full?)");
+    write_file_atomically(out / "sweep.csv", csv.str());
     doc["sweep"] = rows;
 
     if (!quiet) {
@@ -570,7 +572,7 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
     if (ex.kind == "dynaprop_sweep") {
         std::vector<std::string> keys;
         for (const auto& [k, v] : ex.sweep.front().changed) keys.push_back(k);
-        std::ofstream csv(out / "sweep.csv");
+        std::ostringstream csv;
         std::string header;
         for (const auto& k : keys) header += k + ",";
         csv << header << "activation_sparsity,activation_gradient_sparsity,weight_gradient_sparsity,validation_accuracy,training_latency_s,training_energy_j\n";
@@ -610,7 +612,7 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
             rows.push_back(row);
             profile.emplace_back(p.changed, r);
         }
-        if (!csv.flush()) throw Error("sweep.csv: write failed (disk full?)");
+        write_file_atomically(out / "sweep.csv", csv.str());
         doc["sweep"] = rows;
         write_profile(out / "sparsity_profile.yaml", ex, profile);
         return;

@@ -134,6 +134,16 @@ void PluginHost::load_library(const fs::path& file_in) {
         for (const auto& s : f.schema) check_spec(s, fmt::format("plugin '{}'", f.name));
         fresh.push_back(Entry{loaded, PluginInfo{f.kind, f.name, f.doc, loaded->name, loaded->version, file, f.schema}, f.create});
     }
+    // A library name is its identity in results.json's provenance: a second library may not claim
+    // one that is taken, least of all a built-in's.
+    for (const auto& other : libraries_) {
+        if (other->name != loaded->name) continue;
+        std::error_code builtin_ec;
+        const bool builtin = other->file.parent_path() == fs::weakly_canonical(builtin_plugin_dir(), builtin_ec);
+        throw PluginError(fmt::format("plugin '{}': its library name '{}' is already taken by the {}library '{}'; give the library a name of its own "
+                                      "(the first argument of TRANSCODE_PLUGIN)",
+                                      shown, loaded->name, builtin ? "built-in " : "", other->file.string()));
+    }
     libraries_.push_back(loaded);
     for (auto& e : fresh) entries_.push_back(std::move(e));
 }

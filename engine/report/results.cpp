@@ -1,8 +1,8 @@
 #include "report/results.hpp"
 
-#include <fstream>
-
 #include <fmt/format.h>
+
+#include "common/atomic_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -31,24 +31,9 @@ nlohmann::json to_json(const Value& v) {
     return std::visit(Visitor{}, v.storage());
 }
 
-void prepare_output_dir(const fs::path& dir) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec || !fs::is_directory(dir))
-        throw ConfigError(fmt::format("output folder '{}': cannot create it: {}", dir.string(), ec ? ec.message() : "a file of that name exists"));
-}
-
 void write_json_file(const fs::path& file, const nlohmann::json& doc) {
     if (file.has_parent_path()) fs::create_directories(file.parent_path());
-    const fs::path tmp = file.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw ConfigError(fmt::format("{}: cannot write results (is the output folder writable?)", file.string()));
-        out << doc.dump(2) << '\n';
-        out.flush();
-        if (!out) throw Error(fmt::format("{}: write failed (disk full?)", file.string()));
-    }
-    fs::rename(tmp, file);
+    write_file_atomically(file, doc.dump(2) + "\n", "results");
 }
 
 }  // namespace transcode::engine

@@ -16,11 +16,9 @@ const char* engine_version();
 
 nlohmann::json to_json(const Value& v);
 
-/// Creates the output folder up front, so that a bad --out fails before any work is done.
-/// Throws ConfigError: "output folder 'DIR': cannot create it: REASON".
-void prepare_output_dir(const std::filesystem::path& dir);
-
-/// Writes `doc` (pretty-printed) to `file` atomically: a reader never sees a partial file.
+/// Writes `doc` (pretty-printed) to `file` atomically (common/atomic_file.hpp): a reader never
+/// sees a partial file. The output folder itself is created, checked and locked by
+/// common/output_folder.hpp before any work starts.
 void write_json_file(const std::filesystem::path& file, const nlohmann::json& doc);
 
 }  // namespace transcode::engine

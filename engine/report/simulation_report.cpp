@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <map>
 
 #include <fmt/format.h>
 
+#include "common/atomic_file.hpp"
 #include "report/results.hpp"
 
 namespace fs = std::filesystem;
@@ -112,22 +112,16 @@ void add_simulation_results(nlohmann::json& doc, const ModelGraph& g, const Acce
 }
 
 void write_ops_csv(const fs::path& file, const ModelGraph& g, const Accelerator& acc, const SimulationResult& r) {
-    const fs::path tmp = file.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw ConfigError(fmt::format("{}: cannot write (is the output folder writable?)", file.string()));
-        out << "index,name,phase,kind,layer,unit,tiles,cycles_per_tile,start_cycle,end_cycle,cycles,dynamic_j,load_bytes,store_bytes,"
-               "activation_buffer_bytes,weight_buffer_bytes,mask_buffer_bytes,interconnect_bytes,binding,dataflow,tiled,padded_fraction\n";
-        for (const auto& rec : r.ops) {
-            const OpDesc& op = g.ops[static_cast<std::size_t>(rec.op)];
-            out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.0f},{:.0f},{:.0f},{:.0f},{:.0f},{:.0f},{},{},{},{:.4f}\n", rec.op, op.name,
-                               to_string(op.phase), to_string(op.kind), op.layer, acc.units[rec.unit].name, rec.tiles, rec.cycles_per_tile, rec.start, rec.end,
-                               rec.end - rec.start, rec.dynamic_j, rec.load_bytes, rec.store_bytes, rec.buffer_bytes[0], rec.buffer_bytes[1], rec.buffer_bytes[2],
-                               rec.interconnect_bytes, to_string(rec.binding), rec.dataflow, rec.tiled ? 1 : 0, rec.padded_fraction);
-        }
-        if (!out.flush()) throw Error(fmt::format("{}: write failed (disk full?)", file.string()));
+    std::string out = "index,name,phase,kind,layer,unit,tiles,cycles_per_tile,start_cycle,end_cycle,cycles,dynamic_j,load_bytes,store_bytes,"
+                      "activation_buffer_bytes,weight_buffer_bytes,mask_buffer_bytes,interconnect_bytes,binding,dataflow,tiled,padded_fraction\n";
+    for (const auto& rec : r.ops) {
+        const OpDesc& op = g.ops[static_cast<std::size_t>(rec.op)];
+        out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.0f},{:.0f},{:.0f},{:.0f},{:.0f},{:.0f},{},{},{},{:.4f}\n", rec.op, op.name,
+                           to_string(op.phase), to_string(op.kind), op.layer, acc.units[rec.unit].name, rec.tiles, rec.cycles_per_tile, rec.start, rec.end,
+                           rec.end - rec.start, rec.dynamic_j, rec.load_bytes, rec.store_bytes, rec.buffer_bytes[0], rec.buffer_bytes[1], rec.buffer_bytes[2],
+                           rec.interconnect_bytes, to_string(rec.binding), rec.dataflow, rec.tiled ? 1 : 0, rec.padded_fraction);
     }
-    fs::rename(tmp, file);
+    write_file_atomically(file, out);
 }
 
 void write_trace_json(const fs::path& file, const Accelerator& acc, const SimulationResult& r) {

@@ -3,6 +3,7 @@
 // no allocation, and builds full OpRecords only when they are asked for.
 #include <algorithm>
 
+#include "common/deadline.hpp"
 #include "simulator/cost_model.hpp"
 
 namespace transcode::engine::detail {
@@ -66,6 +67,7 @@ OpTotals run_analytic(const CostModel& m, SimulationResult& r) {
     std::vector<Span> spans(n_ops);
     const PreparedGraph::Operand* operands = p.operands().data();
     for (std::size_t i = 0; i < n_ops; ++i) {
+        if ((i & 63) == 0) check_deadline();  // a co-design evaluation's budget (search.evaluation_timeout_s)
         const std::uint32_t cls = p.op_class(i);
         const ClassCost& cc = m.cost(i);
         const ClassMapping& mp = cc.mapping;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 
+#include "common/deadline.hpp"
 #include "simulator/cost_model.hpp"
 
 namespace transcode::engine::detail {
@@ -74,6 +75,7 @@ public:
         OpTotals totals;
         std::int64_t last_end = 0;
         for (std::size_t i = 0; i < g_.ops.size(); ++i) {
+            check_deadline();  // a co-design evaluation's budget (search.evaluation_timeout_s)
             const OpRecord rec = run_op(i, r, totals);
             totals.add(g_.ops[i].phase, rec);
             totals.span(g_.ops[i].phase, steps_[i].begin, rec.end);
@@ -329,6 +331,7 @@ private:
         rec.start = std::numeric_limits<std::int64_t>::max();
         std::int64_t compute_end = 0;
         for (std::int64_t w = 0; w < waves; ++w) {
+            if ((w & 1023) == 1023) check_deadline();  // an op can have billions of waves
             const std::int64_t n = waves == 1 ? l.tiles : (w + 1 < waves ? instances : l.tiles - instances * (waves - 1));
             std::int64_t ready = std::max(deps, space_at);
             if (load_bytes > 0) ready = std::max(ready, load_start + m_.latency_cycles() + share(load_cycles, w + 1, waves));

@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "common/deadline.hpp"
 #include "simulator/cost_model.hpp"
 
 namespace transcode::engine {
@@ -34,7 +35,9 @@ namespace {
 
 // simulate() on a graph prepared with options.tensor_sparsity.
 SimulationResult simulate_prepared(const PreparedGraph& p, const Accelerator& acc, const SimulationOptions& options) {
+    check_deadline();  // a co-design evaluation's budget (search.evaluation_timeout_s); the loops check it too
     const detail::CostModel m(p, acc, options);
+    check_deadline();
     SimulationResult r;
     r.fidelity = options.fidelity;
     r.training = options.training;

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/atomic_file.hpp"
 #include "training/trainer.hpp"
 #include "transcode/errors.hpp"
 
@@ -161,16 +162,7 @@ void write_checkpoint(const fs::path& file, const Checkpoint& c) {
     }
     w.put<std::uint64_t>(fnv1a(w.bytes.data(), w.bytes.size()));
 
-    fs::path tmp = file;
-    tmp += ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out.write(w.bytes.data(), static_cast<std::streamsize>(w.bytes.size()));
-        if (!out.flush()) throw Error(fmt::format("{}: write failed (disk full?)", tmp.string()));
-    }
-    std::error_code ec;
-    fs::rename(tmp, file, ec);
-    if (ec) throw Error(fmt::format("{}: cannot rename to {}: {}", tmp.string(), file.string(), ec.message()));
+    write_file_atomically(file, std::string_view(w.bytes.data(), w.bytes.size()), "the checkpoint");
 }
 
 Checkpoint read_checkpoint(const fs::path& file) {

@@ -35,8 +35,9 @@ struct Checkpoint {
 /// Format version written by write_checkpoint; read_checkpoint accepts only this one.
 inline constexpr std::uint32_t checkpoint_format_version = 2;
 
-/// Writes `c` to `file` through `file.tmp` and a rename, so a crash never leaves a half-written
-/// checkpoint under the final name. Throws Error when the file cannot be written.
+/// Writes `c` to `file` atomically (common/atomic_file.hpp: a uniquely named temporary file,
+/// fsynced, then renamed), so a crash never leaves a half-written checkpoint under the final name.
+/// Throws Error when the file cannot be written.
 void write_checkpoint(const std::filesystem::path& file, const Checkpoint& c);
 
 /// Reads a checkpoint. Throws ConfigError `FILE: error: ... (checkpoint)` for a missing, truncated

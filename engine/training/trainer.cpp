@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/deadline.hpp"
 #include "common/random.hpp"
 #include "executor/executor.hpp"
 #include "plugin_host/plugin_host.hpp"
@@ -322,6 +323,7 @@ TrainingReport run_training(ModelGraph step, const Dataset& data, const PruningS
         std::int64_t vcorrect = 0, vexamples = 0;
         BinaryCounts counts;
         for (std::int64_t b = 0; b < valid_batches; ++b) {
+            check_deadline();
             const std::int64_t real = load_batch(data.validation, valid_order, b);
             ex.run(0, forward_end, hook);
             vloss += static_cast<double>(ex.values(step.loss)[0]) * static_cast<double>(real);
@@ -445,6 +447,7 @@ TrainingReport run_training(ModelGraph step, const Dataset& data, const PruningS
         std::int64_t correct = 0, examples = 0;
         double loss_sum = 0, norm_sum = 0;
         for (std::int64_t s = 0; s < steps_per_epoch; ++s) {
+            check_deadline();  // a co-design evaluation's budget (search.evaluation_timeout_s)
             if (calibration_due()) calibrate_before(order, epoch, s);
             tally = last_epoch ? &training_tally : nullptr;
             epoch_points = &er.point_sparsity;

@@ -200,17 +200,19 @@ TEST_CASE("a missing experiment file is an argument error") {
 
 TEST_CASE("results that cannot be written: exit 2 for an unwritable path, exit 1 for a failed write") {
     TempDir dir;
-    fs::create_directories(dir.path() / "a" / "results.json.tmp");  // a folder where the file must go
+    fs::create_directories(dir.path() / "a" / "results.json" / "inside");  // a folder where the file must go
     const auto r = run_cli("run " + probe_experiment + " -q --out " + (dir.path() / "a").string());
     CHECK(r.exit_code == 2);
-    CHECK(r.output == (dir.path() / "a" / "results.json").string() + ": cannot write results (is the output folder writable?)\n");
+    CHECK(r.output == (dir.path() / "a" / "results.json").string() + ": cannot write results: Is a directory\n");
 
+    // Every write to a file fails (a file size limit of 0, its signal ignored: EFBIG, like a full disk).
     fs::create_directories(dir.path() / "b");
-    fs::create_symlink("/dev/full", dir.path() / "b" / "results.json.tmp");  // every write fails: no space
-    const auto full = run_cli("run " + probe_experiment + " -q --out " + (dir.path() / "b").string());
+    const auto full = transcode::test::run_shell("trap '' XFSZ; ulimit -f 0; '" + std::string(TRANSCODE_CLI) + "' run " + probe_experiment + " -q --out " +
+                                      (dir.path() / "b").string());
     CHECK(full.exit_code == 1);
     CHECK(full.output == "error: " + (dir.path() / "b" / "results.json").string() + ": write failed (disk full?)\n");
     CHECK_FALSE(fs::exists(dir.path() / "b" / "results.json"));
+    CHECK(fs::is_empty(dir.path() / "b"));  // no temporary file left behind, and the lock released
 }
 
 TEST_CASE("accuracy fit --report cross-validates an experiment's surrogate or a CSV, and bad input exits 2") {

@@ -388,6 +388,37 @@ TEST_CASE("a space with no feasible point stops after search.give_up_after evalu
     CHECK(test::run_shell("sqlite3 '" + (dir.path() / "search.db").string() + "' 'select count(*) from evaluations'").output == "24\n");
 }
 
+TEST_CASE("an evaluation past search.evaluation_timeout_s is stored as infeasible, timed out, and --resume does not retry it") {
+    TempDir dir;
+    const std::string file = fixtures + "/small-joint.yaml";
+    const std::string out = (dir.path() / "out").string();
+    // 1 ns: every evaluation is past its budget at its first deadline check (the baseline is held to none).
+    const auto r = run_cli("run " + file + " --quiet --set search.evaluation_timeout_s=1e-9 --set search.give_up_after=24 --out " + out);
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find(file + ": error: search.give_up_after: no feasible design in 24 evaluations; is the budget or the space too tight? "
+                               "Commonest reasons:\n  24 of 24: timed out after 1e-09 s (search.evaluation_timeout_s)\n") != std::string::npos);
+    const std::string stored = "select status, reason, count(*) from evaluations group by status, reason";
+    CHECK(test::run_shell("sqlite3 '" + out + "/search.db' '" + stored + "'").output == "infeasible|timed out after 1e-09 s (search.evaluation_timeout_s)|24\n");
+
+    // Resumed without the limit, the stored rows stand: nothing is evaluated again.
+    const auto resumed = run_cli("run " + file + " --quiet --resume --set search.give_up_after=24 --out " + out);
+    CHECK(resumed.exit_code == 2);
+    CHECK(resumed.output.find("24 of 24: timed out after 1e-09 s (search.evaluation_timeout_s)") != std::string::npos);
+    CHECK(test::run_shell("sqlite3 '" + out + "/search.db' '" + stored + "'").output == "infeasible|timed out after 1e-09 s (search.evaluation_timeout_s)|24\n");
+
+    // A generous limit changes nothing: the same rows as a run without one.
+    const auto a = run_cli("run " + file + " --quiet --out " + (dir.path() / "a").string());
+    const auto b = run_cli("run " + file + " --quiet --set search.evaluation_timeout_s=3600 --out " + (dir.path() / "b").string());
+    REQUIRE(a.exit_code == 0);
+    REQUIRE(b.exit_code == 0);
+    CHECK(sqlite_rows(dir.path() / "a" / "search.db") == sqlite_rows(dir.path() / "b" / "search.db"));
+
+    // A negative limit is an ordinary range error.
+    const auto bad = run_cli("validate " + file + " --set search.evaluation_timeout_s=-1");
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.output.find("error: search.evaluation_timeout_s: value -1 is below the minimum 0 (range)") != std::string::npos);
+}
+
 TEST_CASE("an accuracy table that holds constant what the design space varies is an error before the search") {
     TempDir dir;
     const std::string file = source_dir + "/configs/experiments/codesign-edge.yaml";

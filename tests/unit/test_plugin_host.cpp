@@ -9,6 +9,7 @@
 
 #include "config/schema_validation.hpp"
 #include "plugin_host/plugin_host.hpp"
+#include "test_support.hpp"
 #include "transcode/version.hpp"
 
 using namespace transcode;
@@ -112,6 +113,41 @@ TEST_CASE("factory names must carry their library's prefix") {
     const auto f = broken("test-bad-name");
     CHECK_THROWS_WITH_AS(host.load_library(f), ("plugin '" + f.string() + "': factory name 'other.thing' must be 'badname.<component>'").c_str(),
                          PluginError);
+}
+
+TEST_CASE("a library that claims a built-in library's name is refused, naming both files") {
+    engine::PluginHost host;
+    host.load_defaults();
+    const auto* builtin = host.find_any("acceltran.mac_lane");
+    REQUIRE(builtin != nullptr);
+    const auto f = broken("test-impostor");
+    CHECK_THROWS_WITH_AS(host.load_library(f),
+                         ("plugin '" + f.string() + "': its library name 'acceltran' is already taken by the built-in library '" + builtin->file.string() +
+                          "'; give the library a name of its own (the first argument of TRANSCODE_PLUGIN)")
+                             .c_str(),
+                         PluginError);
+    // The failed library added nothing, and the provenance stays the built-in's.
+    CHECK(host.find_any("acceltran.impostor") == nullptr);
+    CHECK(host.library_versions().at("acceltran") == builtin->version);
+
+    // In an experiment's plugins: list, it is a located plugin error (exit 2).
+    test::TempDir dir;
+    const auto exp = dir.write("exp.yaml", "experiment: claim\nkind: sparsity_probe\nplugins: [" + f.string() + "]\n");
+    const auto r = test::run_cli("validate " + exp.string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find(exp.string() + ":3:11: error: plugins[0]: plugin '" + f.string() + "': its library name 'acceltran' is already taken by the built-in library '") !=
+          std::string::npos);
+}
+
+TEST_CASE("a plugin that calls exit(0) mid-run does not make the run report success") {
+    test::TempDir dir;
+    const auto exp = dir.write("exp.yaml", "experiment: leaves\nkind: sparsity_probe\nplugins: [" + std::string(TRANSCODE_TEST_PLUGIN_DIR) +
+                                               "/transcode-test-exits.so]\npruning:\n  plugin: exits.in_prune\n");
+    const auto r = test::run_cli("run " + exp.string() + " -q --out " + (dir.path() / "out").string());
+    CHECK(r.exit_code == 1);
+    CHECK(r.output == "error: exit() was called before the command finished (by a plugin?); the command did not complete, so it failed and wrote no "
+                      "results.json\n");
+    CHECK_FALSE(fs::exists(dir.path() / "out" / "results.json"));
 }
 
 TEST_CASE("a self-contradicting parameter schema is refused at load time") {

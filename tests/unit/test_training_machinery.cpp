@@ -262,7 +262,10 @@ TEST_CASE("two epochs equal one epoch, an interruption and a resumed epoch, bit 
                           }),
                     Interrupted);
     CHECK(read_checkpoint(interrupted).epoch == 1);
-    CHECK_FALSE(fs::exists(dir.path() / "interrupted.bin.tmp"));
+    // Written through a uniquely named temporary file and renamed: nothing else is left behind.
+    std::vector<std::string> left;
+    for (const auto& e : fs::directory_iterator(dir.path())) left.push_back(e.path().filename().string());
+    CHECK(left == std::vector<std::string>{"interrupted.bin"});
 
     s.checkpoint_file = full_file;
     const auto full = train(g, data, *none(), s);
