@@ -115,6 +115,7 @@ engine::PluginHost& host() {
     if (!loaded) {
         loaded = true;
         h.load_defaults();
+        for (const std::string& s : h.skipped()) fmt::print(stderr, "warning: {}\n", s);
     }
     return h;
 }

@@ -161,19 +161,42 @@ void PluginHost::load_directory(const fs::path& dir) {
 void PluginHost::load_defaults() {
     const fs::path builtin = builtin_plugin_dir();
     if (fs::is_directory(builtin)) load_directory(builtin);
-    if (const char* env = std::getenv("TRANSCODE_PLUGIN_PATH")) {
-        std::string_view rest = env;
-        while (!rest.empty()) {
-            const auto colon = rest.find(':');
-            const fs::path entry(std::string(rest.substr(0, colon)));
-            rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
-            if (entry.empty()) continue;
-            if (fs::is_directory(entry))
-                load_directory(entry);
-            else if (fs::exists(entry))
-                load_library(entry);
-            else
-                throw PluginError(fmt::format("TRANSCODE_PLUGIN_PATH entry '{}': no such file or directory", entry.string()));
+    const char* env = std::getenv("TRANSCODE_PLUGIN_PATH");
+    if (env == nullptr) return;
+    // A bad entry (or a bad library in an entry's folder) is skipped with its reason, so that one
+    // stale path does not stop every command; an experiment that names a plugin it would have
+    // given still fails, with "no plugin named", after the warning.
+    const auto skip = [&](const fs::path& entry, const std::string& reason) {
+        skipped_.push_back(fmt::format("TRANSCODE_PLUGIN_PATH entry '{}' skipped: {}", entry.string(), reason));
+    };
+    const auto load = [&](const fs::path& entry, const fs::path& file) {
+        try {
+            load_library(file);
+        } catch (const PluginError& e) {
+            skip(entry, e.what());
+        }
+    };
+    std::string_view rest = env;
+    while (!rest.empty()) {
+        const auto colon = rest.find(':');
+        const fs::path entry(std::string(rest.substr(0, colon)));
+        rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+        if (entry.empty()) continue;
+        std::error_code ec;
+        if (fs::is_directory(entry, ec)) {
+            std::vector<fs::path> files;
+            for (const auto& ent : fs::directory_iterator(entry, ec))
+                if (ent.is_regular_file() && ent.path().extension() == ".so") files.push_back(ent.path());
+            if (ec) {
+                skip(entry, ec.message());
+                continue;
+            }
+            std::sort(files.begin(), files.end());
+            for (const auto& f : files) load(entry, f);
+        } else if (fs::exists(entry, ec)) {
+            load(entry, entry);
+        } else {
+            skip(entry, "no such file or directory");
         }
     }
 }

@@ -81,9 +81,13 @@ public:
     void load_library(const std::filesystem::path& file);
     /// Loads every `*.so` in `dir` (sorted by name, for reproducible errors).
     void load_directory(const std::filesystem::path& dir);
-    /// Loads the built-in plugin directory and every entry of TRANSCODE_PLUGIN_PATH
-    /// (colon-separated files or directories).
+    /// Loads the built-in plugin directory (a broken built-in library throws PluginError) and
+    /// every entry of TRANSCODE_PLUGIN_PATH (colon-separated files or directories). A missing
+    /// entry or a library that fails to load is skipped and recorded in skipped().
     void load_defaults();
+    /// One message per TRANSCODE_PLUGIN_PATH entry or library that load_defaults() skipped:
+    /// "TRANSCODE_PLUGIN_PATH entry 'E' skipped: REASON".
+    const std::vector<std::string>& skipped() const { return skipped_; }
 
     /// All factories, sorted by kind then name; only those of `kind` when given.
     std::vector<const PluginInfo*> list(std::optional<PluginKind> kind = std::nullopt) const;
@@ -123,6 +127,7 @@ private:
     };
     std::vector<std::shared_ptr<const LoadedLibrary>> libraries_;
     std::vector<Entry> entries_;
+    std::vector<std::string> skipped_;  ///< see skipped()
 };
 
 /// Runs `fn` (a call into plugin code) and turns any exception it throws into a PluginError that

@@ -172,15 +172,32 @@ TEST_CASE("objects keep their library loaded after the host is gone") {
     CHECK(data[2] == 0.7f);
 }
 
-TEST_CASE("TRANSCODE_PLUGIN_PATH adds libraries, a bad entry is an error") {
-    ::setenv("TRANSCODE_PLUGIN_PATH", (std::string(TRANSCODE_TEST_PLUGIN_DIR) + "/transcode-test-throwing.so").c_str(), 1);
+TEST_CASE("TRANSCODE_PLUGIN_PATH adds libraries; a bad entry is skipped with its reason and the others still load") {
+    const std::string dir = TRANSCODE_TEST_PLUGIN_DIR;
+    ::setenv("TRANSCODE_PLUGIN_PATH", (dir + "/transcode-test-throwing.so").c_str(), 1);
     engine::PluginHost host;
     host.load_defaults();
     CHECK(host.find_any("throwing.in_prune") != nullptr);
-    ::setenv("TRANSCODE_PLUGIN_PATH", "/nonexistent/dir", 1);
+    CHECK(host.skipped().empty());
+    // A missing entry and a foreign-ABI library, around a good one: both skipped, the good one and
+    // the built-ins loaded.
+    ::setenv("TRANSCODE_PLUGIN_PATH", ("/nonexistent/dir:" + dir + "/transcode-test-wrong-abi.so:" + dir + "/transcode-test-throwing.so").c_str(), 1);
     engine::PluginHost host2;
-    CHECK_THROWS_WITH_AS(host2.load_defaults(), "TRANSCODE_PLUGIN_PATH entry '/nonexistent/dir': no such file or directory", PluginError);
+    CHECK_NOTHROW(host2.load_defaults());
     ::unsetenv("TRANSCODE_PLUGIN_PATH");
+    CHECK(host2.find_any("throwing.in_prune") != nullptr);
+    CHECK(host2.find_any("pruning.dynaprop") != nullptr);
+    REQUIRE(host2.skipped().size() == 2);
+    CHECK(host2.skipped()[0] == "TRANSCODE_PLUGIN_PATH entry '/nonexistent/dir' skipped: no such file or directory");
+    CHECK(host2.skipped()[1].rfind("TRANSCODE_PLUGIN_PATH entry '" + dir + "/transcode-test-wrong-abi.so' skipped: plugin '", 0) == 0);
+    CHECK(host2.skipped()[1].find("built for SDK ABI") != std::string::npos);
+}
+
+TEST_CASE("transcode plugins list still works with a bad TRANSCODE_PLUGIN_PATH entry, and warns about it") {
+    const auto r = test::run_cli("plugins list", "TRANSCODE_PLUGIN_PATH=/nonexistent/plugins");
+    CHECK(r.exit_code == 0);
+    CHECK(r.output.find("warning: TRANSCODE_PLUGIN_PATH entry '/nonexistent/plugins' skipped: no such file or directory\n") != std::string::npos);
+    CHECK(r.output.find("pruning.dynaprop") != std::string::npos);
 }
 
 TEST_CASE("descriptor and factory mistakes each get their own message") {
