@@ -217,12 +217,12 @@ TEST_CASE("results that cannot be written: exit 2 for an unwritable path, exit 1
 
 TEST_CASE("accuracy fit --report cross-validates an experiment's surrogate or a CSV, and bad input exits 2") {
     const std::string experiment = source_dir + "/configs/experiments/codesign-edge.yaml";
-    const std::string csv = source_dir + "/configs/accuracy/flexibert2-sentiment.csv";
+    const std::string csv = source_dir + "/configs/accuracy/flexibert2-sst2.csv";
     const auto r = run_cli("accuracy fit " + experiment + " --report");
     CAPTURE(r.output);
     CHECK(r.exit_code == 0);
-    CHECK(r.output.find("accuracy.surrogate on flexibert2-sentiment.csv: Gaussian process, isotropic RBF kernel on 12 features") != std::string::npos);
-    CHECK(r.output.find("held-out: 32 rows, 5 folds, seed 1 (hyper-parameters refitted on each fold's training rows)") != std::string::npos);
+    CHECK(r.output.find("accuracy.surrogate on flexibert2-sst2.csv: Gaussian process, isotropic RBF kernel on 12 features") != std::string::npos);
+    CHECK(r.output.find("held-out: 86 rows, 5 folds, seed 1 (hyper-parameters refitted on each fold's training rows)") != std::string::npos);
     CHECK(r.output.find("(accuracy)") != std::string::npos);
     CHECK(r.output.find("constant (training mean)") != std::string::npos);
     CHECK(r.output.find("calibration: ") != std::string::npos);
@@ -234,10 +234,10 @@ TEST_CASE("accuracy fit --report cross-validates an experiment's surrogate or a 
     const auto ard = run_cli("accuracy fit --csv " + csv + " --set kernel=ard --folds 4 --seed 7 --report");
     CHECK(ard.exit_code == 0);
     CHECK(ard.output.find("ARD RBF kernel") != std::string::npos);
-    CHECK(ard.output.find("held-out: 32 rows, 4 folds, seed 7") != std::string::npos);
+    CHECK(ard.output.find("held-out: 86 rows, 4 folds, seed 7") != std::string::npos);
     const auto plain = run_cli("accuracy fit --csv " + csv);
     CHECK(plain.exit_code == 0);
-    CHECK(plain.output == "flexibert2-sentiment.csv: accuracy.surrogate fitted; add --report for its 5-fold held-out metrics\n");
+    CHECK(plain.output == "flexibert2-sst2.csv: accuracy.surrogate fitted; add --report for its 5-fold held-out metrics\n");
 
     TempDir dir;
     const auto missing = dir.path() / "missing.csv";
