@@ -172,7 +172,7 @@ TEST_CASE("objects keep their library loaded after the host is gone") {
     CHECK(data[2] == 0.7f);
 }
 
-TEST_CASE("TRANSCODE_PLUGIN_PATH adds libraries; a bad entry is skipped with its reason and the others still load") {
+TEST_CASE("TRANSCODE_PLUGIN_PATH adds libraries, a bad entry is skipped with its reason and the others still load") {
     const std::string dir = TRANSCODE_TEST_PLUGIN_DIR;
     ::setenv("TRANSCODE_PLUGIN_PATH", (dir + "/transcode-test-throwing.so").c_str(), 1);
     engine::PluginHost host;
