@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -13,9 +12,12 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "codesign/evaluator.hpp"
 #include "common/atomic_file.hpp"
+#include "common/csv_table.hpp"
+#include "common/progress.hpp"
 #include "common/output_folder.hpp"
 #include "codesign/result_store.hpp"
 #include "report/results.hpp"
@@ -53,66 +55,97 @@ nlohmann::json record_json(const EvaluationRecord& r) {
     return j;
 }
 
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-}
-
 // accuracy.csv's columns after model, accuracy and source.
 constexpr const char* sparsity_roles[] = {"activation", "activation_gradient", "weight_gradient"};
 
-std::string accuracy_csv_extra_header() {
-    std::string h = "steps,examples,sequence_length,batch_size,epochs,validation_examples,train_seconds";
-    for (const char* role : sparsity_roles) h += fmt::format(",sparsity_{}", role);
+std::vector<std::string> accuracy_csv_extra_header() {
+    std::vector<std::string> h{"steps", "examples", "sequence_length", "batch_size", "epochs", "validation_examples", "train_seconds"};
+    for (const char* role : sparsity_roles) h.push_back(fmt::format("sparsity_{}", role));
     return h;
 }
 
-std::string accuracy_csv_extra(const EvaluationRecord& r) {
-    std::string row;
+std::vector<std::string> accuracy_csv_extra(const EvaluationRecord& r) {
+    std::vector<std::string> row(7);
     if (r.training) {
         const TrainingOutcome& t = *r.training;
-        row = fmt::format("{},{},{},{},{},{},{:.1f}", t.steps, t.examples, t.sequence_length, t.batch_size, t.epochs, t.validation_examples, t.seconds);
-    } else {
-        row = ",,,,,,";
+        row = {fmt::format("{}", t.steps), fmt::format("{}", t.examples), fmt::format("{}", t.sequence_length), fmt::format("{}", t.batch_size),
+               fmt::format("{}", t.epochs), fmt::format("{}", t.validation_examples), fmt::format("{:.1f}", t.seconds)};
     }
     for (const char* role : sparsity_roles) {
         const auto it = r.accuracy_sparsity.find(role);
-        row += it != r.accuracy_sparsity.end() ? fmt::format(",{:.6g}", it->second) : std::string(",");
+        row.push_back(it != r.accuracy_sparsity.end() ? fmt::format("{:.6g}", it->second) : std::string());
     }
     return row;
 }
 
-// A live line on a terminal; a log line every tenth of the budget otherwise.
-class SearchProgress {
-public:
-    SearchProgress(bool quiet, std::int64_t budget) : quiet_(quiet), tty_(isatty(fileno(stderr)) != 0), budget_(budget) {}
-    void update(std::int64_t round, std::int64_t done, std::int64_t evaluated_now, double best, double seconds) {
-        if (quiet_) return;
-        const double rate = evaluated_now > 0 && seconds > 0 ? static_cast<double>(evaluated_now) / seconds : 0;
-        const std::string left = rate > 0 ? fmt::format("~{:.0f} s left", static_cast<double>(budget_ - done) / rate) : "";
-        const std::string best_text = std::isfinite(best) ? fmt::format("{:.4f}", best) : std::string("none feasible yet");
-        const std::string line = fmt::format("round {}, {}/{} evaluations, best score {}, {:.3g} eval/s, {}", round, done, budget_, best_text, rate, left);
-        if (tty_) {
-            fmt::print(stderr, "\r{:<100}", line);
-            std::fflush(stderr);
-        } else if (done * 10 / std::max<std::int64_t>(budget_, 1) != last_tenth_) {
-            last_tenth_ = done * 10 / std::max<std::int64_t>(budget_, 1);
-            spdlog::info("{}", line);
-        }
-    }
-    void finish() {
-        if (!quiet_ && tty_) fmt::print(stderr, "\n");
-    }
+// pareto.csv and evaluations.csv: one row per evaluation, one column per knob (model.NAME,
+// accelerator.NAME; empty where the knob is inactive) and per objective.
+CsvTable evaluations_table(const CodesignSettings& cs) {
+    std::vector<std::string> columns{"evaluation", "round", "slot", "status", "repeat"};
+    const std::size_t model_knobs = cs.model.space.size();
+    for (std::size_t k = 0; k < cs.joint.size(); ++k) columns.push_back((k < model_knobs ? "model." : "accelerator.") + cs.joint.knobs()[k].name);
+    for (const char* c : {"accuracy_fraction", "accuracy_stddev", "accuracy_source", "latency_s", "cycles", "energy_j", "dynamic_j", "leakage_j",
+                          "area_mm2", "score", "objective_accuracy_loss", "objective_latency", "objective_energy", "objective_area", "violation",
+                          "reason", "seconds"})
+        columns.emplace_back(c);
+    return CsvTable(std::move(columns));
+}
 
-private:
-    bool quiet_, tty_;
-    std::int64_t budget_;
-    std::int64_t last_tenth_ = -1;
-};
+void add_evaluation_row(CsvTable& table, const CodesignSettings& cs, std::size_t index, const EvaluationRecord& r) {
+    std::vector<std::string> row{fmt::format("{}", index + 1), fmt::format("{}", r.round), fmt::format("{}", r.slot), r.ok ? "ok" : "infeasible",
+                                 r.cached ? "1" : "0"};
+    for (std::size_t k = 0; k < cs.joint.size(); ++k)
+        row.push_back(k < r.candidate.size() && cs.joint.active(r.candidate, k) ? to_text(cs.joint.knobs()[k].values[r.candidate[k]]) : std::string());
+    for (const std::string& f :
+         {fmt::format("{}", r.accuracy), fmt::format("{}", r.accuracy_stddev), r.accuracy_source, fmt::format("{}", r.metrics.latency_s),
+          fmt::format("{}", r.cycles), fmt::format("{}", r.metrics.energy_j), fmt::format("{}", r.dynamic_j), fmt::format("{}", r.leakage_j),
+          fmt::format("{}", r.metrics.area_mm2), fmt::format("{}", r.score), fmt::format("{}", r.objectives[0]), fmt::format("{}", r.objectives[1]),
+          fmt::format("{}", r.objectives[2]), fmt::format("{}", r.objectives[3]), fmt::format("{}", r.violation), r.reason, fmt::format("{:.3f}", r.seconds)})
+        row.push_back(f);
+    table.add_row(row);
+}
 
-void write_text(const fs::path& file, const std::string& text) { write_file_atomically(file, text); }
+// A node's field set to a string, replacing it in place or appended.
+void set_text_field(config::Node& map, const std::string& key, const std::string& text) {
+    config::Node value;
+    value.kind = config::Node::Kind::scalar;
+    value.scalar = text;
+    value.quoted = true;
+    if (config::Node* field = map.find(key)) {
+        *field = value;
+        return;
+    }
+    map.fields.emplace_back(key, value);
+    map.key_locations.emplace_back();
+}
+
+// best_model.yaml and best_accelerator.yaml: the best pair as block YAML that `transcode simulate`
+// reads, named after the experiment, under a header that says where it came from and its scores.
+void write_best_pair(const fs::path& out, const Experiment& ex, const CodesignSettings& cs, std::size_t index, const EvaluationRecord& r) {
+    DecodedPair pair = decode_joint(cs, r.candidate);
+    const std::string name = ex.name + "-best";
+    for (auto [node, what, base] : {std::tuple{&pair.model, "model", cs.model.name}, std::tuple{&pair.accelerator, "accelerator", cs.accelerator.name}}) {
+        if (node->kind != config::Node::Kind::map) continue;
+        set_text_field(*node, "name", name);
+        if (std::string(what) == "accelerator")
+            set_text_field(*node, "description", fmt::format("the best accelerator of co-design '{}' (evaluation {}), from the design space {}", ex.name,
+                                                             index + 1, base));
+    }
+    const std::string scores = fmt::format("score {:.6g}, accuracy {:.2f}%, latency {:.6g} ms, energy {:.6g} mJ, area {:.6g} mm2", r.score, 100 * r.accuracy,
+                                           1e3 * r.metrics.latency_s, 1e3 * r.metrics.energy_j, r.metrics.area_mm2);
+    const std::string mode = ex.mode == RunMode::training ? " --mode training" : "";
+    for (auto [file, what, node] : {std::tuple{"best_model.yaml", "model", &pair.model}, std::tuple{"best_accelerator.yaml", "accelerator", &pair.accelerator}}) {
+        std::string text = fmt::format("# The {} of the best pair of co-design experiment '{}' ({}).\n", what, ex.name, ex.file.filename().string());
+        text += fmt::format("# Found by {} (seed {}) at evaluation {} of {} (round {}, slot {}); design spaces {} x {}.\n", cs.search.info->name, ex.seed,
+                            index + 1, cs.evaluations, r.round, r.slot, cs.model.name, cs.accelerator.name);
+        text += fmt::format("# Scores: {}.\n", scores);
+        text += fmt::format("# Accuracy from {}.\n", r.accuracy_source);
+        text += fmt::format("# Its knobs are row {} of evaluations.csv. Simulate the pair again with:\n", index + 1);
+        text += fmt::format("#   transcode simulate --model best_model.yaml --accelerator best_accelerator.yaml{} --fidelity {}\n", mode,
+                            to_string(ex.simulation.fidelity));
+        write_file_atomically(out / file, text + to_block_text(*node));
+    }
+}
 
 // Why nothing was feasible: the commonest reasons, with the numbers in them blanked so that
 // "area 61.2 mm2 is over ..." and "area 70.4 mm2 is over ..." count as one.
@@ -200,7 +233,8 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
 
     std::vector<EvaluationRecord> all;
     std::map<Candidate, std::size_t> first_seen;  // candidate -> index in `all` of its first evaluation
-    SearchProgress progress(options.quiet, cs.evaluations);
+    ProgressReporter progress(options.quiet);
+    std::int64_t last_tenth = -1;  // a kept line (or a log line) every tenth of the budget
     double best_score = -std::numeric_limits<double>::infinity();
     std::int64_t evaluated_now = 0, reused = 0;
     // The search's progress after each round: the Pareto front of the feasible designs so far,
@@ -208,7 +242,7 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
     std::vector<Objectives> front_so_far;
     std::int64_t feasible_so_far = 0;
     std::optional<std::int64_t> first_feasible;
-    std::string convergence = "round,evaluations,feasible,best_score,hypervolume\n";
+    CsvTable convergence({"round", "evaluations", "feasible", "best_score", "hypervolume"});
     double eval_seconds = 0;
     for (std::int64_t round = 0; static_cast<std::int64_t>(all.size()) < cs.evaluations; ++round) {
         const auto n = static_cast<std::size_t>(std::min<std::int64_t>(cs.batch, cs.evaluations - static_cast<std::int64_t>(all.size())));
@@ -293,11 +327,20 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
             eval_seconds += r.seconds;
             all.push_back(r);
         }
-        convergence += fmt::format("{},{},{},{},{}\n", round, all.size(), feasible_so_far, std::isfinite(best_score) ? fmt::format("{}", best_score) : std::string(),
-                                   hypervolume(front_so_far, objective.reference));
+        convergence.add_row({fmt::format("{}", round), fmt::format("{}", all.size()), fmt::format("{}", feasible_so_far),
+                             std::isfinite(best_score) ? fmt::format("{}", best_score) : std::string(),
+                             fmt::format("{}", hypervolume(front_so_far, objective.reference))});
         call_plugin(search.name(), "tell", [&] { search->tell(told); });
-        progress.update(round + 1, static_cast<std::int64_t>(all.size()), evaluated_now,
-                        best_score, std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
+        {
+            const auto done = static_cast<std::int64_t>(all.size());
+            const std::int64_t tenth = done * 10 / std::max<std::int64_t>(cs.evaluations, 1);
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+            progress.update(fmt::format("round {}, {}/{} evaluations, best score {}, {:.3g} evaluations/s", round + 1, done, cs.evaluations,
+                                        std::isfinite(best_score) ? fmt::format("{:.4f}", best_score) : std::string("none feasible yet"),
+                                        seconds > 0 ? static_cast<double>(evaluated_now) / seconds : 0.0),
+                            static_cast<double>(evaluated_now), static_cast<double>(cs.evaluations - done), tenth != last_tenth);
+            last_tenth = tenth;
+        }
         if (cs.give_up_after > 0 && !std::isfinite(best_score) && static_cast<std::int64_t>(all.size()) >= cs.give_up_after) {
             progress.finish();
             throw ConfigError(no_feasible_message(ex, all));
@@ -374,30 +417,28 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
     if (!front.empty()) cj["pareto"]["accuracy_range"] = {front_acc_min, front_acc_max};
     doc["codesign"] = cj;
 
-    std::string csv = "round,slot,design,accuracy,latency_s,energy_j,area_mm2,score,obj_accuracy_loss,obj_latency,obj_energy,obj_area\n";
-    for (std::size_t i : front) {
-        const auto& r = all[i];
-        csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", r.round, r.slot, csv_field(r.design), r.accuracy, r.metrics.latency_s, r.metrics.energy_j,
-                           r.metrics.area_mm2, r.score, r.objectives[0], r.objectives[1], r.objectives[2], r.objectives[3]);
-    }
-    write_text(out / "pareto.csv", csv);
-    write_text(out / "convergence.csv", convergence);
+    CsvTable pareto_csv = evaluations_table(cs), evaluations_csv = evaluations_table(cs);
+    for (std::size_t i : front) add_evaluation_row(pareto_csv, cs, i, all[i]);
+    for (std::size_t i = 0; i < all.size(); ++i) add_evaluation_row(evaluations_csv, cs, i, all[i]);
+    pareto_csv.write(out / "pareto.csv");
+    evaluations_csv.write(out / "evaluations.csv");
+    convergence.write(out / "convergence.csv");
     // One row per distinct model with its accuracy: the format accuracy.surrogate reads, so that a
     // run with accuracy.plugin trained makes the table a later surrogate learns from.
     // After model, accuracy and source: the training budget actually used and the measured sparsity
     // per role (empty cells when the estimate carries none, e.g. a surrogate's).
-    std::string acc_csv = "model,accuracy,source," + accuracy_csv_extra_header() + "\n";
+    std::vector<std::string> acc_columns{"model", "accuracy", "source"};
+    for (std::string& c : accuracy_csv_extra_header()) acc_columns.push_back(std::move(c));
+    CsvTable acc_csv(std::move(acc_columns));
     std::set<std::string> models;
     for (std::size_t i : feasible)
-        if (models.insert(all[i].model).second)
-            acc_csv += fmt::format("{},{},{},{}\n", csv_field(all[i].model), all[i].accuracy, csv_field(all[i].accuracy_source), accuracy_csv_extra(all[i]));
-    write_text(out / "accuracy.csv", acc_csv);
-    if (best) {
-        const DecodedPair pair = decode_joint(cs, all[*best].candidate);
-        const std::string header = fmt::format("# The best pair of co-design experiment '{}' (score {:.6g}): {}\n", ex.name, all[*best].score, all[*best].design);
-        write_text(out / "best_model.yaml", header + to_flow_text(pair.model) + "\n");
-        write_text(out / "best_accelerator.yaml", header + to_flow_text(pair.accelerator) + "\n");
-    }
+        if (models.insert(all[i].model).second) {
+            std::vector<std::string> row{all[i].model, fmt::format("{}", all[i].accuracy), all[i].accuracy_source};
+            for (std::string& f : accuracy_csv_extra(all[i])) row.push_back(std::move(f));
+            acc_csv.add_row(row);
+        }
+    acc_csv.write(out / "accuracy.csv");
+    if (best) write_best_pair(out, ex, cs, *best, all[*best]);
 
     if (!options.quiet) {
         fmt::print("\n{} — co-design over {} x {} (10^{:.1f} candidates), search {}, accuracy {}\n", ex.name, cs.model.name, cs.accelerator.name,

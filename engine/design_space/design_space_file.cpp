@@ -363,28 +363,6 @@ void check_each_value(const SpaceSide& side, const std::string& path, PluginHost
 
 }  // namespace
 
-std::string to_flow_text(const Node& n) {
-    switch (n.kind) {
-        case Node::Kind::null: return "null";
-        case Node::Kind::scalar: {
-            const bool plain = !n.scalar.empty() && !n.quoted && n.scalar.find_first_of(",:{}[]#&*!|>'\"%@`\n") == std::string::npos &&
-                               n.scalar.front() != ' ' && n.scalar.back() != ' ' && n.scalar.front() != '-';
-            return plain ? n.scalar : nlohmann::json(n.scalar).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        }
-        case Node::Kind::sequence: {
-            std::string out = "[";
-            for (std::size_t i = 0; i < n.items.size(); ++i) out += (i ? ", " : "") + to_flow_text(n.items[i]);
-            return out + "]";
-        }
-        case Node::Kind::map: {
-            std::string out = "{";
-            for (std::size_t i = 0; i < n.fields.size(); ++i) out += (i ? ", " : "") + n.fields[i].first + ": " + to_flow_text(n.fields[i].second);
-            return out + "}";
-        }
-    }
-    return "";
-}
-
 SpaceSide fixed_side(SpaceSide::Target target, const Node& config, const std::string& name) {
     SpaceSide side;
     side.target = target;

@@ -40,6 +40,7 @@
 
 #include "config/diagnostics.hpp"
 #include "config/node.hpp"
+#include "config/yaml_text.hpp"
 #include "plugin_host/plugin_host.hpp"
 #include "transcode/design_space.hpp"
 
@@ -84,9 +85,6 @@ config::Node decode_model(const SpaceSide& side, const Candidate& c, const std::
 
 /// The accelerator config of an accelerator side's candidate, and the model params it sets.
 config::Node decode_accelerator(const SpaceSide& side, const Candidate& c, std::vector<std::pair<std::string, config::Node>>& model_params);
-
-/// YAML flow text of a node (for storage and display).
-std::string to_flow_text(const config::Node& n);
 
 /// The keys of a design-space file other than `knobs` (whose shape depends on `target`: a map of
 /// value lists for a flexibert model space, a list of {name, values, set, model_params, ordinal}

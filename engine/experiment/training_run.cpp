@@ -10,9 +10,10 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include "common/atomic_file.hpp"
+#include "common/csv_table.hpp"
+#include "common/progress.hpp"
 #include "report/results.hpp"
 #include "training/baseline.hpp"
 #include "report/simulation_report.hpp"
@@ -23,39 +24,23 @@ namespace transcode::engine {
 
 namespace {
 
-std::string clock_text(double seconds) {
-    const auto s = static_cast<long long>(std::max(0.0, seconds) + 0.5);
-    return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
-}
-
-// A live progress line on a terminal, one log line per epoch otherwise.
-class Progress {
+// Training's progress through the one reporter (common/progress.hpp): a live line per step on a
+// terminal, kept at the end of each epoch; one log line per epoch otherwise.
+class EpochProgress {
 public:
-    Progress(bool quiet, std::int64_t epochs, std::string label) : quiet_(quiet), tty_(isatty(fileno(stderr)) != 0), epochs_(epochs), label_(std::move(label)) {}
+    EpochProgress(bool quiet, std::int64_t epochs, std::string label) : reporter_(quiet, std::move(label)), epochs_(epochs) {}
     void operator()(std::int64_t epoch, std::int64_t step, std::int64_t steps, double loss, double accuracy) {
-        if (quiet_) return;
-        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
         if (first_epoch_ < 0) first_epoch_ = epoch;  // a resumed run starts after its checkpoint's epochs
         const double done = static_cast<double>((epoch - first_epoch_) * steps + step);
         const double total = static_cast<double>((epochs_ - first_epoch_ + 1) * steps);
-        const double left = done > 0 ? elapsed / done * (total - done) : 0.0;
-        if (tty_) {
-            fmt::print(stderr, "\r  {}epoch {}/{}  step {}/{}  loss {:.4f}  accuracy {:.1f}%  elapsed {}  left ~{}   ", label_, epoch, epochs_, step, steps,
-                       loss, 100.0 * accuracy, clock_text(elapsed), clock_text(left));
-            if (step == steps) fmt::print(stderr, "\n");
-        } else if (step == steps) {
-            spdlog::info("{}epoch {}/{}: training loss {:.4f}, accuracy {:.1f}% ({} elapsed, ~{} left)", label_, epoch, epochs_, loss, 100.0 * accuracy,
-                         clock_text(elapsed), clock_text(left));
-        }
+        reporter_.update(fmt::format("epoch {}/{}  step {}/{}  training loss {:.4f}  accuracy {:.1f}%", epoch, epochs_, step, steps, loss, 100.0 * accuracy),
+                         done, total - done, step == steps);
     }
 
 private:
-    bool quiet_;
-    bool tty_;
+    ProgressReporter reporter_;
     std::int64_t epochs_;
     std::int64_t first_epoch_ = -1;
-    std::string label_;
-    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 nlohmann::json count_json(const RoleCount& c) { return {{"zeros", c.zeros}, {"elements", c.elements}, {"sparsity", c.sparsity()}}; }
@@ -191,29 +176,36 @@ nlohmann::json accuracy_json(const TrainingReport& r, const std::map<PruningPoin
 // sparsity per point in training and validation, and per calibrated point its target and the
 // threshold in effect at the epoch's end.
 void write_curves(const fs::path& file, const TrainingReport& r, const std::map<PruningPoint, double>& targets) {
-    std::ostringstream out;
-    out << "epoch,steps,train_examples,train_loss_nats,train_accuracy_fraction,learning_rate,grad_norm_before_clip,clipped_steps,validation_examples,"
-           "validation_loss_nats,validation_accuracy_fraction,validation_precision_fraction,validation_recall_fraction,validation_f1_fraction,seconds";
-    for (PruningPoint p : prunable_points()) out << fmt::format(",train_sparsity_{}_fraction", to_string(p));
+    std::vector<std::string> columns{"epoch", "steps", "train_examples", "train_loss_nats", "train_accuracy_fraction", "learning_rate",
+                                     "grad_norm_before_clip", "clipped_steps", "validation_examples", "validation_loss_nats",
+                                     "validation_accuracy_fraction", "validation_precision_fraction", "validation_recall_fraction",
+                                     "validation_f1_fraction", "seconds"};
+    for (PruningPoint p : prunable_points()) columns.push_back(fmt::format("train_sparsity_{}_fraction", to_string(p)));
     for (PruningPoint p : prunable_points())
-        if (is_activation_point(p)) out << fmt::format(",validation_sparsity_{}_fraction", to_string(p));
-    for (const auto& [p, target] : targets) out << fmt::format(",target_sparsity_{}_fraction,threshold_{}", to_string(p), to_string(p));
-    out << "\n";
+        if (is_activation_point(p)) columns.push_back(fmt::format("validation_sparsity_{}_fraction", to_string(p)));
+    for (const auto& [p, target] : targets) {
+        columns.push_back(fmt::format("target_sparsity_{}_fraction", to_string(p)));
+        columns.push_back(fmt::format("threshold_{}", to_string(p)));
+    }
+    CsvTable table(std::move(columns));
     for (const auto& e : r.epochs) {
-        const std::string binary = r.binary ? fmt::format("{:.6f},{:.6f},{:.6f}", e.validation_precision, e.validation_recall, e.validation_f1) : ",,";
-        out << fmt::format("{},{},{},{:.6f},{:.6f},{:.6e},{:.6e},{},{},{:.6f},{:.6f},{},{:.3f}", e.epoch, e.steps, e.train_examples, e.train_loss,
-                           e.train_accuracy, e.learning_rate, e.grad_norm, e.clipped_steps, e.validation_examples, e.validation_loss, e.validation_accuracy,
-                           binary, e.seconds);
-        for (PruningPoint p : prunable_points()) out << fmt::format(",{:.6f}", point_sparsity(e.point_sparsity, p));
+        std::vector<std::string> row{fmt::format("{}", e.epoch), fmt::format("{}", e.steps), fmt::format("{}", e.train_examples),
+                                     fmt::format("{:.6f}", e.train_loss), fmt::format("{:.6f}", e.train_accuracy), fmt::format("{:.6e}", e.learning_rate),
+                                     fmt::format("{:.6e}", e.grad_norm), fmt::format("{}", e.clipped_steps), fmt::format("{}", e.validation_examples),
+                                     fmt::format("{:.6f}", e.validation_loss), fmt::format("{:.6f}", e.validation_accuracy)};
+        for (double m : {e.validation_precision, e.validation_recall, e.validation_f1}) row.push_back(r.binary ? fmt::format("{:.6f}", m) : std::string());
+        row.push_back(fmt::format("{:.3f}", e.seconds));
+        for (PruningPoint p : prunable_points()) row.push_back(fmt::format("{:.6f}", point_sparsity(e.point_sparsity, p)));
         for (PruningPoint p : prunable_points())
-            if (is_activation_point(p)) out << fmt::format(",{:.6f}", point_sparsity(e.validation_point_sparsity, p));
+            if (is_activation_point(p)) row.push_back(fmt::format("{:.6f}", point_sparsity(e.validation_point_sparsity, p)));
         for (const auto& [p, target] : targets) {
             const auto t = e.thresholds.find(p);
-            out << fmt::format(",{:.6f},{}", target, t != e.thresholds.end() ? fmt::format("{:.9g}", t->second) : "");
+            row.push_back(fmt::format("{:.6f}", target));
+            row.push_back(t != e.thresholds.end() ? fmt::format("{:.9g}", t->second) : "");
         }
-        out << "\n";
+        table.add_row(row);
     }
-    write_file_atomically(file, out.str());
+    table.write(file);
 }
 
 // Per epoch, each calibrated point's sparsity in training and validation against its target: the
@@ -327,7 +319,7 @@ void run_training_kind(const Experiment& ex, PluginHost& host, const fs::path& o
 
 namespace {
 
-using RunTraining = std::function<TrainingReport(const PluginInfo&, const Params&, const CalibrationSettings&, const TrainingSettings&, Progress&)>;
+using RunTraining = std::function<TrainingReport(const PluginInfo&, const Params&, const CalibrationSettings&, const TrainingSettings&, EpochProgress&)>;
 using SimulateStep = std::function<SimulationResult(const std::vector<double>&, bool)>;
 
 // One run of the matched sweep and what it measured.
@@ -429,7 +421,7 @@ void run_matched_sweep(const Experiment& ex, const Dataset& data, const Training
                    ex.pruning.info->name, m.compare.info->name, point_names, runs.size());
     for (std::size_t i = 0; i < runs.size(); ++i) {
         MatchedRun& r = runs[i];
-        Progress progress(quiet, ex.training.epochs, fmt::format("[{}/{} {}] ", i + 1, runs.size(), r.label));
+        EpochProgress progress(quiet, ex.training.epochs, fmt::format("[{}/{} {}] ", i + 1, runs.size(), r.label));
         const auto t0 = std::chrono::steady_clock::now();
         const CalibrationSettings calibration = r.calibrated ? matched_calibration(ex, *r.target) : CalibrationSettings{};
         r.report = run(*r.info, Params(r.params), calibration, settings, progress);
@@ -445,22 +437,28 @@ void run_matched_sweep(const Experiment& ex, const Dataset& data, const Training
     }
 
     // sweep.csv and results.json.
-    std::ostringstream csv;
-    csv << "run,strategy,target_sparsity_fraction,train_sparsity_matched_fraction,inference_sparsity_matched_fraction";
-    for (PruningPoint p : prunable_points()) csv << fmt::format(",train_sparsity_{}_fraction", to_string(p));
+    std::vector<std::string> columns{"run", "strategy", "target_sparsity_fraction", "train_sparsity_matched_fraction", "inference_sparsity_matched_fraction"};
+    for (PruningPoint p : prunable_points()) columns.push_back(fmt::format("train_sparsity_{}_fraction", to_string(p)));
     for (PruningPoint p : prunable_points())
-        if (is_activation_point(p)) csv << fmt::format(",inference_sparsity_{}_fraction", to_string(p));
-    csv << ",validation_accuracy_fraction,validation_f1_fraction,validation_loss_nats,training_latency_s,training_energy_j,inference_latency_s,"
-           "inference_energy_j,calibrations,seconds\n";
+        if (is_activation_point(p)) columns.push_back(fmt::format("inference_sparsity_{}_fraction", to_string(p)));
+    for (const char* c : {"validation_accuracy_fraction", "validation_f1_fraction", "validation_loss_nats", "training_latency_s", "training_energy_j",
+                          "inference_latency_s", "inference_energy_j", "calibrations", "seconds"})
+        columns.emplace_back(c);
+    CsvTable csv(std::move(columns));
     nlohmann::json rows = nlohmann::json::array();
     for (const MatchedRun& r : runs) {
         const EpochReport& v = r.report.validation;
-        csv << fmt::format("{},{},{},{:.6f},{:.6f}", r.label, r.info->name, r.target ? fmt::format("{}", *r.target) : "", r.train_matched, r.inference_matched);
-        for (PruningPoint p : prunable_points()) csv << fmt::format(",{:.6f}", point_sparsity(r.report.point_sparsity, p));
+        std::vector<std::string> line{r.label, r.info->name, r.target ? fmt::format("{}", *r.target) : "", fmt::format("{:.6f}", r.train_matched),
+                                      fmt::format("{:.6f}", r.inference_matched)};
+        for (PruningPoint p : prunable_points()) line.push_back(fmt::format("{:.6f}", point_sparsity(r.report.point_sparsity, p)));
         for (PruningPoint p : prunable_points())
-            if (is_activation_point(p)) csv << fmt::format(",{:.6f}", point_sparsity(r.report.inference_point_sparsity, p));
-        csv << fmt::format(",{:.6f},{:.6f},{:.6f},{:.6e},{:.6e},{:.6e},{:.6e},{},{:.1f}\n", v.validation_accuracy, v.validation_f1, v.validation_loss,
-                           r.training.seconds, r.training.total_j(), r.inference.seconds, r.inference.total_j(), r.report.calibrations.size(), r.seconds);
+            if (is_activation_point(p)) line.push_back(fmt::format("{:.6f}", point_sparsity(r.report.inference_point_sparsity, p)));
+        for (const std::string& f : {fmt::format("{:.6f}", v.validation_accuracy), fmt::format("{:.6f}", v.validation_f1), fmt::format("{:.6f}", v.validation_loss),
+                                     fmt::format("{:.6e}", r.training.seconds), fmt::format("{:.6e}", r.training.total_j()),
+                                     fmt::format("{:.6e}", r.inference.seconds), fmt::format("{:.6e}", r.inference.total_j()),
+                                     fmt::format("{}", r.report.calibrations.size()), fmt::format("{:.1f}", r.seconds)})
+            line.push_back(f);
+        csv.add_row(line);
         nlohmann::json row = {{"run", r.label},
                               {"strategy", r.info->name},
                               {"params", to_json(Value{r.params})},
@@ -480,7 +478,7 @@ void run_matched_sweep(const Experiment& ex, const Dataset& data, const Training
         if (r.report.calibration) row["calibration"] = calibration_json(r.report, matched_calibration(ex, *r.target));
         rows.push_back(row);
     }
-    write_file_atomically(out / "sweep.csv", csv.str());
+    csv.write(out / "sweep.csv");
     doc["sweep"] = rows;
 
     if (!quiet) {
@@ -533,7 +531,7 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
     // Calibration (pruning.calibration): each run calibrates its own thresholds (and recalibrates
     // every `every_steps` steps).
     auto run = [&](const PluginInfo& info, const Params& params, const CalibrationSettings& calibration, const TrainingSettings& s,
-                   Progress& progress) {
+                   EpochProgress& progress) {
         if (calibration.targets.empty()) {
             const auto strategy = host.create<PruningStrategy>(info, params);
             return train(step, data, *strategy, s, std::ref(progress));
@@ -572,10 +570,11 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
     if (ex.kind == "dynaprop_sweep") {
         std::vector<std::string> keys;
         for (const auto& [k, v] : ex.sweep.front().changed) keys.push_back(k);
-        std::ostringstream csv;
-        std::string header;
-        for (const auto& k : keys) header += k + ",";
-        csv << header << "activation_sparsity,activation_gradient_sparsity,weight_gradient_sparsity,validation_accuracy,training_latency_s,training_energy_j\n";
+        std::vector<std::string> columns = keys;
+        for (const char* c : {"activation_sparsity", "activation_gradient_sparsity", "weight_gradient_sparsity", "validation_accuracy", "training_latency_s",
+                              "training_energy_j"})
+            columns.emplace_back(c);
+        CsvTable csv(std::move(columns));
         if (!quiet) {
             fmt::print("\n{} — {} on {} ({} settings); training step simulated on {}\n", ex.name, ex.model->name, data.description, ex.sweep.size(),
                        ex.accelerator->name);
@@ -587,19 +586,23 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
         std::vector<std::pair<ValueMap, TrainingReport>> profile;
         for (std::size_t i = 0; i < ex.sweep.size(); ++i) {
             const SweepPoint& p = ex.sweep[i];
-            Progress progress(quiet, ex.training.epochs, fmt::format("[{}/{}] ", i + 1, ex.sweep.size()));
+            EpochProgress progress(quiet, ex.training.epochs, fmt::format("[{}/{}] ", i + 1, ex.sweep.size()));
             const TrainingReport r = run(*ex.pruning.info, p.params, ex.calibration, settings, progress);
             const SimulationResult sim = simulate_step(r.tensor_sparsity, true);
-            std::string line, values;
+            std::vector<std::string> line;
+            std::string values;
             nlohmann::json row = nlohmann::json::object();
             for (const auto& k : keys) {
-                line += fmt::format("{},", value_text(p.changed.at(k)));
+                line.push_back(value_text(p.changed.at(k)));
                 values += fmt::format("{:>12} ", value_text(p.changed.at(k)));
                 row[k] = to_json(p.changed.at(k));
             }
             const double a = role(r, TensorRole::activation), ag = role(r, TensorRole::activation_gradient), wg = role(r, TensorRole::weight_gradient);
             const double acc = r.epochs.back().validation_accuracy;
-            csv << line << fmt::format("{:.6f},{:.6f},{:.6f},{:.6f},{:.6e},{:.6e}\n", a, ag, wg, acc, sim.seconds, sim.total_j());
+            for (const std::string& f : {fmt::format("{:.6f}", a), fmt::format("{:.6f}", ag), fmt::format("{:.6f}", wg), fmt::format("{:.6f}", acc),
+                                         fmt::format("{:.6e}", sim.seconds), fmt::format("{:.6e}", sim.total_j())})
+                line.push_back(f);
+            csv.add_row(line);
             if (!quiet)
                 fmt::print("  {}{:>8.2f}% {:>8.2f}% {:>8.2f}% {:>8.2f}% {:>9.4g} ms {:>9.4g} mJ\n", values, 100 * a, 100 * ag, 100 * wg, 100 * acc, sim.seconds * 1e3,
                            sim.total_j() * 1e3);
@@ -612,13 +615,13 @@ void run_training_kind_impl(const Experiment& ex, PluginHost& host, const fs::pa
             rows.push_back(row);
             profile.emplace_back(p.changed, r);
         }
-        write_file_atomically(out / "sweep.csv", csv.str());
+        csv.write(out / "sweep.csv");
         doc["sweep"] = rows;
         write_profile(out / "sparsity_profile.yaml", ex, profile);
         return;
     }
 
-    Progress progress(quiet, ex.training.epochs, "");
+    EpochProgress progress(quiet, ex.training.epochs, "");
     TrainingSettings run_settings = settings;
     if (ex.checkpoint.save) run_settings.checkpoint_file = out / "checkpoint.bin";
     run_settings.resume_from = ex.checkpoint.resume_from;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/atomic_file.hpp"
+#include "common/csv_table.hpp"
 #include "report/results.hpp"
 
 namespace fs = std::filesystem;
@@ -112,16 +113,19 @@ void add_simulation_results(nlohmann::json& doc, const ModelGraph& g, const Acce
 }
 
 void write_ops_csv(const fs::path& file, const ModelGraph& g, const Accelerator& acc, const SimulationResult& r) {
-    std::string out = "index,name,phase,kind,layer,unit,tiles,cycles_per_tile,start_cycle,end_cycle,cycles,dynamic_j,load_bytes,store_bytes,"
-                      "activation_buffer_bytes,weight_buffer_bytes,mask_buffer_bytes,interconnect_bytes,binding,dataflow,tiled,padded_fraction\n";
+    CsvTable table({"index", "name", "phase", "kind", "layer", "unit", "tiles", "cycles_per_tile", "start_cycle", "end_cycle", "cycles", "dynamic_j",
+                    "load_bytes", "store_bytes", "activation_buffer_bytes", "weight_buffer_bytes", "mask_buffer_bytes", "interconnect_bytes", "binding",
+                    "dataflow", "tiled", "padded_fraction"});
     for (const auto& rec : r.ops) {
         const OpDesc& op = g.ops[static_cast<std::size_t>(rec.op)];
-        out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.0f},{:.0f},{:.0f},{:.0f},{:.0f},{:.0f},{},{},{},{:.4f}\n", rec.op, op.name,
-                           to_string(op.phase), to_string(op.kind), op.layer, acc.units[rec.unit].name, rec.tiles, rec.cycles_per_tile, rec.start, rec.end,
-                           rec.end - rec.start, rec.dynamic_j, rec.load_bytes, rec.store_bytes, rec.buffer_bytes[0], rec.buffer_bytes[1], rec.buffer_bytes[2],
-                           rec.interconnect_bytes, to_string(rec.binding), rec.dataflow, rec.tiled ? 1 : 0, rec.padded_fraction);
+        table.add_row({fmt::format("{}", rec.op), op.name, to_string(op.phase), to_string(op.kind), fmt::format("{}", op.layer), acc.units[rec.unit].name,
+                       fmt::format("{}", rec.tiles), fmt::format("{}", rec.cycles_per_tile), fmt::format("{}", rec.start), fmt::format("{}", rec.end),
+                       fmt::format("{}", rec.end - rec.start), fmt::format("{:.6g}", rec.dynamic_j), fmt::format("{:.0f}", rec.load_bytes),
+                       fmt::format("{:.0f}", rec.store_bytes), fmt::format("{:.0f}", rec.buffer_bytes[0]), fmt::format("{:.0f}", rec.buffer_bytes[1]),
+                       fmt::format("{:.0f}", rec.buffer_bytes[2]), fmt::format("{:.0f}", rec.interconnect_bytes), to_string(rec.binding), rec.dataflow,
+                       rec.tiled ? "1" : "0", fmt::format("{:.4f}", rec.padded_fraction)});
     }
-    write_file_atomically(file, out);
+    table.write(file);
 }
 
 void write_trace_json(const fs::path& file, const Accelerator& acc, const SimulationResult& r) {

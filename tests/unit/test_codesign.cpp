@@ -1,6 +1,7 @@
 // Co-design (kind codesign): design-space files, the objective, the evaluator, and the CLI runs
 // (threads, crash and resume, the SQLite database, config errors).
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
@@ -131,7 +132,7 @@ TEST_CASE("decoding: a candidate becomes exactly the model and accelerator it na
     CHECK(config::find_path(acc, "processing_elements.units[6].count")->scalar == "16");  // stochastic rounding, one per lane
     CHECK(config::find_path(acc, "processing_elements.units[0].params.macs")->scalar == "1");
     const config::Node model = engine::decode_model(cs.model, Candidate(c.begin(), c.begin() + 6), params);
-    CHECK(engine::to_flow_text(*model.find("params")) ==
+    CHECK(config::to_flow_text(*model.find("params")) ==
           "{layers: 4, hidden: [256, 256, 256, 256], heads: [[l-dft, l-dft, l-dft, l-dft], [l-dft, l-dft, l-dft, l-dft], [l-dft, l-dft, l-dft, l-dft], "
           "[l-dft, l-dft, l-dft, l-dft]], ff: [[1024], [1024], [1024], [1024]]}");
 
@@ -320,7 +321,6 @@ TEST_CASE("transcode run kind codesign: the same results at --threads 1 and 2, a
     CHECK(j["pareto"]["size"].get<int>() >= 1);
     CHECK(j["pareto"]["hypervolume"].get<double>() > 0);
     CHECK(j["best_vs_baseline"]["latency_reduction"].get<double>() > 0);
-    CHECK(test::read_file(dir.path() / "t1" / "pareto.csv").rfind("round,slot,design,accuracy,latency_s,energy_j,area_mm2,score,", 0) == 0);
     // The best pair is written as configs that run as they are.
     const auto sim = run_cli("simulate --quiet --model " + (dir.path() / "t1" / "best_model.yaml").string() + " --accelerator " +
                              (dir.path() / "t1" / "best_accelerator.yaml").string() + " --out " + (dir.path() / "sim").string());
@@ -527,7 +527,7 @@ TEST_CASE("accuracy.trained trains each candidate through the engine's training 
 
 namespace {
 
-// accuracy.csv as rows of cells (no quoted commas in the cells read here but the model's).
+// An RFC 4180 file (the engine's CSV outputs) as rows of cells.
 std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
     std::vector<std::vector<std::string>> rows;
     std::vector<std::string> row;
@@ -543,6 +543,8 @@ std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
             quoted = true;
         } else if (ch == ',') {
             row.push_back(cell), cell.clear();
+        } else if (ch == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+            continue;  // RFC 4180 ends records with CRLF
         } else if (ch == '\n') {
             row.push_back(cell), cell.clear();
             rows.push_back(row), row.clear();
@@ -554,6 +556,72 @@ std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
 }
 
 }  // namespace
+
+TEST_CASE("co-design outputs: pareto.csv and evaluations.csv have a column per knob and objective, RFC 4180, and best_*.yaml is block YAML with a header") {
+    TempDir dir;
+    const fs::path out = dir.path() / "o";
+    REQUIRE(run_cli("run " + fixtures + "/small-joint.yaml --quiet --out " + out.string()).exit_code == 0);
+    const auto j = nlohmann::json::parse(test::read_file(out / "results.json"))["codesign"];
+
+    const std::string text = test::read_file(out / "evaluations.csv");
+    // Every record ends with CRLF, and no bare LF is left.
+    CHECK(std::count(text.begin(), text.end(), '\n') == std::count(text.begin(), text.end(), '\r'));
+    CHECK(text.substr(text.size() - 2) == "\r\n");
+    const auto rows = csv_rows(text);
+    REQUIRE(rows.size() == 1 + 24);
+    const auto& header = rows.front();
+    for (const auto& row : rows) CHECK(row.size() == header.size());
+    auto column = [&](const std::string& name) {
+        const auto it = std::find(header.begin(), header.end(), name);
+        REQUIRE_MESSAGE(it != header.end(), name);
+        return static_cast<std::size_t>(it - header.begin());
+    };
+    CHECK(std::vector<std::string>(header.begin(), header.begin() + 5) == std::vector<std::string>{"evaluation", "round", "slot", "status", "repeat"});
+    // One column per knob of either side, prefixed by its side, and no packed design column.
+    CHECK(std::count_if(header.begin(), header.end(), [](const std::string& h) { return h.rfind("model.", 0) == 0; }) >= 1);
+    CHECK(std::count_if(header.begin(), header.end(), [](const std::string& h) { return h.rfind("accelerator.", 0) == 0; }) >= 1);
+    CHECK(std::find(header.begin(), header.end(), "design") == header.end());
+    for (const char* c : {"accuracy_fraction", "latency_s", "energy_j", "area_mm2", "score", "objective_accuracy_loss", "objective_latency",
+                          "objective_energy", "objective_area", "reason"})
+        column(c);
+    // The best design's row holds its scores as results.json gives them (numbers written exactly).
+    bool found = false;
+    for (std::size_t i = 1; i < rows.size(); ++i)
+        if (rows[i][column("status")] == "ok" && std::stod(rows[i][column("score")]) == j["best"]["score"].get<double>()) {
+            found = true;
+            CHECK(std::stod(rows[i][column("latency_s")]) == j["best"]["latency_s"].get<double>());
+            CHECK(std::stod(rows[i][column("area_mm2")]) == j["best"]["area_mm2"].get<double>());
+            CHECK(std::stod(rows[i][column("accuracy_fraction")]) == j["best"]["accuracy"].get<double>());
+        }
+    CHECK(found);
+
+    const auto pareto = csv_rows(test::read_file(out / "pareto.csv"));
+    CHECK(pareto.front() == header);
+    CHECK(pareto.size() == 1 + j["pareto"]["size"].get<std::size_t>());
+    for (std::size_t i = 1; i < pareto.size(); ++i) CHECK(pareto[i][column("status")] == "ok");
+    const auto convergence = csv_rows(test::read_file(out / "convergence.csv"));
+    CHECK(convergence.front() == std::vector<std::string>{"round", "evaluations", "feasible", "best_score", "hypervolume"});
+
+    // best_*.yaml: block YAML (one key per line) under a header naming the experiment, the search,
+    // the evaluation and its scores; named after the experiment, not after the base configs.
+    for (const char* file : {"best_model.yaml", "best_accelerator.yaml"}) {
+        CAPTURE(file);
+        const std::string yaml = test::read_file(out / file);
+        CHECK(yaml.find("# The ") == 0);
+        CHECK(yaml.find("of the best pair of co-design experiment 'small-joint' (small-joint.yaml).\n") != std::string::npos);
+        CHECK(yaml.find("\n# Found by search.random (seed 5) at evaluation ") != std::string::npos);
+        CHECK(yaml.find(fmt::format("# Scores: score {:.6g}, accuracy ", j["best"]["score"].get<double>())) != std::string::npos);
+        CHECK(yaml.find("\nname: \"small-joint-best\"\n") != std::string::npos);
+        CHECK(yaml.find("published") == std::string::npos);
+        std::size_t longest = 0, start = 0;
+        for (std::size_t nl = yaml.find('\n'); nl != std::string::npos; start = nl + 1, nl = yaml.find('\n', start)) longest = std::max(longest, nl - start);
+        CHECK(longest < 200);
+    }
+    // ... and both run as they are.
+    const auto sim = run_cli("simulate --quiet --model " + (out / "best_model.yaml").string() + " --accelerator " + (out / "best_accelerator.yaml").string() +
+                             " --out " + (dir.path() / "sim").string());
+    CHECK(sim.exit_code == 0);
+}
 
 TEST_CASE("accuracy.trained on GLUE data: accuracy.csv records each row's budget and DynaProp's measured sparsity per role, and --resume keeps them") {
     TempDir dir;

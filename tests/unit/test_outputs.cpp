@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include "common/atomic_file.hpp"
+#include "common/csv_table.hpp"
+#include "common/progress.hpp"
+#include "config/yaml_text.hpp"
 #include "common/output_folder.hpp"
 #include "test_support.hpp"
 
@@ -169,4 +172,46 @@ TEST_CASE("results.json is written last: a stale one is removed when a run start
     CHECK(again.exit_code == 2);
     CHECK(again.output.find("search.db: a search database is already here") != std::string::npos);
     CHECK(test::read_file(searched / "results.json") == first);
+}
+
+TEST_CASE("CsvTable writes RFC 4180: CRLF record ends, a field quoted exactly when it holds a comma, quote, CR or LF, and no ragged rows") {
+    engine::CsvTable t({"name", "value"});
+    t.add_row({"plain", "1.5"});
+    t.add_row({"a,b", "say \"hi\""});
+    t.add_row({"two\nlines", "cr\rhere"});
+    t.add_row({"", " spaced "});
+    CHECK(t.rows() == 4);
+    CHECK(t.text() == "name,value\r\nplain,1.5\r\n\"a,b\",\"say \"\"hi\"\"\"\r\n\"two\nlines\",\"cr\rhere\"\r\n, spaced \r\n");
+    CHECK_THROWS_WITH_AS(t.add_row({"only one"}), "CsvTable: a row of 1 fields in a table of 2 columns (first column 'name')", std::logic_error);
+    CHECK(t.rows() == 4);
+    CHECK(engine::csv_field("x") == "x");
+    CHECK(engine::csv_field("\"") == "\"\"\"\"");
+}
+
+TEST_CASE("to_block_text writes block YAML that loads back to the same tree, types kept") {
+    const std::string text =
+        "name: \"true\"\nflag: true\nn: -3\nneg_list: [-1, 2]\ncolon: \"a: b\"\nempty_map: {}\nempty_list: []\nnothing: null\n"
+        "units: [{name: mac, count: 4, params: {figures: [{macs: 16, area: 1.5}]}}, {name: dma}]\nnested: [[1, 2], [3]]\n";
+    config::Diagnostics diags;
+    const config::Node n = config::load_string(text, "t.yaml", diags);
+    REQUIRE(diags.empty());
+    const std::string block = config::to_block_text(n);
+    CHECK(block ==
+          "name: \"true\"\nflag: true\nn: -3\nneg_list: [-1, 2]\ncolon: \"a: b\"\nempty_map: {}\nempty_list: []\nnothing: null\nunits:\n"
+          "  - name: mac\n    count: 4\n    params:\n      figures:\n        - macs: 16\n          area: 1.5\n  - name: dma\nnested:\n  - [1, 2]\n  - [3]\n");
+    const config::Node back = config::load_string(block, "block.yaml", diags);
+    REQUIRE(diags.empty());
+    CHECK(config::to_flow_text(back) == config::to_flow_text(n));
+    CHECK(back.find("name")->quoted);
+    CHECK(!back.find("flag")->quoted);
+    CHECK(!back.find("n")->quoted);
+}
+
+TEST_CASE("ProgressReporter: one line format for every long run, with the elapsed time and the time left") {
+    engine::ProgressReporter quiet(true, "[1/2] ");
+    const std::string line = quiet.line("epoch 1/3", 0, 10);
+    CHECK(line == "[1/2] epoch 1/3  elapsed 0:00  left ?");
+    CHECK(quiet.line("x", 5, 0).rfind("[1/2] x  elapsed 0:00  left ~0:00", 0) == 0);
+    CHECK(engine::clock_text(59.4) == "0:59");
+    CHECK(engine::clock_text(3725) == "1:02:05");
 }

@@ -637,7 +637,7 @@ TEST_CASE("simulate: results are identical across runs, --threads, and with trac
     }
     // ops.csv: bytes per level, the binding resource and the mapping of every op.
     const std::string csv = read(a.path() / "ops.csv");
-    CHECK(csv.substr(0, csv.find('\n')) ==
+    CHECK(csv.substr(0, csv.find("\r\n")) ==
           "index,name,phase,kind,layer,unit,tiles,cycles_per_tile,start_cycle,end_cycle,cycles,dynamic_j,load_bytes,store_bytes,activation_buffer_bytes,"
           "weight_buffer_bytes,mask_buffer_bytes,interconnect_bytes,binding,dataflow,tiled,padded_fraction");
     CHECK(csv.find(",output_stationary,0,") != std::string::npos);

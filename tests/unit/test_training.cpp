@@ -174,7 +174,7 @@ TEST_CASE("train_and_simulate and dynaprop_sweep: results, sparsity profile and 
     REQUIRE(r.exit_code == 0);
     const std::string csv = test::read_file(b.path() / "sweep.csv");
     CHECK(csv.rfind("tau_i_train,tau_t,activation_sparsity,activation_gradient_sparsity,weight_gradient_sparsity,validation_accuracy,training_latency_s,"
-                    "training_energy_j\n",
+                    "training_energy_j\r\n",
                     0) == 0);
     CHECK(std::count(csv.begin(), csv.end(), '\n') == 5);
     const auto sweep = nlohmann::json::parse(test::read_file(b.path() / "results.json"))["sweep"];

@@ -608,7 +608,7 @@ TEST_CASE("training kinds write curves.csv and checkpoint.bin, and evaluate a ch
                        "validation_f1_fraction,seconds,train_sparsity_dense_fraction,train_sparsity_attention_scores_fraction,"
                        "train_sparsity_attention_probabilities_fraction,train_sparsity_activation_gradient_fraction,train_sparsity_weight_gradient_fraction,"
                        "validation_sparsity_dense_fraction,validation_sparsity_attention_scores_fraction,validation_sparsity_attention_probabilities_fraction"
-                       "\n1,2,16,",
+                       "\r\n1,2,16,",
                        0) == 0);
     CHECK(std::count(curves.begin(), curves.end(), '\n') == 3);
     const fs::path checkpoint = a.path() / "checkpoint.bin";
