@@ -596,7 +596,7 @@ TEST_CASE("dynaprop_sweep with sweep.matched: DynaProp calibrated to each target
                     "train_sparsity_attention_scores_fraction,train_sparsity_attention_probabilities_fraction,train_sparsity_activation_gradient_fraction,"
                     "train_sparsity_weight_gradient_fraction,inference_sparsity_dense_fraction,inference_sparsity_attention_scores_fraction,"
                     "inference_sparsity_attention_probabilities_fraction,validation_accuracy_fraction,validation_f1_fraction,validation_loss_nats,"
-                    "training_latency_s,training_energy_j,inference_latency_s,inference_energy_j,calibrations,seconds\nbaseline,pruning.none,,",
+                    "training_latency_s,training_energy_j,inference_latency_s,inference_energy_j,calibrations,seconds\r\nbaseline,pruning.none,,",
                     0) == 0);
     CHECK(std::count(csv.begin(), csv.end(), '\n') == 6);
     const auto doc = nlohmann::json::parse(test::read_file(out.path() / "results.json"));
