@@ -89,14 +89,19 @@ public:
     }
 
     const nlohmann::json* typed(const nlohmann::json& v, const std::string& pointer, const std::string& path, const std::string& type) {
-        const bool ok = type == "object" ? v.is_object() : type == "array" ? v.is_array() : type == "string" ? v.is_string() : v.is_number();
+        const bool ok = type == "object"   ? v.is_object()
+                        : type == "array"  ? v.is_array()
+                        : type == "string" ? v.is_string()
+                                           : v.is_number();
         if (ok) return &v;
-        add(pointer, path, fmt::format("expected {} {}, got {}", type == "object" || type == "array" ? "an" : "a", type, type_name(v)), "type");
+        add(pointer, path, fmt::format("expected {} {}, got {}", type == "object" || type == "array" ? "an" : "a", type, type_name(v)),
+            "type");
         return nullptr;
     }
 
     // Every member of the object `o` must be an object holding each of `numbers` as a number.
-    void objects_of_numbers(const nlohmann::json& o, const std::string& pointer, const std::string& path, const std::vector<std::string>& numbers) {
+    void objects_of_numbers(const nlohmann::json& o, const std::string& pointer, const std::string& path,
+                            const std::vector<std::string>& numbers) {
         for (const auto& [k, v] : o.items()) {
             const nlohmann::json* item = typed(v, pointer + "/" + k, path + "." + k, "object");
             if (item != nullptr)
@@ -104,7 +109,8 @@ public:
         }
     }
     // Every item of the array `a` must be an object holding each of `numbers` as a number.
-    void array_of_objects(const nlohmann::json& a, const std::string& pointer, const std::string& path, const std::vector<std::string>& numbers) {
+    void array_of_objects(const nlohmann::json& a, const std::string& pointer, const std::string& path,
+                          const std::vector<std::string>& numbers) {
         for (std::size_t i = 0; i < a.size(); ++i) {
             const std::string p = pointer + "/" + std::to_string(i), q = fmt::format("{}[{}]", path, i);
             const nlohmann::json* item = typed(a[i], p, q, "object");
@@ -137,16 +143,19 @@ void check_simulation(Checker& c, const nlohmann::json& doc, const std::string& 
     if (const auto* latency = c.need(doc, "", "", "latency", "object", why)) c.need(*latency, "/latency", "latency", "seconds", "number");
     if (const auto* energy = c.need(doc, "", "", "energy", "object", why)) {
         c.need(*energy, "/energy", "energy", "total_j", "number");
-        if (const auto* b = c.need(*energy, "/energy", "energy", "breakdown", "object")) c.objects_of_numbers(*b, "/energy/breakdown", "energy.breakdown", {"dynamic_j", "leakage_j"});
+        if (const auto* b = c.need(*energy, "/energy", "energy", "breakdown", "object"))
+            c.objects_of_numbers(*b, "/energy/breakdown", "energy.breakdown", {"dynamic_j", "leakage_j"});
     }
     if (const auto* phases = c.need(doc, "", "", "phases", "object", why))
-        c.objects_of_numbers(*phases, "/phases", "phases", {"start_cycle", "end_cycle", "seconds", "exclusive_cycles", "dynamic_j", "leakage_j"});
+        c.objects_of_numbers(*phases, "/phases", "phases",
+                             {"start_cycle", "end_cycle", "seconds", "exclusive_cycles", "dynamic_j", "leakage_j"});
     if (const auto* memory = c.need(doc, "", "", "memory", "object", why))
         if (const auto* levels = c.need(*memory, "/memory", "memory", "levels", "object"))
             c.objects_of_numbers(*levels, "/memory/levels", "memory.levels", {"read_bytes", "write_bytes", "busy_cycles", "dynamic_j"});
     if (const auto* acc = c.need(doc, "", "", "accelerator", "object", why)) {
         c.need(*acc, "/accelerator", "accelerator", "clock_hz", "number");
-        if (const auto* b = c.need(*acc, "/accelerator", "accelerator", "breakdown", "object")) c.objects_of_numbers(*b, "/accelerator/breakdown", "accelerator.breakdown", {"area_mm2"});
+        if (const auto* b = c.need(*acc, "/accelerator", "accelerator", "breakdown", "object"))
+            c.objects_of_numbers(*b, "/accelerator/breakdown", "accelerator.breakdown", {"area_mm2"});
     }
     if (const auto* cp = c.need(doc, "", "", "critical_path", "object", why)) c.numbers(*cp, "/critical_path", "critical_path");
     if (const auto* u = c.need(doc, "", "", "utilisation", "object", why)) c.numbers(*u, "/utilisation", "utilisation");
@@ -203,14 +212,17 @@ CsvTable parse_csv(const std::string& text, const std::string& file) {
             any = true;
         }
     }
-    if (quoted) throw ConfigError(fmt::format("{}:{}:1: error: row {}: a quoted cell is not closed (csv)", file, row_line, rows.size() + 1));
+    if (quoted)
+        throw ConfigError(fmt::format("{}:{}:1: error: row {}: a quoted cell is not closed (csv)", file, row_line, rows.size() + 1));
     if (any || !cell.empty()) end_row();
-    if (rows.empty()) throw ConfigError(fmt::format("{}:1:1: error: (document): the file is empty; a CSV file starts with its header (csv)", file));
+    if (rows.empty())
+        throw ConfigError(fmt::format("{}:1:1: error: (document): the file is empty; a CSV file starts with its header (csv)", file));
     CsvTable t;
     t.header = std::move(rows.front());
     for (std::size_t r = 1; r < rows.size(); ++r) {
         if (rows[r].size() != t.header.size())
-            throw ConfigError(fmt::format("{}:{}:1: error: row {}: {} cells, the header has {} (csv)", file, r + 1, r + 1, rows[r].size(), t.header.size()));
+            throw ConfigError(fmt::format("{}:{}:1: error: row {}: {} cells, the header has {} (csv)", file, r + 1, r + 1, rows[r].size(),
+                                          t.header.size()));
         t.rows.push_back(std::move(rows[r]));
     }
     return t;
@@ -287,7 +299,8 @@ void check_results_json(const nlohmann::json& doc, const std::string& text, cons
             const auto& kinds = report_kinds();
             if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
                 c.add("/experiment/kind", "experiment.kind",
-                      fmt::format("a run of kind '{}' has no report; transcode report draws the kinds {}", kind, fmt::join(kinds, ", ")), "kind");
+                      fmt::format("a run of kind '{}' has no report; transcode report draws the kinds {}", kind, fmt::join(kinds, ", ")),
+                      "kind");
                 kind.clear();
             }
         }
@@ -299,7 +312,8 @@ void check_results_json(const nlohmann::json& doc, const std::string& text, cons
     if (kind == "train" || kind == "train_and_simulate")
         if (const auto* acc = c.need(doc, "", "", "accuracy", "object", why))
             if (const auto* epochs = c.need(*acc, "/accuracy", "accuracy", "epochs", "array"))
-                c.array_of_objects(*epochs, "/accuracy/epochs", "accuracy.epochs", {"epoch", "train_loss", "validation_loss", "train_accuracy", "validation_accuracy"});
+                c.array_of_objects(*epochs, "/accuracy/epochs", "accuracy.epochs",
+                                   {"epoch", "train_loss", "validation_loss", "train_accuracy", "validation_accuracy"});
     if (kind == "dynaprop_sweep")
         if (const auto* sweep = c.need(doc, "", "", "sweep", "array", why))
             c.array_of_objects(*sweep, "/sweep", "sweep", {"validation_accuracy", "training_latency_s", "training_energy_j"});
@@ -313,7 +327,9 @@ void check_results_json(const nlohmann::json& doc, const std::string& text, cons
                     }
             // The baseline pair is optional (a search with no baseline section has none).
             for (const char* side : {"best", "baseline"})
-                if (const auto* d = std::string(side) == "baseline" && !cd->contains(side) ? nullptr : c.need(*cd, "/codesign", "codesign", side, "object")) {
+                if (const auto* d = std::string(side) == "baseline" && !cd->contains(side)
+                                        ? nullptr
+                                        : c.need(*cd, "/codesign", "codesign", side, "object")) {
                     const std::string p = std::string("/codesign/") + side, q = std::string("codesign.") + side;
                     const auto* status = c.need(*d, p, q, "status", "string");
                     if (status != nullptr && *status == "ok") check_design(c, *d, p, q);
@@ -331,8 +347,9 @@ ResultsFolder read_results_folder(const fs::path& folder) {
     const fs::path results = folder / "results.json";
     const std::string file = results.string();
     if (!fs::exists(results, ec))
-        fail(file, "not found: this is not the output folder of a finished run (a run writes results.json last, so a run that failed or is still "
-                   "running has none)");
+        fail(file,
+             "not found: this is not the output folder of a finished run (a run writes results.json last, so a run that failed or is still "
+             "running has none)");
     std::string text;
     if (!read_text(results, text)) fail(file, "cannot read the file");
     try {
@@ -356,7 +373,8 @@ ResultsFolder read_results_folder(const fs::path& folder) {
     auto need_columns = [](const CsvTable& t, const fs::path& p, const std::vector<std::string>& columns) {
         for (const auto& c : columns)
             if (t.column(c) == std::string::npos)
-                throw ConfigError(fmt::format("{}:1:1: error: header: no column '{}'; the report reads {} (csv)", p.string(), c, fmt::join(columns, ", ")));
+                throw ConfigError(fmt::format("{}:1:1: error: header: no column '{}'; the report reads {} (csv)", p.string(), c,
+                                              fmt::join(columns, ", ")));
     };
     if (r.ops) need_columns(*r.ops, folder / "ops.csv", {"phase", "unit", "cycles"});
     if (r.convergence) need_columns(*r.convergence, folder / "convergence.csv", {"evaluations", "hypervolume"});

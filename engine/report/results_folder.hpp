@@ -27,9 +27,9 @@ CsvTable parse_csv(const std::string& text, const std::string& file);
 /// What `transcode report` reads from an output folder.
 struct ResultsFolder {
     std::filesystem::path folder;
-    nlohmann::json results;                  ///< results.json, checked by check_results_json
-    std::optional<CsvTable> ops;             ///< ops.csv (simulate, train_and_simulate), when present
-    std::optional<CsvTable> convergence;     ///< convergence.csv (codesign), when present
+    nlohmann::json results;               ///< results.json, checked by check_results_json
+    std::optional<CsvTable> ops;          ///< ops.csv (simulate, train_and_simulate), when present
+    std::optional<CsvTable> convergence;  ///< convergence.csv (codesign), when present
 };
 
 /// The experiment kinds a report covers.

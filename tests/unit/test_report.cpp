@@ -36,7 +36,8 @@ TEST_CASE("report writes one self-contained page per results folder, with the Ve
     CHECK(r.output == "wrote " + (out / "report.html").string() + " (11 charts, kind simulate)\n");
     const std::string html = read_file(out / "report.html");
     // Offline: the three bundles are in the page, and nothing is loaded from elsewhere.
-    for (const std::string_view bundle : {transcode::engine::embedded::vega(), transcode::engine::embedded::vega_lite(), transcode::engine::embedded::vega_embed()}) {
+    for (const std::string_view bundle :
+         {transcode::engine::embedded::vega(), transcode::engine::embedded::vega_lite(), transcode::engine::embedded::vega_embed()}) {
         CHECK(bundle.size() > 50000);
         CHECK(html.find(bundle) != std::string::npos);
     }
@@ -91,9 +92,11 @@ TEST_CASE("report on a folder that is not a results folder exits 2 and names it"
     fs::create_directories(dir.path() / "empty");
     r = run_cli("report " + (dir.path() / "empty").string());
     CHECK(r.exit_code == 2);
-    CHECK(r.output == (dir.path() / "empty" / "results.json").string() +
-                          ": error: not found: this is not the output folder of a finished run (a run writes results.json last, so a run that failed or "
-                          "is still running has none) (report)\n");
+    CHECK(
+        r.output ==
+        (dir.path() / "empty" / "results.json").string() +
+            ": error: not found: this is not the output folder of a finished run (a run writes results.json last, so a run that failed or "
+            "is still running has none) (report)\n");
     CHECK_FALSE(fs::exists(dir.path() / "empty" / "report.html"));
 }
 
@@ -108,36 +111,52 @@ TEST_CASE("report on a partial or invalid results.json exits 2 with the file, li
     };
     // Cut off mid-write, and empty.
     auto [truncated, t] = report("truncated", R"({"experiment": {"name": "x", )");
-    CHECK(t == truncated + ":1:30: error: (document): not valid JSON: syntax error while parsing object key - unexpected end of input; expected string literal (syntax)\n");
+    CHECK(t == truncated +
+                   ":1:30: error: (document): not valid JSON: syntax error while parsing object key - unexpected end of input; expected "
+                   "string literal (syntax)\n");
     auto [empty, e] = report("empty", "");
-    CHECK(e == empty + ":1:1: error: (document): not valid JSON: syntax error while parsing value - unexpected end of input; expected '[', '{', or a literal (syntax)\n");
+    CHECK(e == empty +
+                   ":1:1: error: (document): not valid JSON: syntax error while parsing value - unexpected end of input; expected '[', "
+                   "'{', or a literal (syntax)\n");
     // Valid JSON, but not a results document.
     auto [array, a] = report("array", "[1, 2]\n");
     CHECK(a == array + ":1:1: error: (document): expected an object, got an array (type)\n");
-    auto [kind, k] = report("kind", "{\n  \"engine_version\": \"0.1.0\",\n  \"experiment\": {\"kind\": \"model_report\", \"name\": \"m\"},\n  \"status\": \"ok\"\n}\n");
-    CHECK(k == kind + ":3:26: error: experiment.kind: a run of kind 'model_report' has no report; transcode report draws the kinds simulate, train, "
-                      "train_and_simulate, dynaprop_sweep, codesign (kind)\n");
+    auto [kind, k] = report(
+        "kind",
+        "{\n  \"engine_version\": \"0.1.0\",\n  \"experiment\": {\"kind\": \"model_report\", \"name\": \"m\"},\n  \"status\": \"ok\"\n}\n");
+    CHECK(
+        k ==
+        kind +
+            ":3:26: error: experiment.kind: a run of kind 'model_report' has no report; transcode report draws the kinds simulate, train, "
+            "train_and_simulate, dynaprop_sweep, codesign (kind)\n");
     // Every problem at once, in file order: wrong types where they are, missing sections at the top.
-    auto [wrong, w] = report("wrong", "{\n  \"engine_version\": \"0.1.0\",\n  \"experiment\": {\"kind\": \"simulate\", \"name\": 7},\n  \"latency\": {\"seconds\": \"fast\"},\n"
-                                      "  \"status\": \"ok\"\n}\n");
+    auto [wrong, w] = report("wrong",
+                             "{\n  \"engine_version\": \"0.1.0\",\n  \"experiment\": {\"kind\": \"simulate\", \"name\": 7},\n  "
+                             "\"latency\": {\"seconds\": \"fast\"},\n"
+                             "  \"status\": \"ok\"\n}\n");
     std::string expected;
     for (const char* key : {"energy", "phases", "memory", "accelerator", "critical_path", "utilisation"})
-        expected += wrong + ":1:1: error: " + key + ": required key '" + key + "' is missing (a run of kind simulate writes it) (required)\n";
+        expected +=
+            wrong + ":1:1: error: " + key + ": required key '" + key + "' is missing (a run of kind simulate writes it) (required)\n";
     expected += wrong + ":3:46: error: experiment.name: expected a string, got a number (type)\n";
     expected += wrong + ":4:26: error: latency.seconds: expected a number, got a string (type)\n";
     CHECK(w == expected);
     // A co-design result whose Pareto set lost a field, located at that design.
-    auto [pareto, p] = report("pareto", "{\"engine_version\": \"0.1.0\", \"status\": \"ok\", \"experiment\": {\"kind\": \"codesign\", \"name\": \"c\"},\n"
-                                        " \"codesign\": {\"best\": {\"status\": \"infeasible\"}, \"pareto\": {\"set\": [\n"
-                                        "   {\"design\": \"a\", \"accuracy\": 0.8, \"latency_s\": 1, \"energy_j\": 1, \"area_mm2\": 1},\n"
-                                        "   {\"design\": \"b\", \"accuracy\": 0.8, \"latency_s\": 1, \"energy_j\": 1}]}}}\n");
+    auto [pareto, p] =
+        report("pareto",
+               "{\"engine_version\": \"0.1.0\", \"status\": \"ok\", \"experiment\": {\"kind\": \"codesign\", \"name\": \"c\"},\n"
+               " \"codesign\": {\"best\": {\"status\": \"infeasible\"}, \"pareto\": {\"set\": [\n"
+               "   {\"design\": \"a\", \"accuracy\": 0.8, \"latency_s\": 1, \"energy_j\": 1, \"area_mm2\": 1},\n"
+               "   {\"design\": \"b\", \"accuracy\": 0.8, \"latency_s\": 1, \"energy_j\": 1}]}}}\n");
     CHECK(p == pareto + ":4:4: error: codesign.pareto.set[1].area_mm2: required key 'area_mm2' is missing (required)\n");
 }
 
 TEST_CASE("report refuses a malformed CSV beside results.json, naming the file and row") {
     TempDir dir;
     const fs::path out = dir.path() / "run";
-    REQUIRE(run_cli("run " + source_dir + "/configs/experiments/quickstart.yaml --set simulation.fidelity=analytic --quiet --out " + out.string()).exit_code == 0);
+    REQUIRE(run_cli("run " + source_dir + "/configs/experiments/quickstart.yaml --set simulation.fidelity=analytic --quiet --out " +
+                    out.string())
+                .exit_code == 0);
     const std::string ops = read_file(out / "ops.csv");
     dir.write("run/ops.csv", ops + "1,2,3\n");
     const std::size_t rows = static_cast<std::size_t>(std::count(ops.begin(), ops.end(), '\n')) + 1;
@@ -161,5 +180,6 @@ TEST_CASE("locate_json finds the value at a JSON pointer, and parse_csv reads qu
     REQUIRE(t.rows.size() == 1);
     CHECK(t.rows[0][1] == "layers=2, hidden=\"64\"");
     CHECK(t.column("design") == 1);
-    CHECK_THROWS_WITH_AS(transcode::engine::parse_csv("a,b\n1,\"2\n", "f.csv"), "f.csv:2:1: error: row 2: a quoted cell is not closed (csv)", transcode::ConfigError);
+    CHECK_THROWS_WITH_AS(transcode::engine::parse_csv("a,b\n1,\"2\n", "f.csv"),
+                         "f.csv:2:1: error: row 2: a quoted cell is not closed (csv)", transcode::ConfigError);
 }
