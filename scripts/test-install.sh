@@ -86,6 +86,14 @@ installed_configs() {
   json_check "$work/out/bert-tiny/results.json" 'd["status"] == "ok" and d["model"]["parameters_without_head"] == 4385920'
 }
 
+# The installed binary writes a report with no source tree: the Vega bundles are embedded in it.
+installed_report() {
+  (cd "$work" && env -u TRANSCODE_PLUGIN_PATH "$tc" run "$prefix/share/transcode/configs/experiments/quickstart.yaml" \
+     --set simulation.fidelity=analytic --out "$work/out/quickstart" --quiet) || return 1
+  "$tc" report "$work/out/quickstart" || return 1
+  grep -q '<body data-charts-expected="11">' "$work/out/quickstart/report.html" && grep -q 'vega-lite 5.23.0' "$work/out/quickstart/report.html"
+}
+
 # The installed importer writes an accelerator whose includes lead to the installed component
 # figures from wherever it is saved, and a companion experiment that runs at AccelTran's batch size.
 installed_import() {
@@ -274,6 +282,7 @@ check "install into a temporary prefix" install_engine
 check "installed layout (CLI, bench, plugins, SDK, configs, CMake package)" installed_layout
 check "installed engine finds its built-in plugins under the prefix" builtin_plugins
 check "installed configs run (bert-tiny model report)" installed_configs
+check "installed transcode report: a self-contained page without the source tree" installed_report
 check "installed import acceltran-config: includes resolve from where the file is written, companion experiment runs" installed_import
 check "examples build out of tree against the prefix only (and nm_pruning with ABI 999)" build_all_examples
 check "a plugin project without CMAKE_BUILD_TYPE builds its plugin with -O2 (Debug stays Debug)" plugin_optimised_by_default

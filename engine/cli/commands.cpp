@@ -26,7 +26,9 @@
 #include "importers/acceltran_config.hpp"
 #include "importers/acceltran_model.hpp"
 #include "plugin_host/plugin_host.hpp"
+#include "report/html_report.hpp"
 #include "report/json_schema.hpp"
+#include "report/results_folder.hpp"
 #include "report/simulation_report.hpp"
 #include "report/results.hpp"
 #include "tokenizer/wordpiece.hpp"
@@ -521,6 +523,16 @@ int cmd_accuracy_fit(const Options& o) {
     return 0;
 }
 
+// `transcode report OUT_DIR`: a self-contained HTML page of a finished run's results.
+int cmd_report(const Options& o) {
+    const engine::ResultsFolder folder = engine::read_results_folder(o.experiment);
+    const std::size_t charts = engine::report_charts(folder).size();
+    const fs::path file = o.report_out.empty() ? fs::path(o.experiment) / "report.html" : fs::path(o.report_out);
+    engine::write_file_atomically(file, engine::render_html_report(folder), "", "does the folder exist, and is it writable?");
+    fmt::print("wrote {} ({} charts, kind {})\n", file.string(), charts, folder.results["experiment"]["kind"].get<std::string>());
+    return 0;
+}
+
 int cmd_version() {
     fmt::print("{}\n", version_line());
     return 0;
@@ -618,6 +630,10 @@ void add_commands(CLI::App& app, Options& o) {
     fit->add_option("--seed", o.seed, "Seed of the fold shuffle (default 1)");
     fit->add_flag("--report", o.report, "Cross-validate and print MAE, RMSE, Spearman and calibration against the constant predictor");
 
+    auto* report = app.add_subcommand("report", "Write a self-contained HTML report (Vega-Lite charts, works offline) of a run's output folder");
+    report->add_option("folder", o.experiment, "The output folder of a finished run (holding results.json)")->required();
+    report->add_option("-o,--out", o.report_out, "Write the report to this file (default: FOLDER/report.html)");
+
     app.add_subcommand("version", "Print the engine version and the SDK ABI version");
 }
 
@@ -628,6 +644,7 @@ int run_selected(CLI::App& app, const Options& o) {
     if (app.got_subcommand("simulate")) return cmd_simulate(o);
     if (app.got_subcommand("validate")) return cmd_validate(o);
     if (app.got_subcommand("version")) return cmd_version();
+    if (app.got_subcommand("report")) return cmd_report(o);
     if (app.got_subcommand("schema")) return cmd_schema(o);
     if (app.got_subcommand("tokenize")) return cmd_tokenize(o);
     if (auto* model = app.get_subcommand("model"); model->parsed()) return cmd_model_describe(o);

@@ -1,5 +1,5 @@
 // The `transcode` subcommands: run, validate, plugins list/describe, model describe,
-// simulate, import acceltran-model/acceltran-config, tokenize, schema, accuracy fit, version.
+// simulate, import acceltran-model/acceltran-config, tokenize, schema, accuracy fit, report, version.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +39,8 @@ struct Options {
     int folds = 5;
     std::uint64_t seed = 1;
     bool report = false;
+    // report: -o FILE (default OUT_DIR/report.html); the folder is `experiment`
+    std::string report_out;
     // plugins
     std::string kind;
     std::string plugin_name;

@@ -1,8 +1,12 @@
 #include "common/csv_table.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
+#include <fmt/format.h>
+
 #include "common/atomic_file.hpp"
+#include "transcode/errors.hpp"
 
 namespace transcode::engine {
 
@@ -38,5 +42,65 @@ void CsvTable::append_record(const std::vector<std::string>& fields) {
 }
 
 void CsvTable::write(const std::filesystem::path& file) const { write_file_atomically(file, text_); }
+
+std::size_t CsvFile::column(const std::string& name) const {
+    const auto it = std::find(header.begin(), header.end(), name);
+    return it == header.end() ? std::string::npos : static_cast<std::size_t>(it - header.begin());
+}
+
+CsvFile parse_csv(const std::string& text, const std::string& file) {
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> row;
+    std::string cell;
+    bool quoted = false, any = false;
+    int line = 1, row_line = 1;
+    auto end_row = [&] {
+        row.push_back(std::move(cell));
+        cell.clear();
+        if (!(row.size() == 1 && row[0].empty() && !any)) rows.push_back(std::move(row));
+        row.clear();
+        any = false;
+    };
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char ch = text[i];
+        if (quoted) {
+            if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+                cell.push_back('"');
+                ++i;
+            } else if (ch == '"') {
+                quoted = false;
+            } else {
+                if (ch == '\n') ++line;
+                cell.push_back(ch);
+            }
+        } else if (ch == '"') {
+            quoted = any = true;
+        } else if (ch == ',') {
+            row.push_back(std::move(cell));
+            cell.clear();
+            any = true;
+        } else if (ch == '\n') {
+            end_row();
+            row_line = ++line;
+        } else if (ch != '\r') {
+            cell.push_back(ch);
+            any = true;
+        }
+    }
+    if (quoted)
+        throw ConfigError(fmt::format("{}:{}:1: error: row {}: a quoted cell is not closed (csv)", file, row_line, rows.size() + 1));
+    if (any || !cell.empty()) end_row();
+    if (rows.empty())
+        throw ConfigError(fmt::format("{}:1:1: error: (document): the file is empty; a CSV file starts with its header (csv)", file));
+    CsvFile t;
+    t.header = std::move(rows.front());
+    for (std::size_t r = 1; r < rows.size(); ++r) {
+        if (rows[r].size() != t.header.size())
+            throw ConfigError(fmt::format("{}:{}:1: error: row {}: {} cells, the header has {} (csv)", file, r + 1, r + 1, rows[r].size(),
+                                          t.header.size()));
+        t.rows.push_back(std::move(rows[r]));
+    }
+    return t;
+}
 
 }  // namespace transcode::engine

@@ -38,4 +38,18 @@ private:
     void append_record(const std::vector<std::string>& fields);
 };
 
+/// A CSV file read back (`transcode report` reads ops.csv and convergence.csv): its header and its
+/// rows of cells, each row as wide as the header.
+struct CsvFile {
+    std::vector<std::string> header;
+    std::vector<std::vector<std::string>> rows;
+    /// The index of column `name`, or npos.
+    std::size_t column(const std::string& name) const;
+};
+
+/// Parses CSV text (RFC 4180 quoting; records ended by CRLF or LF; empty lines skipped); `file`
+/// names it in errors. A row of another width than the header, an unclosed quote or an empty file
+/// is a ConfigError `FILE:LINE:1: error: row N: ... (csv)`.
+CsvFile parse_csv(const std::string& text, const std::string& file);
+
 }  // namespace transcode::engine

@@ -32,7 +32,7 @@ TEST_CASE("transcode version and --version") {
 }
 
 TEST_CASE("an unknown or missing command gets its own message, the command list and a suggestion, exit 2") {
-    const std::string commands = "Commands: run, simulate, validate, plugins, model, import, tokenize, schema, accuracy, version (transcode --help for more)\n";
+    const std::string commands = "Commands: run, simulate, validate, plugins, model, import, tokenize, schema, accuracy, report, version (transcode --help for more)\n";
     const auto typo = run_cli("runn x.yaml");
     CHECK(typo.exit_code == 2);
     CHECK(typo.output == "error: unknown command 'runn'. Did you mean 'run'? " + commands);
