@@ -130,7 +130,7 @@ CostModel::CostModel(const PreparedGraph& p, const Accelerator& acc, const Simul
             waves += std::ceil(static_cast<double>(l.tiles) / static_cast<double>(acc.units[l.unit].count));
         }
         if (waves > max_event_waves)
-            infeasible_ = fmt::format("the event fidelity would schedule {:.3g} waves of tiles, more than the limit of 2^27 ({:.3g}); "
+            infeasible_ = fmt::format("the event fidelity would schedule {:.3g} waves of tiles, more than the limit of 2^25 ({:.3g}); "
                                       "the analytic fidelity simulates it (is the model absurdly sized?)",
                                       waves, max_event_waves);
     }

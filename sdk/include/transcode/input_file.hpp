@@ -13,6 +13,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -43,15 +44,17 @@ inline const char* non_regular_kind(const struct ::stat& st) {
     return "not a regular file";
 }
 
-/// A size in bytes for messages: "17 MiB", "16.5 MiB", "300 KiB", "12 bytes".
+/// A size in bytes for messages: "17 MiB", "16.0 MiB (16777217 bytes)", "300 KiB", "12 bytes".
 inline std::string format_bytes(std::uintmax_t n) {
     char buf[64];
     if (n >= (std::uintmax_t{1} << 20) && n % (std::uintmax_t{1} << 20) == 0)
         std::snprintf(buf, sizeof buf, "%ju MiB", n >> 20);
     else if (n >= (std::uintmax_t{1} << 20))
-        std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(n) / 1048576.0);
+        std::snprintf(buf, sizeof buf, "%.1f MiB (%ju bytes)", static_cast<double>(n) / 1048576.0, n);
+    else if (n >= 1024 && n % 1024 == 0)
+        std::snprintf(buf, sizeof buf, "%ju KiB", n >> 10);
     else if (n >= 1024)
-        std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(n) / 1024.0);
+        std::snprintf(buf, sizeof buf, "%.1f KiB (%ju bytes)", static_cast<double>(n) / 1024.0, n);
     else
         std::snprintf(buf, sizeof buf, "%ju bytes", n);
     return buf;
@@ -85,6 +88,9 @@ inline std::string read_input_file(const std::filesystem::path& path, std::uintm
     if (std::string problem = input_file_problem(path, max_bytes); !problem.empty()) return problem;
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::string("cannot be opened: ") + std::strerror(errno);
+    std::error_code ec;
+    const std::uintmax_t size = std::filesystem::file_size(path, ec);
+    if (!ec) out.reserve(static_cast<std::size_t>(std::min(size, max_bytes)) + 1);  // one allocation
     char buf[65536];
     while (in) {
         in.read(buf, sizeof buf);
