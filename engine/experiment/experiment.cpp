@@ -66,7 +66,7 @@ void check_glue_vocabulary(const ValueMap& glue, const config::Node* data_node, 
                   "data source glue needs a WordPiece vocabulary file (e.g. data/wordpiece/bert-base-uncased-vocab.txt)", "required");
         return;
     }
-    if (const std::string problem = input_file_problem(file, max_data_file_bytes); !problem.empty()) {
+    if (const std::string problem = input_file_problem(file, max_vocabulary_file_bytes); !problem.empty()) {
         diags.add(n->where, "data.glue.vocabulary",
                   problem == "not found" ? fmt::format("vocabulary file '{}' not found (looked for {})", n->scalar, file)
                                          : fmt::format("vocabulary file '{}' {} (looked for {})", n->scalar, problem, file),

@@ -100,7 +100,7 @@ void append_utf8(std::string& s, std::int32_t c) {
 
 std::string read_file(const std::filesystem::path& p, const char* what) {
     std::string text;
-    const std::string problem = read_input_file(p, max_data_file_bytes, text);
+    const std::string problem = read_input_file(p, max_vocabulary_file_bytes, text);
     if (problem.empty()) return text;
     if (problem == "not found") throw ConfigError(fmt::format("{}: error: cannot open the {} (file)", p.string(), what));
     if (is_size_problem(problem)) throw ConfigError(fmt::format("{}: error: the {} {} (limit)", p.string(), what, problem));

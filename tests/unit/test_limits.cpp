@@ -273,6 +273,7 @@ TEST_CASE("limits: in co-design, a candidate too large to simulate is stored as 
     const std::string reasons =
         test::run_shell("sqlite3 '" + (dir.path() / "search.db").string() + "' \"select distinct reason from evaluations where status = 'infeasible' order by reason\"")
             .output;
+    CHECK(contains(reasons, "model.params: model 'bert-tiny' is too large to simulate: the model has 2.2e+12 parameters, more than the limit of 2^40 (1.1e+12)"));
     CHECK(contains(reasons, "the event fidelity would schedule "));
     CHECK(contains(reasons, "waves of tiles, more than the limit of 2^25 (3.36e+07); the analytic fidelity simulates it (is the model absurdly sized?)"));
     const std::string feasible =

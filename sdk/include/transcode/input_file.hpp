@@ -30,8 +30,11 @@ namespace transcode {
 inline constexpr std::uintmax_t max_config_file_bytes = std::uintmax_t{16} << 20;  // 16 MiB
 /// Tables read whole (an accuracy CSV).
 inline constexpr std::uintmax_t max_table_file_bytes = std::uintmax_t{16} << 20;  // 16 MiB
-/// Training data (TSV, GLUE) and vocabularies.
-inline constexpr std::uintmax_t max_data_file_bytes = std::uintmax_t{256} << 20;  // 256 MiB
+/// Training data (TSV, GLUE): a reader keeps every token as a string (about 32 bytes each), so a
+/// file of one-letter tokens costs about 16 times its size; 64 MiB stays near 1 GB.
+inline constexpr std::uintmax_t max_data_file_bytes = std::uintmax_t{64} << 20;  // 64 MiB
+/// WordPiece vocabularies (BERT's is 232 KB; a token in the lookup table costs about 100 bytes).
+inline constexpr std::uintmax_t max_vocabulary_file_bytes = std::uintmax_t{16} << 20;  // 16 MiB
 
 /// "" when `st` is a regular file; else what it is ("a directory", "a FIFO (named pipe)", ...).
 inline const char* non_regular_kind(const struct ::stat& st) {
