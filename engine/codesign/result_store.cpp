@@ -1,5 +1,9 @@
 #include "codesign/result_store.hpp"
 
+#include <limits>
+
+#include "transcode/input_file.hpp"
+
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -94,6 +98,9 @@ ResultStore::ResultStore(const fs::path& file, bool resume, const std::map<std::
         throw ConfigError(fmt::format("{}: a search database is already here; add --resume to carry that search on, or choose another --out folder",
                                       file.string()));
     if (!exists && resume) throw ConfigError(fmt::format("{}: --resume needs the database of an earlier run, and there is none here", file.string()));
+    // SQLite would block on a FIFO, or read a device without end: a database is a regular file.
+    if (const std::string problem = input_file_problem(file, std::numeric_limits<std::uintmax_t>::max()); exists && !problem.empty())
+        throw ConfigError(fmt::format("{}: the search database {}", file.string(), problem));
     if (sqlite3_open(file.string().c_str(), &db_) != SQLITE_OK) {
         const std::string m = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
         sqlite3_close(db_);

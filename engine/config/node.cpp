@@ -6,7 +6,10 @@
 
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
+
+#include "transcode/input_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -84,12 +87,81 @@ std::string utf8_problem(std::string_view text, const char* what) {
     return fmt::format("{} is not valid UTF-8 (byte {} is 0x{:02X}); YAML text must be UTF-8", what, bad + 1, static_cast<unsigned char>(text[bad]));
 }
 
+// The number of values (scalars, nulls, aliases, lists, maps) of `text`'s first document, counted
+// from yaml-cpp's event stream, which builds no tree: past `limit` it throws TooManyValues at the
+// value that crossed it. YAML::Load builds its whole tree before Loader's own budget can apply;
+// this pre-pass keeps that tree within the budget (a 16 MiB file of `[1,1,1,...]` would otherwise
+// take gigabytes).
+struct TooManyValues {
+    YAML::Mark mark;
+};
+
+class ValueCounter : public YAML::EventHandler {
+public:
+    explicit ValueCounter(std::size_t limit) : limit_(limit) {}
+    void OnDocumentStart(const YAML::Mark&) override {}
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark& m, YAML::anchor_t) override { node(m, false, false); }
+    void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { node(m, false, false); }
+    void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override { node(m, false, false); }
+    void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override { node(m, true, false); }
+    void OnSequenceEnd() override { open_.pop_back(); }
+    void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override { node(m, true, true); }
+    void OnMapEnd() override { open_.pop_back(); }
+
+private:
+    struct Open {
+        bool map;
+        bool expect_key;
+    };
+    // Counts every node except map keys, as Loader::convert does.
+    void node(const YAML::Mark& m, bool opens, bool is_map) {
+        bool is_key = false;
+        if (!open_.empty() && open_.back().map) {
+            is_key = open_.back().expect_key;
+            open_.back().expect_key = !open_.back().expect_key;
+        }
+        if (!is_key && ++values_ > limit_) throw TooManyValues{m};
+        if (opens) open_.push_back({is_map, true});
+    }
+    std::size_t limit_;
+    std::size_t values_ = 0;
+    std::vector<Open> open_;
+};
+
+// An istream over `text` without a copy (a 16 MiB file is not copied for each of the two passes).
+class ViewBuf : public std::streambuf {
+public:
+    explicit ViewBuf(std::string_view text) {
+        char* p = const_cast<char*>(text.data());  // only read: the get area of an input buffer
+        setg(p, p, p + text.size());
+    }
+};
+
+// Parses the first document of `text` into a yaml-cpp tree once the pre-pass has found it within
+// `limit` values.
+YAML::Node load_bounded(std::string_view text, std::size_t limit) {
+    {
+        ViewBuf buf(text);
+        std::istream in(&buf);
+        YAML::Parser parser(in);
+        ValueCounter counter(limit);
+        parser.HandleNextDocument(counter);
+    }
+    ViewBuf buf(text);
+    std::istream in(&buf);
+    return YAML::Load(in);
+}
+
 struct Loader {
     // Limits on what one load (a file and its includes, or one --set value) may build. yaml-cpp
     // shares aliased nodes, but Node copies them: without a budget, a few lines of nested aliases
     // expand to billions of values, and an alias inside its own anchor to an endless recursion.
     static constexpr int max_depth = 100;
     static constexpr std::size_t max_values = 100000;
+    // Files in one chain of includes (the top file counts): each level costs stack, so a chain of
+    // thousands would overflow it. No shipped config goes past 3.
+    static constexpr std::size_t max_include_depth = 32;
 
     Diagnostics& diags;
     std::vector<fs::path> include_stack;  // canonical paths of the files being loaded, for cycles
@@ -197,14 +269,19 @@ struct Loader {
             diags.add(inc.where, inc_path, fmt::format("include cycle: '{}' includes itself", inc.scalar), "include");
             return;
         }
-        // The error_code form: a name the file system rejects (too long, ...) is the user's mistake.
-        std::error_code status_ec;
-        if (!fs::is_regular_file(target, status_ec)) {
-            const bool missing = !status_ec || status_ec == std::errc::no_such_file_or_directory || status_ec == std::errc::not_a_directory;
+        if (include_stack.size() >= max_include_depth) {
             diags.add(inc.where, inc_path,
-                      missing ? fmt::format("included file '{}' not found (looked for {})", inc.scalar, target.string())
-                              : fmt::format("included file '{}' cannot be read: {}", inc.scalar, status_ec.message()),
-                      "include");
+                      fmt::format("included file '{}' would be file {} of one chain of includes; a chain holds at most {} files", inc.scalar,
+                                  include_stack.size() + 1, max_include_depth),
+                      "limit");
+            return;
+        }
+        // A name the file system rejects (too long, ...), a FIFO or a device is the user's mistake.
+        if (const std::string problem = input_file_problem(target, max_config_file_bytes); !problem.empty()) {
+            diags.add(inc.where, inc_path,
+                      problem == "not found" ? fmt::format("included file '{}' not found (looked for {})", inc.scalar, target.string())
+                                             : fmt::format("included file '{}' {}", inc.scalar, problem),
+                      is_size_problem(problem) ? "limit" : "include");
             return;
         }
         Node base = load(target);
@@ -240,7 +317,10 @@ struct Loader {
     Node parse(std::string_view text, const std::string& source, const fs::path& base_dir) {
         YAML::Node y;
         try {
-            y = YAML::Load(std::string(text));
+            y = load_bounded(text, max_values);
+        } catch (const TooManyValues& e) {
+            diags.add(mark_location(source, e.mark), "", fmt::format("the document holds more than {} values", max_values), "limit");
+            return Node{};
         } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own limit, deeper than ours
             diags.add(mark_location(source, e.mark), "", fmt::format("nested more than {} levels deep", max_depth), "limit");
             return Node{};
@@ -254,16 +334,18 @@ struct Loader {
     }
 
     Node load(const fs::path& file) {
-        std::ifstream in(file, std::ios::binary);
-        if (!in) {
-            diags.add(Location{file.string(), 1, 1}, "", "cannot open file", "file");
+        std::string text;
+        if (const std::string problem = read_input_file(file, max_config_file_bytes, text); !problem.empty()) {
+            if (problem == "not found") diags.add(Location{file.string(), 1, 1}, "", "cannot open file", "file");
+            else if (problem == "is a directory, not a regular file") diags.add(Location{file.string(), 1, 1}, "", "is a directory, not a YAML file", "file");
+            else if (is_size_problem(problem))
+                diags.add(Location{file.string(), 1, 1}, "", fmt::format("the file {} for a configuration file", problem), "limit");
+            else diags.add(Location{file.string(), 1, 1}, "", fmt::format("the file {}", problem), "file");
             return Node{};
         }
-        std::stringstream ss;
-        ss << in.rdbuf();
         std::error_code ec;
         include_stack.push_back(fs::weakly_canonical(file, ec));
-        Node n = parse(ss.str(), file.string(), file.parent_path());
+        Node n = parse(text, file.string(), file.parent_path());
         include_stack.pop_back();
         return n;
     }
@@ -320,11 +402,6 @@ Node* find_path(Node& root, std::string_view path) { return walk_path(root, path
 
 Node load_file(const fs::path& file, Diagnostics& diags) {
     Loader loader{diags, {}};
-    std::error_code ec;
-    if (fs::is_directory(file, ec)) {
-        diags.add(Location{file.string(), 1, 1}, "", "is a directory, not a YAML file", "file");
-        return Node{};
-    }
     return loader.load(file);
 }
 
@@ -433,7 +510,11 @@ void apply_override(Node& root, std::string_view expr, Diagnostics& diags) {
     const int value_column = static_cast<int>(eq) + 2;
     YAML::Node y;
     try {
-        y = YAML::Load(std::string(expr.substr(eq + 1)));
+        y = load_bounded(expr.substr(eq + 1), Loader::max_values);
+    } catch (const TooManyValues& e) {
+        diags.add(Location{"--set", 1, value_column + std::max(e.mark.column, 0)}, path_text,
+                  fmt::format("the document holds more than {} values", Loader::max_values), "limit");
+        return;
     } catch (const YAML::DeepRecursion& e) {
         diags.add(Location{"--set", 1, value_column}, path_text, fmt::format("nested more than {} levels deep", Loader::max_depth), "limit");
         return;

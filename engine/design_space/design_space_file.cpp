@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/schema_validation.hpp"
+#include "transcode/input_file.hpp"
 #include "hardware/accelerator.hpp"
 #include "model/model_file.hpp"
 
@@ -110,12 +111,25 @@ std::optional<std::int64_t> positive_int(const Node& n) {
     return v;
 }
 
+// Limits of a design space, checked before the work they guard (docs/errors.md, "limit"): the
+// values one knob lists (each is compared with every other for duplicates), the largest layer,
+// head and stack count (a heterogeneous space has knobs per layer, head and stack, so a count of
+// 10^9 would build 10^9 knobs before the model family's range check could refuse it), and the
+// values of all knobs together once the counts are expanded.
+constexpr std::size_t max_knob_values = 1024;
+constexpr std::int64_t max_count_value = 1024;
+constexpr double max_expanded_values = 100000;
+
 // A non-empty list of scalars (or, with `maps_ok`, maps) at knobs.NAME; reports what is wrong.
 bool check_values(const Node* list, const std::string& path, bool maps_ok, config::Diagnostics& diags) {
     if (list == nullptr) return false;
     if (list->kind != Node::Kind::sequence || list->items.empty()) {
         diags.add(list->where, path, fmt::format("expected a non-empty list of values, got {}", list->kind == Node::Kind::sequence ? "an empty list" : list->kind_name()),
                   "type");
+        return false;
+    }
+    if (list->items.size() > max_knob_values) {
+        diags.add(list->where, path, fmt::format("the knob lists {} values; a knob lists at most {}", list->items.size(), max_knob_values), "limit");
         return false;
     }
     bool ok = true;
@@ -147,6 +161,10 @@ bool check_ascending_counts(const Node& list, const std::string& path, config::D
         }
         if (*v <= prev) {
             diags.add(list.items[i].where, fmt::format("{}[{}]", path, i), fmt::format("counts must be listed in ascending order ({} follows {})", *v, prev), "order");
+            return false;
+        }
+        if (*v > max_count_value) {
+            diags.add(list.items[i].where, fmt::format("{}[{}]", path, i), fmt::format("count {} is above the limit of {}", *v, max_count_value), "limit");
             return false;
         }
         prev = *v;
@@ -203,6 +221,22 @@ void build_flexibert_space(SpaceSide& side, const Node& knobs, const std::string
     for (const char* name : {"layers", "heads", "ff_stacks"}) ok = check_ascending_counts(*lists[name], path + "knobs." + name, diags) && ok;
     if (!ok) return;
 
+    if (heterogeneous) {
+        // One hidden, heads and ff_stacks knob per layer, one op knob per head, one ff_hidden knob per
+        // stack: count the values they will hold before building any.
+        const auto size = [&](const char* name) { return static_cast<double>(lists[name]->items.size()); };
+        const auto largest = [&](const char* name) { return static_cast<double>(*positive_int(lists[name]->items.back())); };
+        const double per_layer = size("hidden") + size("heads") + size("ff_stacks") + largest("heads") * size("head_ops") + largest("ff_stacks") * size("ff_hidden");
+        const double total = size("layers") + largest("layers") * per_layer;
+        if (total > max_expanded_values) {
+            diags.add(knobs.where, path + "knobs",
+                      fmt::format("a heterogeneous space of up to {} layers, {} heads and {} ff_stacks has {:.0f} knob values in all (a knob per layer, head and "
+                                  "stack), more than the limit of {:.0f}; lower the counts, list fewer values, or set heterogeneous: false",
+                                  largest("layers"), largest("heads"), largest("ff_stacks"), total, max_expanded_values),
+                      "limit");
+            return;
+        }
+    }
     auto& fx = side.flexibert;
     fx.heterogeneous = heterogeneous;
     std::vector<Knob> out;
@@ -393,9 +427,10 @@ SpaceSide load_space_side(const Node& node, const std::string& path, SpaceSide::
         return side;
     }
     const fs::path base_file = v.at("base").as_string();
-    std::error_code ec;
-    if (!fs::is_regular_file(base_file, ec)) {
-        diags.add(node.find("base")->where, prefix + "base", fmt::format("base file '{}' not found", base_file.string()), "file");
+    if (const std::string problem = input_file_problem(base_file, max_config_file_bytes); !problem.empty()) {
+        diags.add(node.find("base")->where, prefix + "base",
+                  problem == "not found" ? fmt::format("base file '{}' not found", base_file.string()) : fmt::format("base file '{}' {}", base_file.string(), problem),
+                  is_size_problem(problem) ? "limit" : "file");
         return side;
     }
     side.base = config::load_file(base_file, diags);

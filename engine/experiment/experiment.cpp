@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include "config/schema_validation.hpp"
+#include "transcode/input_file.hpp"
 #include "plugin_host/plugin_config.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace fs = std::filesystem;
 
@@ -33,9 +35,9 @@ SparsityByRole load_sparsity_profile(const fs::path& file, std::int64_t point, c
             .min(1)
             .required(),
     };
-    std::error_code ec;
-    if (!fs::is_regular_file(file, ec)) {
-        diags.add(where, "simulation.sparsity_profile", fmt::format("sparsity profile '{}' not found", file.string()), "file");
+    if (const std::string problem = input_file_problem(file, max_config_file_bytes); !problem.empty()) {
+        diags.add(where, "simulation.sparsity_profile", fmt::format("sparsity profile '{}' {}", file.string(), problem),
+                  is_size_problem(problem) ? "limit" : "file");
         return {};
     }
     const std::size_t before = diags.size();
@@ -64,9 +66,11 @@ void check_glue_vocabulary(const ValueMap& glue, const config::Node* data_node, 
                   "data source glue needs a WordPiece vocabulary file (e.g. data/wordpiece/bert-base-uncased-vocab.txt)", "required");
         return;
     }
-    std::error_code ec;
-    if (!fs::is_regular_file(file, ec)) {
-        diags.add(n->where, "data.glue.vocabulary", fmt::format("vocabulary file '{}' not found (looked for {})", n->scalar, file), "file");
+    if (const std::string problem = input_file_problem(file, max_vocabulary_file_bytes); !problem.empty()) {
+        diags.add(n->where, "data.glue.vocabulary",
+                  problem == "not found" ? fmt::format("vocabulary file '{}' not found (looked for {})", n->scalar, file)
+                                         : fmt::format("vocabulary file '{}' {} (looked for {})", n->scalar, problem, file),
+                  is_size_problem(problem) ? "limit" : "file");
         return;
     }
     try {
@@ -642,9 +646,11 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
                 }
                 const fs::path base = n->where.file == "--set" || n->where.file.empty() ? fs::path() : fs::path(n->where.file).parent_path();
                 const fs::path p = base / n->scalar;
-                std::error_code ec;
-                if (!fs::is_regular_file(p, ec))
-                    diags.add(n->where, fmt::format("data.{}", key), fmt::format("data file '{}' not found (looked for {})", n->scalar, p.string()), "file");
+                if (const std::string problem = input_file_problem(p, max_data_file_bytes); !problem.empty())
+                    diags.add(n->where, fmt::format("data.{}", key),
+                              problem == "not found" ? fmt::format("data file '{}' not found (looked for {})", n->scalar, p.string())
+                                                     : fmt::format("data file '{}' {} (looked for {})", n->scalar, problem, p.string()),
+                              is_size_problem(problem) ? "limit" : "file");
                 else
                     (std::string(key) == "train" ? ex.data.train_file : ex.data.validation_file) = p;
             }
@@ -660,9 +666,11 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
         };
         const std::string resume = tr.count("resume_from") ? tr.at("resume_from").as_string() : "";
         const std::int64_t epochs = tr.count("epochs") ? tr.at("epochs").as_int() : 1;
-        std::error_code ec;
-        if (!resume.empty() && !fs::is_regular_file(resume, ec))
-            diags.add(at("resume_from"), "training.resume_from", fmt::format("checkpoint '{}' not found", resume), "file");
+        const std::string resume_problem = resume.empty() ? "" : input_file_problem(resume, std::numeric_limits<std::uintmax_t>::max());
+        if (!resume_problem.empty())
+            diags.add(at("resume_from"), "training.resume_from",
+                      resume_problem == "not found" ? fmt::format("checkpoint '{}' not found", resume) : fmt::format("checkpoint '{}' {}", resume, resume_problem),
+                      "file");
         const std::string kind = values.count("kind") ? values.at("kind").as_string() : "";
         if (epochs == 0 && resume.empty())
             diags.add(at("epochs"), "training.epochs", "epochs 0 evaluates a checkpoint: give training.resume_from", "required");

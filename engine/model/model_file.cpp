@@ -4,6 +4,7 @@
 
 #include "config/schema_validation.hpp"
 #include "graph/graph_check.hpp"
+#include "graph/model_size.hpp"
 #include "plugin_host/plugin_config.hpp"
 
 namespace transcode::engine {
@@ -47,6 +48,12 @@ std::optional<LoadedModel> resolve_model(const config::Node& node, const std::st
         m.forward = call_plugin(m.family->name, "build_forward", [&] { return family_obj->build_forward(); });
     } catch (const ConfigError& e) {
         report_plugin_config_error(e, pn, params_path, m.family->name, diags);
+        return std::nullopt;
+    }
+    // Before check_graph, whose shape rules multiply dimensions: an absurd size is the user's
+    // parameter, reported where the parameters are (in co-design: the candidate is infeasible).
+    if (const std::string problem = model_size_problem(m.forward); !problem.empty()) {
+        diags.add(pn.where, params_path, fmt::format("model '{}' is too large to simulate: {}", m.name, problem), "limit");
         return std::nullopt;
     }
     check_graph(m.forward, fmt::format("model family '{}'", m.family->name));

@@ -122,6 +122,18 @@ CostModel::CostModel(const PreparedGraph& p, const Accelerator& acc, const Simul
         gated_w_[i] = w;
     }
     lowering_ = lower(p, acc, o.training);
+    if (infeasible_.empty()) infeasible_ = lowering_.infeasible;
+    if (infeasible_.empty() && o.fidelity == Fidelity::event) {
+        double waves = 0;
+        for (std::size_t i = 0; i < g.ops.size(); ++i) {
+            const LoweredOp& l = lowering_.of(i);
+            waves += std::ceil(static_cast<double>(l.tiles) / static_cast<double>(acc.units[l.unit].count));
+        }
+        if (waves > max_event_waves)
+            infeasible_ = fmt::format("the event fidelity would schedule {:.3g} waves of tiles, more than the limit of 2^25 ({:.3g}); "
+                                      "the analytic fidelity simulates it (is the model absurdly sized?)",
+                                      waves, max_event_waves);
+    }
     class_cost_.reserve(lowering_.classes.size());
     for (const LoweredOp& l : lowering_.classes) class_cost_.push_back(class_cost(l));
 }
@@ -202,8 +214,9 @@ ClassCost CostModel::class_cost(const LoweredOp& l) {
     for (TensorId t : op.outputs) access(t, static_cast<double>(l.output_tile_elements), true);
     c.dynamic_j += support_j_per_cycle_[l.unit] * tiles * static_cast<double>(l.cycles_per_tile);
     if (acc_.power_gating) c.gated_leakage_j = gated_w_[l.unit] * tiles * static_cast<double>(l.cycles_per_tile) / acc_.clock_hz;
-    c.compute_cycles = ceil_div(l.tiles, acc_.units[l.unit].count) * l.cycles_per_tile;
-    if (link_read_bpc_ > 0) c.link_cycles = to_cycles(link_read / link_read_bpc_ + link_write / link_write_bpc_);
+    c.compute_cycles = static_cast<std::int64_t>(
+        std::min<__int128>(static_cast<__int128>(ceil_div(l.tiles, acc_.units[l.unit].count)) * l.cycles_per_tile, cycle_limit));
+    if (link_read_bpc_ > 0) c.link_cycles = to_cycles(bytes_cycles(link_read, 1.0 / link_read_bpc_) + bytes_cycles(link_write, 1.0 / link_write_bpc_));
     for (std::size_t b = 0; b < 3; ++b) c.port_cycles[b] = port_cycles(b, c.tile_read[b], c.tile_write[b]);
     c.mapping = class_mapping(l);
     return c;

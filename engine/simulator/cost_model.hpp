@@ -21,6 +21,12 @@ constexpr std::size_t buffer_index(BufferClass c) { return static_cast<std::size
 constexpr std::size_t resource_index(Resource r) { return static_cast<std::size_t>(r); }
 /// Times beyond this are an overflow: the run is reported infeasible ("overflow").
 constexpr std::int64_t cycle_limit = std::int64_t{1} << 60;
+/// Event fidelity schedules an op's tiles wave by wave (one tile per instance) when it loads data:
+/// at most this many waves in a run, summed over its ops (ceil(tiles / instances) each), or the
+/// pair is infeasible before any is scheduled. The loop does about 10^6 waves a second (measured:
+/// 8.4e6 waves in 7.7 s on a shared core), so 2^25 is at most about 30 s; the analytic fidelity
+/// has no such limit. The sum is an upper bound: an op without loads dispatches its tiles at once.
+constexpr double max_event_waves = 0x1p25;
 
 /// How an op class's operands cross main memory <-> buffer (engine/mapping for matmuls).
 struct ClassMapping {
@@ -88,9 +94,11 @@ public:
     double capacity(std::size_t b) const { return capacity_[b]; }
 
     /// Channel occupancy of a main-memory transfer (saturates at cycle_limit).
-    std::int64_t memory_cycles(double read, double write) const { return to_cycles(read * memory_read_cpb_ + write * memory_write_cpb_); }
+    std::int64_t memory_cycles(double read, double write) const { return to_cycles(bytes_cycles(read, memory_read_cpb_) + bytes_cycles(write, memory_write_cpb_)); }
     std::int64_t latency_cycles() const { return latency_cycles_; }
-    std::int64_t port_cycles(std::size_t b, double read, double write) const { return to_cycles(read * port_read_cpb_[b] + write * port_write_cpb_[b]); }
+    std::int64_t port_cycles(std::size_t b, double read, double write) const {
+        return to_cycles(bytes_cycles(read, port_read_cpb_[b]) + bytes_cycles(write, port_write_cpb_[b]));
+    }
     /// Bytes of tensor t moved between main memory and its buffers: the main-memory energy and the
     /// buffer side (written when `to_chip`, read otherwise), added to `traffic`. Returns the energy.
     double transfer(TensorId t, double bytes, bool to_chip, OpTraffic& traffic) const;
@@ -108,6 +116,11 @@ public:
 
     /// Fills totals, unit, level and phase reports.
     void finish(SimulationResult& r, const OpTotals& totals) const;
+
+    /// Cycles to move `bytes` at `cycles_per_byte`. A bandwidth so small that its cycles per byte
+    /// are infinite (1e-310 GB/s) must not make 0 bytes cost 0 x inf = NaN, nor a NaN sum count as
+    /// 0 cycles: no bytes cost nothing, any bytes cost infinitely much (to_cycles saturates).
+    static double bytes_cycles(double bytes, double cycles_per_byte) { return bytes > 0 ? bytes * cycles_per_byte : 0.0; }
 
     static std::int64_t to_cycles(double c) {
         if (!(c > 0)) return 0;

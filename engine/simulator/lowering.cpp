@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "graph/model_size.hpp"
 #include "plugin_host/plugin_host.hpp"
+#include "simulator/cost_model.hpp"
 
 namespace transcode::engine {
 
@@ -131,7 +133,8 @@ std::vector<std::pair<OpKind, std::string>> unsupported_op_kinds(const PreparedG
 namespace {
 
 // `work` is scratch, reused from op to op (its attrs keep their storage).
-LoweredOp lower_op(const ModelGraph& g, const Accelerator& acc, std::size_t i, const std::vector<double>& tensor_sparsity, bool training, TileWork& work) {
+LoweredOp lower_op(const ModelGraph& g, const Accelerator& acc, std::size_t i, const std::vector<double>& tensor_sparsity, bool training, TileWork& work,
+                   std::string& infeasible) {
     const OpDesc& op = g.ops[i];
     const Geometry geo = geometry(g, op, acc.tile_y);
     LoweredOp l;
@@ -147,7 +150,17 @@ LoweredOp lower_op(const ModelGraph& g, const Accelerator& acc, std::size_t i, c
     work.training = training;
     work.clock_hz = acc.clock_hz;
     work.attrs = op.attrs;
-    l.tiles = ceil_div(geo.out.batch, work.b) * ceil_div(geo.out.rows, work.x) * ceil_div(geo.out.cols, work.y) * geo.chunks;
+    // In doubles first: a product of int64 counts could overflow to a wrong (even negative) count.
+    const double tiles = static_cast<double>(ceil_div(geo.out.batch, work.b)) * static_cast<double>(ceil_div(geo.out.rows, work.x)) *
+                         static_cast<double>(ceil_div(geo.out.cols, work.y)) * static_cast<double>(geo.chunks);
+    if (tiles > max_tiles_per_op) {
+        if (infeasible.empty())
+            infeasible = fmt::format("op '{}' ({}) has {:.3g} tiles of (b {}, x {}, y {}), more than the limit of 2^40 ({:.3g}) per op (is the model absurdly sized?)",
+                                     op.name, to_string(op.kind), tiles, work.b, work.x, work.y, max_tiles_per_op);
+        l.tiles = 1;
+    } else {
+        l.tiles = static_cast<std::int64_t>(tiles);
+    }
     const double useful = static_cast<double>(geo.out.batch) * static_cast<double>(geo.out.rows) * static_cast<double>(geo.out.cols) *
                           static_cast<double>(geo.reduction);
     const double padded = static_cast<double>(l.tiles) * static_cast<double>(work.elements()) * static_cast<double>(work.depth);
@@ -163,7 +176,9 @@ LoweredOp lower_op(const ModelGraph& g, const Accelerator& acc, std::size_t i, c
         if (cost.cycles < 1 || !(cost.energy_j >= 0) || !std::isfinite(cost.energy_j))
             throw PluginError(fmt::format("plugin '{}' failed in tile_cost(): op '{}' ({}): {} cycles and {} J per tile (cycles must be >= 1, energy >= 0)",
                                           unit.info->name, op.name, to_string(op.kind), cost.cycles, cost.energy_j));
-        const std::int64_t total = ceil_div(l.tiles, unit.count) * cost.cycles;
+        // Saturates at cycle_limit: waves x cycles per tile of an absurd component could overflow.
+        const std::int64_t total =
+            static_cast<std::int64_t>(std::min<__int128>(static_cast<__int128>(ceil_div(l.tiles, unit.count)) * cost.cycles, detail::cycle_limit));
         if (!found || total < best) {
             found = true;
             best = total;
@@ -172,6 +187,9 @@ LoweredOp lower_op(const ModelGraph& g, const Accelerator& acc, std::size_t i, c
             l.energy_per_tile_j = cost.energy_j;
         }
     }
+    if (best >= detail::cycle_limit && infeasible.empty())
+        infeasible = fmt::format("overflow: op '{}' ({}) computes for more than 2^60 cycles ({} tiles of {} cycles on {} instances of '{}')", op.name,
+                                 to_string(op.kind), l.tiles, l.cycles_per_tile, acc.units[l.unit].count, acc.units[l.unit].name);
     // Elements each tile touches, per operand (buffer traffic).
     const std::int64_t tile_out = work.elements();
     for (std::size_t k = 0; k < op.inputs.size(); ++k) {
@@ -195,7 +213,8 @@ Lowering lower(const PreparedGraph& p, const Accelerator& acc, bool training) {
     Lowering out;
     out.classes.reserve(p.class_representatives().size());
     TileWork work;
-    for (OpId op : p.class_representatives()) out.classes.push_back(lower_op(g, acc, static_cast<std::size_t>(op), p.sparsity(), training, work));
+    for (OpId op : p.class_representatives())
+        out.classes.push_back(lower_op(g, acc, static_cast<std::size_t>(op), p.sparsity(), training, work, out.infeasible));
     out.prepared = &p;
     return out;
 }

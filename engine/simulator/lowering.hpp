@@ -56,6 +56,10 @@ struct Lowering {
     const PreparedGraph* prepared = nullptr;
     std::vector<LoweredOp> classes;
     const LoweredOp& of(std::size_t op) const { return classes[prepared->op_class(op)]; }
+    /// Why the pair cannot be simulated, or "": an op with more than max_tiles_per_op tiles
+    /// (graph/model_size.hpp), or whose compute alone runs past cycle_limit. Such an op's class
+    /// holds 1 tile, so that nothing downstream overflows before the caller reports it.
+    std::string infeasible;
 };
 
 /// Lowers every op (its class). Throws ConfigError "accelerator 'A' has no unit that executes op

@@ -1,5 +1,6 @@
 #include "simulator/simulator.hpp"
 
+#include <cmath>
 #include <limits>
 
 #include "common/deadline.hpp"
@@ -52,6 +53,10 @@ SimulationResult simulate_prepared(const PreparedGraph& p, const Accelerator& ac
     if (totals.overflow) {
         r.status = "infeasible";
         r.reason = "overflow: the schedule runs past 2^60 cycles (is a bandwidth or the model absurdly sized?)";
+    } else if (!std::isfinite(r.dynamic_j) || !std::isfinite(r.leakage_j)) {
+        // Energies are sums of doubles: an absurd energy per byte or per tile makes them infinite.
+        r.status = "infeasible";
+        r.reason = "overflow: the energy is not a finite number (is an energy figure or the model absurdly sized?)";
     }
     return r;
 }

@@ -27,7 +27,9 @@ DispatchResult GroupedTilePool::dispatch(std::int64_t ready, std::int64_t tiles,
     };
     std::int64_t lo = std::max(free_at_.begin()->first, ready);  // the earliest start
     for (const auto& [f, k] : free_at_) lo = std::min(lo, std::max(f, ready));
-    std::int64_t hi = lo + tiles * cycles;  // one instance alone would be done by then
+    // One instance alone would be done by then; saturated, since tiles x cycles can pass int64
+    // (the answer is at most lo + ceil(tiles / instances) x cycles, which lowering keeps below 2^60).
+    std::int64_t hi = lo + static_cast<std::int64_t>(std::min<__int128>(static_cast<__int128>(tiles) * cycles, std::int64_t{1} << 62));
     while (lo < hi) {
         const std::int64_t mid = lo + (hi - lo) / 2;
         if (count_upto(mid) >= tiles)

@@ -10,6 +10,7 @@
 
 #include "config/node.hpp"
 #include "transcode/errors.hpp"
+#include "transcode/input_file.hpp"
 
 namespace transcode::engine {
 
@@ -98,11 +99,12 @@ void append_utf8(std::string& s, std::int32_t c) {
 }
 
 std::string read_file(const std::filesystem::path& p, const char* what) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) throw ConfigError(fmt::format("{}: error: cannot open the {} (file)", p.string(), what));
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
+    std::string text;
+    const std::string problem = read_input_file(p, max_vocabulary_file_bytes, text);
+    if (problem.empty()) return text;
+    if (problem == "not found") throw ConfigError(fmt::format("{}: error: cannot open the {} (file)", p.string(), what));
+    if (is_size_problem(problem)) throw ConfigError(fmt::format("{}: error: the {} {} (limit)", p.string(), what, problem));
+    throw ConfigError(fmt::format("{}: error: the {} {} (file)", p.string(), what, problem));
 }
 
 }  // namespace

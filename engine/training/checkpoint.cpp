@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include "common/atomic_file.hpp"
 #include "training/trainer.hpp"
 #include "transcode/errors.hpp"
+#include "transcode/input_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -166,6 +168,11 @@ void write_checkpoint(const fs::path& file, const Checkpoint& c) {
 }
 
 Checkpoint read_checkpoint(const fs::path& file) {
+    // A FIFO or a device would block or never end: regular files only. A checkpoint's size follows
+    // its model, so the limit is only what a file can hold.
+    if (const std::string problem = input_file_problem(file, std::numeric_limits<std::uintmax_t>::max());
+        !problem.empty() && problem != "not found" && problem != "is a directory, not a regular file")
+        throw ConfigError(fmt::format("{}: error: the file {} (checkpoint)", file.string(), problem));
     std::ifstream in(file, std::ios::binary);
     if (!in || fs::is_directory(file)) throw ConfigError(fmt::format("{}: error: cannot open the file (checkpoint)", file.string()));
     const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

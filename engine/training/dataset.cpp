@@ -10,6 +10,7 @@
 
 #include "common/random.hpp"
 #include "transcode/errors.hpp"
+#include "transcode/input_file.hpp"
 
 namespace transcode::engine {
 
@@ -130,11 +131,12 @@ std::vector<TsvLine> parse_lines(const std::string& text, const std::string& nam
 }  // namespace
 
 std::string read_data_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) throw ConfigError(fmt::format("{}: error: cannot open the data file (file)", p.string()));
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
+    std::string text;
+    const std::string problem = read_input_file(p, max_data_file_bytes, text);
+    if (problem.empty()) return text;
+    if (problem == "not found") throw ConfigError(fmt::format("{}: error: cannot open the data file (file)", p.string()));
+    if (is_size_problem(problem)) throw ConfigError(fmt::format("{}: error: the data file {} (limit)", p.string(), problem));
+    throw ConfigError(fmt::format("{}: error: the data file {} (file)", p.string(), problem));
 }
 
 Dataset parse_tsv(const std::string& train_text, const std::string& train_name, const std::string& validation_text, const std::string& validation_name,

@@ -1,5 +1,7 @@
 #include "surrogate.hpp"
 
+#include "transcode/input_file.hpp"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -221,12 +223,13 @@ double row_fraction(std::string_view field, const std::string& what, const std::
 }
 
 Table read_table(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    // An ifstream opens a directory on Linux and fails only at the first read; refuse it here.
-    std::error_code ec;
-    if (!in || std::filesystem::is_directory(path, ec)) throw ConfigError("csv", prefix + std::string("cannot read '") + path + "'");
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw ConfigError("csv", prefix + std::string("cannot read '") + path + "'");
+    // Regular files of at most max_table_file_bytes: a FIFO or a device would block or never end.
+    std::string text;
+    if (const std::string problem = read_input_file(path, max_table_file_bytes, text); !problem.empty()) {
+        if (problem == "not found" || problem == "is a directory, not a regular file" || problem.starts_with("cannot"))
+            throw ConfigError("csv", prefix + std::string("cannot read '") + path + "'");
+        throw ConfigError("csv", prefix + std::string("'") + path + "' " + problem);
+    }
 
     const std::vector<Record> records = parse_csv(text, path);
     if (records.empty())
