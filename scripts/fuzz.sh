@@ -17,7 +17,8 @@ seconds=${FUZZ_SECONDS:-30}
 runs=${FUZZ_RUNS:-}
 timeout_s=${FUZZ_TIMEOUT:-10}
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_experiment fuzz_override fuzz_params fuzz_import_acceltran fuzz_import_acceltran_config fuzz_tsv)
+[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_experiment fuzz_override fuzz_params fuzz_import_acceltran fuzz_import_acceltran_config fuzz_tsv
+                                     fuzz_design_space fuzz_sparsity_profile fuzz_accuracy_csv fuzz_search_db fuzz_simulate)
 
 # Only the fuzz targets and what they load (engine library, built-in plugins): not the CLI.
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \

@@ -8,7 +8,9 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <csignal>
 #include <cstdlib>
 
@@ -107,41 +109,76 @@ ResultStore::ResultStore(const fs::path& file, bool resume, const std::map<std::
         db_ = nullptr;
         throw Error(fmt::format("{}: cannot open the search database: {}", file.string(), m));
     }
-    sqlite3_busy_timeout(db_, 5000);
-    if (const char* n = std::getenv("TRANSCODE_CRASH_AFTER_COMMITS")) crash_after_ = std::strtol(n, nullptr, 10);
-    // WAL: each commit is one append, and a killed process leaves every committed row readable.
-    exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
-    exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-         "CREATE TABLE IF NOT EXISTS evaluations("
-         " id INTEGER PRIMARY KEY, round INTEGER NOT NULL, slot INTEGER NOT NULL,"
-         " candidate TEXT NOT NULL, encoding TEXT NOT NULL, design TEXT NOT NULL, model TEXT, accelerator TEXT,"
-         " status TEXT NOT NULL, reason TEXT, cached INTEGER NOT NULL,"
-         " accuracy REAL, accuracy_source TEXT, latency_s REAL, energy_j REAL, dynamic_j REAL, leakage_j REAL, area_mm2 REAL, cycles INTEGER,"
-         " score REAL NOT NULL, obj_accuracy_loss REAL, obj_latency REAL, obj_energy REAL, obj_area REAL,"
-         " seconds REAL, finished_at TEXT, violation REAL NOT NULL DEFAULT 0, accuracy_stddev REAL NOT NULL DEFAULT 0, accuracy_details TEXT, UNIQUE(round, slot));");
-    // A database made before accuracy_details existed gains the column (its rows read as "{}").
-    {
-        Statement s(db_, "SELECT COUNT(*) FROM pragma_table_info('evaluations') WHERE name = 'accuracy_details'", file_);
-        if (sqlite3_step(s.get()) == SQLITE_ROW && sqlite3_column_int64(s.get(), 0) == 0) exec("ALTER TABLE evaluations ADD COLUMN accuracy_details TEXT");
-    }
-    if (resume) {
-        Statement s(db_, "SELECT key, value FROM meta", file_);
+    // A constructor that throws runs no destructor: close the database here on every error.
+    const bool resuming = resume;
+    try {
+        sqlite3_busy_timeout(db_, 5000);
+        if (const char* n = std::getenv("TRANSCODE_CRASH_AFTER_COMMITS")) crash_after_ = std::strtol(n, nullptr, 10);
+        // WAL: each commit is one append, and a killed process leaves every committed row readable.
+        exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+        // The tables and the meta rows are made in one transaction: a process killed while creating the
+        // database leaves either none of them or all (never a database whose meta is half written, which
+        // --resume could not tell from another experiment's).
+        exec("BEGIN IMMEDIATE");
+        exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+             "CREATE TABLE IF NOT EXISTS evaluations("
+             " id INTEGER PRIMARY KEY, round INTEGER NOT NULL, slot INTEGER NOT NULL,"
+             " candidate TEXT NOT NULL, encoding TEXT NOT NULL, design TEXT NOT NULL, model TEXT, accelerator TEXT,"
+             " status TEXT NOT NULL, reason TEXT, cached INTEGER NOT NULL,"
+             " accuracy REAL, accuracy_source TEXT, latency_s REAL, energy_j REAL, dynamic_j REAL, leakage_j REAL, area_mm2 REAL, cycles INTEGER,"
+             " score REAL NOT NULL, obj_accuracy_loss REAL, obj_latency REAL, obj_energy REAL, obj_area REAL,"
+             " seconds REAL, finished_at TEXT, violation REAL NOT NULL DEFAULT 0, accuracy_stddev REAL NOT NULL DEFAULT 0, accuracy_details TEXT, UNIQUE(round, slot));");
+        // A database made before accuracy_details existed gains the column (its rows read as "{}").
+        {
+            Statement s(db_, "SELECT COUNT(*) FROM pragma_table_info('evaluations') WHERE name = 'accuracy_details'", file_);
+            if (sqlite3_step(s.get()) == SQLITE_ROW && sqlite3_column_int64(s.get(), 0) == 0) exec("ALTER TABLE evaluations ADD COLUMN accuracy_details TEXT");
+        }
         std::map<std::string, std::string> stored;
-        while (sqlite3_step(s.get()) == SQLITE_ROW) stored[column_text(s.get(), 0)] = column_text(s.get(), 1);
-        for (const auto& [key, value] : meta) {
-            const auto it = stored.find(key);
-            if (it == stored.end() || it->second != value)
-                throw ConfigError(fmt::format("{}: cannot resume: the database was made with {} '{}', this experiment has '{}'", file.string(), key,
-                                              it == stored.end() ? "(none)" : it->second, value));
+        if (resume) {
+            Statement s(db_, "SELECT key, value FROM meta", file_);
+            int rc = SQLITE_ROW;
+            while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) stored[column_text(s.get(), 0)] = column_text(s.get(), 1);
+            if (rc != SQLITE_DONE) throw ConfigError(fmt::format("{}: cannot resume: the database is damaged: {}", file.string(), sqlite3_errmsg(db_)));
         }
-    } else {
-        Statement s(db_, "INSERT INTO meta(key, value) VALUES (?, ?)", file_);
-        for (const auto& [key, value] : meta) {
-            sqlite3_reset(s.get());
-            sqlite3_bind_text(s.get(), 1, key.c_str(), -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(s.get(), 2, value.c_str(), -1, SQLITE_TRANSIENT);
-            if (sqlite3_step(s.get()) != SQLITE_DONE) throw Error(fmt::format("{}: {}", file_.string(), sqlite3_errmsg(db_)));
+        // A database without meta rows and without evaluations was killed before its first commit (or
+        // is empty): --resume starts it afresh.
+        if (resume && stored.empty()) {
+            Statement s(db_, "SELECT COUNT(*) FROM evaluations", file_);
+            resume = !(sqlite3_step(s.get()) == SQLITE_ROW && sqlite3_column_int64(s.get(), 0) == 0);
         }
+        if (resume) {
+            for (const auto& [key, value] : meta) {
+                const auto it = stored.find(key);
+                if (it == stored.end() || it->second != value)
+                    throw ConfigError(fmt::format("{}: cannot resume: the database was made with {} '{}', this experiment has '{}'", file.string(), key,
+                                                  it == stored.end() ? "(none)" : it->second, value));
+            }
+        } else {
+            Statement s(db_, "INSERT INTO meta(key, value) VALUES (?, ?)", file_);
+            for (const auto& [key, value] : meta) {
+                sqlite3_reset(s.get());
+                sqlite3_bind_text(s.get(), 1, key.c_str(), -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(s.get(), 2, value.c_str(), -1, SQLITE_TRANSIENT);
+                if (sqlite3_step(s.get()) != SQLITE_DONE) throw Error(fmt::format("{}: {}", file_.string(), sqlite3_errmsg(db_)));
+            }
+        }
+        exec("COMMIT");
+    } catch (const ConfigError&) {
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw;
+    } catch (const Error& e) {
+        sqlite3_close(db_);
+        db_ = nullptr;
+        if (!resuming) throw;
+        // SQLite's refusal of a damaged file ("file is not a database", "database disk image is
+        // malformed", a missing column): bad input, not an engine failure.
+        const std::string what = e.what(), head = file.string() + ": ";
+        throw ConfigError(fmt::format("{}: cannot resume: the database is damaged: {}", file.string(), what.rfind(head, 0) == 0 ? what.substr(head.size()) : what));
+    } catch (...) {
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw;
     }
 }
 
@@ -190,21 +227,34 @@ void ResultStore::insert(const EvaluationRecord& r) {
 
 std::map<std::pair<std::int64_t, std::int64_t>, EvaluationRecord> ResultStore::load() const {
     std::lock_guard lock(mutex_);
-    Statement s(db_,
-                "SELECT round, slot, candidate, encoding, design, model, accelerator, status, reason, cached, accuracy, accuracy_source, latency_s,"
-                " energy_j, dynamic_j, leakage_j, area_mm2, cycles, score, obj_accuracy_loss, obj_latency, obj_energy, obj_area, seconds,"
-                " violation, accuracy_stddev, accuracy_details FROM evaluations",
-                file_);
+    std::optional<Statement> select;
+    try {
+        select.emplace(db_,
+                       "SELECT round, slot, candidate, encoding, design, model, accelerator, status, reason, cached, accuracy, accuracy_source, latency_s,"
+                       " energy_j, dynamic_j, leakage_j, area_mm2, cycles, score, obj_accuracy_loss, obj_latency, obj_energy, obj_area, seconds,"
+                       " violation, accuracy_stddev, accuracy_details FROM evaluations",
+                       file_);
+    } catch (const Error&) {  // a table or column missing
+        throw ConfigError(fmt::format("{}: cannot resume: the database is damaged: {}", file_.string(), sqlite3_errmsg(db_)));
+    }
+    const Statement& s = *select;
     std::map<std::pair<std::int64_t, std::int64_t>, EvaluationRecord> out;
-    while (sqlite3_step(s.get()) == SQLITE_ROW) {
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
         sqlite3_stmt* st = s.get();
         EvaluationRecord r;
         int i = 0;
         r.round = sqlite3_column_int64(st, i++);
         r.slot = sqlite3_column_int64(st, i++);
         try {
-            r.candidate = nlohmann::json::parse(column_text(st, i++)).get<Candidate>();
-            r.encoding = nlohmann::json::parse(column_text(st, i++)).get<std::vector<double>>();
+            // Checked before get<>(): a float or negative number converted to an index is undefined.
+            const nlohmann::json candidate = nlohmann::json::parse(column_text(st, i++));
+            const nlohmann::json encoding = nlohmann::json::parse(column_text(st, i++));
+            if (!candidate.is_array() || !std::all_of(candidate.begin(), candidate.end(), [](const auto& x) { return x.is_number_unsigned(); }))
+                throw ConfigError(fmt::format("{}: evaluation round {} slot {} is damaged: the candidate is not a list of knob indices", file_.string(), r.round,
+                                              r.slot));
+            r.candidate = candidate.get<Candidate>();
+            r.encoding = encoding.get<std::vector<double>>();
         } catch (const nlohmann::json::exception& e) {
             throw ConfigError(fmt::format("{}: evaluation round {} slot {} is damaged: {}", file_.string(), r.round, r.slot, e.what()));
         }
@@ -236,6 +286,8 @@ std::map<std::pair<std::int64_t, std::int64_t>, EvaluationRecord> ResultStore::l
         }
         out.emplace(std::make_pair(r.round, r.slot), std::move(r));
     }
+    // A damaged page ends the scan early: an error, never a resume that silently lacks rows.
+    if (rc != SQLITE_DONE) throw ConfigError(fmt::format("{}: cannot resume: the database is damaged: {}", file_.string(), sqlite3_errmsg(db_)));
     return out;
 }
 

@@ -1,4 +1,5 @@
 #include "experiment/experiment.hpp"
+#include "experiment/sparsity_profile.hpp"
 
 #include <fmt/format.h>
 
@@ -14,46 +15,6 @@ namespace fs = std::filesystem;
 namespace transcode::engine {
 
 namespace {
-
-// A sparsity_profile.yaml (experiment/training_run.cpp writes them), validated like any config.
-SparsityByRole load_sparsity_profile(const fs::path& file, std::int64_t point, const config::Location& where, config::Diagnostics& diags) {
-    static const ParamSchema schema{
-        ParamSpec::string("model", "the model the profile was measured on").default_value(""),
-        ParamSpec::string("pruning", "the pruning plugin").default_value(""),
-        ParamSpec::list("points", "one entry per pruning setting",
-                        ParamSpec::map("point", "a pruning setting and what it measured",
-                                       {
-                                           ParamSpec::open_map("params", "the pruning parameters"),
-                                           ParamSpec::map("sparsity", "fraction of zeros per tensor role",
-                                                          {
-                                                              ParamSpec::floating("activation", "").min(0).max(1).required(),
-                                                              ParamSpec::floating("activation_gradient", "").min(0).max(1).required(),
-                                                              ParamSpec::floating("weight_gradient", "").min(0).max(1).required(),
-                                                          }),
-                                           ParamSpec::floating("validation_accuracy", "").min(0).max(1).default_value(0.0),
-                                       }))
-            .min(1)
-            .required(),
-    };
-    if (const std::string problem = input_file_problem(file, max_config_file_bytes); !problem.empty()) {
-        diags.add(where, "simulation.sparsity_profile", fmt::format("sparsity profile '{}' {}", file.string(), problem),
-                  is_size_problem(problem) ? "limit" : "file");
-        return {};
-    }
-    const std::size_t before = diags.size();
-    const config::Node root = config::load_file(file, diags);
-    if (diags.size() != before) return {};
-    const ValueMap v = config::validate_map(root, schema, "", diags);
-    if (diags.size() != before || !v.count("points")) return {};
-    const ValueList& points = v.at("points").as_list();
-    if (point >= static_cast<std::int64_t>(points.size())) {
-        diags.add(where, "simulation.profile_point", fmt::format("the profile has {} point(s); profile_point {} does not exist", points.size(), point), "range");
-        return {};
-    }
-    const ValueMap& sp = points[static_cast<std::size_t>(point)].as_map().at("sparsity").as_map();
-    // A profile measures what the pruning plugin zeroes at run time; the weights it leaves dense.
-    return {sp.at("activation").as_float(), sp.at("activation_gradient").as_float(), sp.at("weight_gradient").as_float(), 0.0};
-}
 
 // Source glue: the vocabulary file must exist, be a valid vocabulary, and fit the model's token
 // embedding (so that `transcode validate` finds all three).
@@ -275,6 +236,45 @@ std::string experiment_name_problem(const std::string& name) {
 }
 
 }  // namespace
+
+SparsityByRole load_sparsity_profile(const fs::path& file, std::int64_t point, const config::Location& where, config::Diagnostics& diags) {
+    static const ParamSchema schema{
+        ParamSpec::string("model", "the model the profile was measured on").default_value(""),
+        ParamSpec::string("pruning", "the pruning plugin").default_value(""),
+        ParamSpec::list("points", "one entry per pruning setting",
+                        ParamSpec::map("point", "a pruning setting and what it measured",
+                                       {
+                                           ParamSpec::open_map("params", "the pruning parameters"),
+                                           ParamSpec::map("sparsity", "fraction of zeros per tensor role",
+                                                          {
+                                                              ParamSpec::floating("activation", "").min(0).max(1).required(),
+                                                              ParamSpec::floating("activation_gradient", "").min(0).max(1).required(),
+                                                              ParamSpec::floating("weight_gradient", "").min(0).max(1).required(),
+                                                          }),
+                                           ParamSpec::floating("validation_accuracy", "").min(0).max(1).default_value(0.0),
+                                       }))
+            .min(1)
+            .required(),
+    };
+    if (const std::string problem = input_file_problem(file, max_config_file_bytes); !problem.empty()) {
+        diags.add(where, "simulation.sparsity_profile", fmt::format("sparsity profile '{}' {}", file.string(), problem),
+                  is_size_problem(problem) ? "limit" : "file");
+        return {};
+    }
+    const std::size_t before = diags.size();
+    const config::Node root = config::load_file(file, diags);
+    if (diags.size() != before) return {};
+    const ValueMap v = config::validate_map(root, schema, "", diags);
+    if (diags.size() != before || !v.count("points")) return {};
+    const ValueList& points = v.at("points").as_list();
+    if (point >= static_cast<std::int64_t>(points.size())) {
+        diags.add(where, "simulation.profile_point", fmt::format("the profile has {} point(s); profile_point {} does not exist", points.size(), point), "range");
+        return {};
+    }
+    const ValueMap& sp = points[static_cast<std::size_t>(point)].as_map().at("sparsity").as_map();
+    // A profile measures what the pruning plugin zeroes at run time; the weights it leaves dense.
+    return {sp.at("activation").as_float(), sp.at("activation_gradient").as_float(), sp.at("weight_gradient").as_float(), 0.0};
+}
 
 ValueMap matched_compare_params(const MatchedSweep& m, double target) {
     ValueMap p = m.compare.params.values();

@@ -61,6 +61,13 @@ inline const std::filesystem::path& scratch_file(const std::string& target, cons
     return file;
 }
 
+/// With TRANSCODE_FUZZ_VERBOSE set, a target says what became of each input (on stderr), to check
+/// by hand that seeds reach the accepted paths; silent otherwise.
+inline void note(std::string_view what) {
+    static const bool verbose = std::getenv("TRANSCODE_FUZZ_VERBOSE") != nullptr;
+    if (verbose) std::fprintf(stderr, "fuzz: %.*s\n", static_cast<int>(what.size()), what.data());
+}
+
 [[noreturn]] inline void fail(std::string_view what) {
     std::fprintf(stderr, "fuzz invariant violated: %.*s\n", static_cast<int>(what.size()), what.data());
     std::abort();

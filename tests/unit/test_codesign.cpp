@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <numeric>
 #include <random>
@@ -19,6 +20,7 @@
 #include "codesign/codesign_run.hpp"
 #include "codesign/evaluator.hpp"
 #include "codesign/objective.hpp"
+#include "codesign/result_store.hpp"
 #include "config/schema_validation.hpp"
 #include "experiment/experiment.hpp"
 #include "test_support.hpp"
@@ -353,6 +355,67 @@ TEST_CASE("transcode run kind codesign: killed with SIGKILL mid-search, --resume
     const auto nothing = run_cli("run " + exp + " --quiet --resume --out " + (dir.path() / "empty").string());
     CHECK(nothing.exit_code == 2);
     CHECK(nothing.output.find("search.db: --resume needs the database of an earlier run, and there is none here") != std::string::npos);
+}
+
+TEST_CASE("transcode run --resume on a search.db killed before its first commit (no tables, no meta) starts the search afresh") {
+    TempDir dir;
+    const std::string exp = fixtures + "/small-joint.yaml";
+    const auto whole = run_cli("run " + exp + " --quiet --set search.evaluations=8 --out " + (dir.path() / "whole").string());
+    REQUIRE(whole.exit_code == 0);
+    const std::string out = (dir.path() / "killed").string();
+    fs::create_directories(out);
+    // What a process killed between opening the database and committing its tables and meta leaves.
+    REQUIRE(test::run_shell("sqlite3 '" + out + "/search.db' 'PRAGMA journal_mode=WAL;'").exit_code == 0);
+    const auto resumed = run_cli("run " + exp + " --quiet --set search.evaluations=8 --resume --out " + out);
+    REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.output);
+    CHECK(sqlite_rows(out + "/search.db") == sqlite_rows(dir.path() / "whole" / "search.db"));
+}
+
+TEST_CASE("a damaged search.db is a clear error on --resume (exit 2), never a crash or a resume that lacks rows") {
+    TempDir dir;
+    const fs::path db = dir.path() / "search.db";
+    const std::map<std::string, std::string> meta{{"experiment", "x"}, {"seed", "1"}};
+    {
+        engine::ResultStore store(db, false, meta);
+        engine::EvaluationRecord r;
+        r.candidate = {1, 2};
+        r.encoding = {0.5, 1.0};
+        for (std::int64_t slot = 0; slot < 3; ++slot) {
+            r.slot = slot;
+            store.insert(r);
+        }
+    }
+    auto damage = [&](const std::string& sql) { REQUIRE(test::run_shell("sqlite3 '" + db.string() + "' \"" + sql + "\"").exit_code == 0); };
+    auto resume_error = [&] {
+        try {
+            engine::ResultStore store(db, true, meta);
+            (void)store.load();
+        } catch (const ConfigError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK(engine::ResultStore(db, true, meta).load().size() == 3);
+
+    damage("UPDATE evaluations SET candidate = '[1e30, -1]' WHERE slot = 1");
+    CHECK(resume_error() == db.string() + ": evaluation round 0 slot 1 is damaged: the candidate is not a list of knob indices");
+    damage("UPDATE evaluations SET candidate = '[1, 2' WHERE slot = 1");
+    CHECK(resume_error().rfind(db.string() + ": evaluation round 0 slot 1 is damaged: [json.exception.parse_error.101]", 0) == 0);
+    damage("UPDATE evaluations SET candidate = '[1, 2]'; ALTER TABLE evaluations DROP COLUMN seconds");
+    CHECK(resume_error() == db.string() + ": cannot resume: the database is damaged: no such column: seconds");
+    damage("DELETE FROM meta WHERE key = 'seed'");
+    CHECK(resume_error() == db.string() + ": cannot resume: the database was made with seed '(none)', this experiment has '1'");
+
+    // Not a database at all: SQLite's own words, as a ConfigError naming the file.
+    for (const char* suffix : {"-wal", "-shm"}) fs::remove(db.string() + suffix);
+    {
+        std::ofstream out(db, std::ios::binary | std::ios::trunc);
+        out << std::string(4096, 'x');
+    }
+    CHECK(resume_error() == db.string() + ": cannot resume: the database is damaged: file is not a database");
+    const auto cli = run_cli("run " + fixtures + "/small-joint.yaml --quiet --resume --out " + dir.path().string());
+    CHECK(cli.exit_code == 2);
+    CHECK(cli.output.find(db.string() + ": cannot resume: the database is damaged: file is not a database") != std::string::npos);
 }
 
 TEST_CASE("infeasible candidates are stored with their reason and violation, scored penalty - violation, and the run goes on") {

@@ -1,0 +1,1 @@
+1UPDATE evaluations SET candidate = '[1e30, -1, 0.5]' WHERE round = 0;

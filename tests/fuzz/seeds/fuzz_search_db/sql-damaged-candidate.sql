@@ -1,0 +1,1 @@
+1UPDATE evaluations SET candidate = '[0, 1' WHERE round = 0 AND slot = 1;

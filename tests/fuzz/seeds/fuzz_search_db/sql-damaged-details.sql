@@ -1,0 +1,1 @@
+1UPDATE evaluations SET accuracy_details = '{"training": {"steps": "many"}}' WHERE slot = 0;

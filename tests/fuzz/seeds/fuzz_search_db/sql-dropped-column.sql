@@ -1,0 +1,1 @@
+1ALTER TABLE evaluations DROP COLUMN seconds;

@@ -1,0 +1,1 @@
+1INSERT INTO evaluations(round, slot, candidate, encoding, design, status, cached, score) VALUES (0, 9, '[99, 99]', '[]', 'x', 'ok', 0, 0);

@@ -1,0 +1,1 @@
+1DELETE FROM evaluations WHERE round = 1 AND slot = 2;

@@ -1,0 +1,1 @@
+1UPDATE evaluations SET score = 1e308 * 10, obj_latency = -1e308 * 10, violation = NULL, status = 'infeasible';

@@ -1,0 +1,1 @@
+1UPDATE meta SET value = '6' WHERE key = 'seed';

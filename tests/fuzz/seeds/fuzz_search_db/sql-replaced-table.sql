@@ -1,0 +1,1 @@
+1DROP TABLE evaluations; CREATE TABLE evaluations(x);
