@@ -79,7 +79,7 @@ TEST_CASE("load_simulate_experiment takes included files or inline maps, and rep
         engine::load_simulate_experiment(request, host);
         FAIL("expected a ConfigError");
     } catch (const ConfigError& e) {
-        CHECK(std::string(e.what()) == "<simulate>:3:7: error: mode: 'train' is not one of: training, inference; did you mean 'training'? (choice)");
+        CHECK(std::string(e.what()) == "<simulate>:3:7: error: mode: 'train' is not one of: training, inference (choice)");
     }
 }
 
