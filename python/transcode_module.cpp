@@ -70,13 +70,14 @@ class PluginError(RuntimeError):
     """A plugin that cannot be loaded, is misdeclared, or failed (the CLI's exit code 2)."""
 )PY";
 
+// Leaked on purpose: a static py::object would be released after the interpreter has finalised.
 py::object& config_error_class() {
-    static py::object cls;
-    return cls;
+    static auto* cls = new py::object();
+    return *cls;
 }
 py::object& plugin_error_class() {
-    static py::object cls;
-    return cls;
+    static auto* cls = new py::object();
+    return *cls;
 }
 
 [[noreturn]] void raise(const py::object& cls, const py::object& instance) {
