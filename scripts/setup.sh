@@ -12,6 +12,7 @@ packages=(
   libsqlite3-dev sqlite3 libpagmo-dev libutf8proc-dev libopenblas-dev libtbb-dev
   python3 python3-yaml python3-jsonschema
   chromium   # tests/report/check_report.py opens `transcode report` pages in headless Chromium
+  pybind11-dev python3-dev python3-pytest python3-numpy python3-matplotlib
 )
 if [[ "${TRANSCODE_SANITIZE_DEPS:-0}" == 1 ]]; then
   packages+=(clang libclang-rt-14-dev)

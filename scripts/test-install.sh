@@ -13,7 +13,9 @@
 #     on the array (ops.csv);
 #   * `transcode schema` covers the example plugins;
 #   * nm_pruning built with -DEXAMPLE_FOREIGN_ABI=ON (ABI 999) is refused with the version message;
-#   * every code snippet of docs/plugin-guide.md is verbatim in the examples.
+#   * every code snippet of docs/plugin-guide.md is verbatim in the examples;
+#   * the installed Python module (when built) imports from <prefix>/lib/pythonX.Y/dist-packages,
+#     finds the installed plugins and configs, and simulates as the installed CLI does.
 # One line per check; exits non-zero if any check fails. TRANSCODE_BUILD_DIR overrides build/.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -278,6 +280,35 @@ foreign_abi_refused() {
   fi
 }
 
+# The installed Python module (python/; when the build made it): imported from
+# <prefix>/lib/pythonX.Y/dist-packages with the interpreter it was built for, it finds the installed
+# plugins and configs, simulates as the installed CLI does, and loads an experiment's `plugins:`
+# library (the nm_pruning example) as the CLI does.
+python_module() {
+  local dir interpreter
+  dir=$(cd "$prefix" && ls -d lib/python3*/dist-packages 2>/dev/null | head -n 1)
+  [[ -n $dir ]] && ls "$prefix/$dir"/transcode*.so >/dev/null 2>&1 || { echo "no transcode*.so under $prefix/lib/python3*/dist-packages"; return 1; }
+  interpreter=$(sed -n 's/^Python3_EXECUTABLE:FILEPATH=//p' "$build/CMakeCache.txt")
+  (cd "$work" && env -u TRANSCODE_PLUGIN_PATH "$tc" simulate --model "$prefix/share/transcode/configs/models/bert-tiny.yaml" \
+     --accelerator "$prefix/share/transcode/configs/accelerators/acceltran-edge.yaml" --fidelity analytic --out "$work/out/py-cli" --quiet) || return 1
+  (cd "$work" && env -u TRANSCODE_PLUGIN_PATH PYTHONPATH="$prefix/$dir" "${interpreter:-/usr/bin/python3}" - "$prefix" "$work" <<'PY'
+import json, pathlib, sys
+import transcode
+prefix, work = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+assert pathlib.Path(transcode.__file__).resolve().parent.parent.parent.parent == prefix.resolve(), transcode.__file__
+assert pathlib.Path(transcode.install_prefix).resolve() == prefix.resolve(), transcode.install_prefix
+files = {pathlib.Path(p["file"]).parent for p in transcode.plugins()}
+assert files == {prefix / "lib/transcode/plugins"}, files
+configs = prefix / "share/transcode/configs"
+r = transcode.simulate(configs / "models/bert-tiny.yaml", configs / "accelerators/acceltran-edge.yaml", fidelity="analytic", out=work / "out/py")
+assert r.to_dict() == json.load(open(work / "out/py-cli/results.json")), "python simulate differs from the installed CLI"
+nm = transcode.run(work / "build/nm_pruning/nm_pruning.yaml", out=work / "out/py-nm")
+assert nm["plugins"]["nm_pruning"] == "0.1.0" and nm["pruning"]["plugin"] == "nm_pruning.nm", nm["plugins"]
+print("python module ok:", transcode.__file__, r["latency"]["cycles"], "cycles")
+PY
+  )
+}
+
 check "install into a temporary prefix" install_engine
 check "installed layout (CLI, bench, plugins, SDK, configs, CMake package)" installed_layout
 check "installed engine finds its built-in plugins under the prefix" builtin_plugins
@@ -296,6 +327,9 @@ check "annealing_search: transcode plugins describe shows it" annealing_describe
 check "systolic_array experiment: matmuls on the systolic array, element-wise ops on MAC lanes" systolic_array_experiment
 check "transcode schema covers the example plugins' parameters" schema_covers_examples
 check "foreign ABI (999) refused with the version message (skipped with it as a warning on TRANSCODE_PLUGIN_PATH)" foreign_abi_refused
+if ls "$build"/lib/python3*/dist-packages/transcode*.so >/dev/null 2>&1; then
+  check "installed Python module: finds the installed plugins and configs, simulates as the CLI, loads an experiment's plugins" python_module
+fi
 check "plugin guide snippets are verbatim in the examples" python3 "$root/scripts/check-guide-snippets.py"
 
 echo "install test: $passed passed, $failed failed ($((SECONDS - start)) s)"

@@ -19,6 +19,7 @@
 #include "design_space/design_space_file.hpp"
 #include "config/diagnostics.hpp"
 #include "experiment/experiment.hpp"
+#include "experiment/experiment_runner.hpp"
 #include "experiment/experiment_results.hpp"
 #include "experiment/sparsity_probe.hpp"
 #include "experiment/training_run.hpp"
@@ -26,6 +27,7 @@
 #include "importers/acceltran_config.hpp"
 #include "importers/acceltran_model.hpp"
 #include "plugin_host/plugin_host.hpp"
+#include "plugin_host/plugin_json.hpp"
 #include "report/html_report.hpp"
 #include "report/json_schema.hpp"
 #include "report/results_folder.hpp"
@@ -61,21 +63,6 @@ std::string range_text(const ParamSpec& s) {
     if (s.max()) out += fmt::format("{}<= {}", out.empty() ? "" : ", ", *s.max());
     if (s.type() == ParamType::list && !out.empty()) out = "length " + out;
     return out;
-}
-
-nlohmann::json spec_json(const ParamSpec& s) {
-    nlohmann::json j{{"name", s.name()}, {"type", to_string(s.type())}, {"doc", s.doc()}, {"required", s.is_required()}};
-    if (!s.unit().empty()) j["unit"] = s.unit();
-    if (s.default_value()) j["default"] = engine::to_json(*s.default_value());
-    if (s.min()) j[s.min_exclusive() ? "exclusive_min" : "min"] = *s.min();
-    if (s.max()) j["max"] = *s.max();
-    if (!s.choices().empty()) j["choices"] = s.choices();
-    if (s.element() != nullptr) j["element"] = spec_json(*s.element());
-    if (s.fields() != nullptr) {
-        j["fields"] = nlohmann::json::array();
-        for (const auto& f : *s.fields()) j["fields"].push_back(spec_json(f));
-    }
-    return j;
 }
 
 // `name: doc [default|<required>] (unit)`, then type, range and choices on the next line.
@@ -122,136 +109,42 @@ engine::PluginHost& host() {
     return h;
 }
 
-std::string si(double v, const char* unit) {
-    const char* prefixes[] = {"", "k", "M", "G", "T", "P", "E"};
-    int i = 0;
-    while (std::abs(v) >= 1000.0 && i < 6) {
-        v /= 1000.0;
-        ++i;
-    }
-    return fmt::format("{:.4g} {}{}", v, prefixes[i], unit);
-}
-
-// The per-section table of `model describe` and `kind: model_report`.
-void print_model_summary(const std::string& name, const std::string& family, const engine::ModelSummary& s) {
-    fmt::print("{} ({}), {} step: {} parameters ({} without the task head), {} ops, {} tensors\n", name, family,
-               s.training ? "training" : "inference", s.total.parameters, s.parameters_without_head, s.total.ops, s.tensors);
-    fmt::print("  {:<12} {:>13} {:>13} {:>13} {:>13} {:>13}\n", "section", "parameters", "forward", "backward", "update", "activations");
-    auto row = [](const engine::SectionSummary& r) {
-        fmt::print("  {:<12} {:>13} {:>13} {:>13} {:>13} {:>13}\n", r.name, r.parameters, si(r.forward_flops, "FLOP"), si(r.backward_flops, "FLOP"),
-                   si(r.update_flops, "FLOP"), si(r.activation_bytes, "B"));
-    };
-    for (const auto& r : s.sections) row(r);
-    row(s.total);
-}
-
-ModelGraph step_graph(const engine::LoadedModel& m, bool training, const engine::OptimizerSettings& opt) {
-    return training ? engine::make_training_graph(m.forward, opt) : m.forward;
-}
-
-// Simulates the experiment's model on its accelerator and writes results, ops.csv and trace.json.
-void run_simulation(const engine::Experiment& ex, const fs::path& out, nlohmann::json& doc, bool quiet) {
-    const bool training = ex.mode == RunMode::training;
-    const ModelGraph step = step_graph(*ex.model, training, ex.optimizer);
-    engine::SimulationOptions so;
-    so.fidelity = ex.simulation.fidelity;
-    so.training = training;
-    so.tensor_sparsity = engine::sparsity_per_tensor(step, ex.simulation.sparsity);
-    so.trace = ex.simulation.trace;
-    spdlog::info("simulating {} ({} ops, {}) on {} at {} fidelity", ex.model->name, step.ops.size(), training ? "training step" : "inference",
-                 ex.accelerator->name, to_string(so.fidelity));
-    const auto t0 = std::chrono::steady_clock::now();
-    const engine::SimulationResult r = engine::simulate(step, *ex.accelerator, so);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    spdlog::info("simulated {} tiles in {:.3f} s ({:.3g} tiles/s)", r.tiles, secs, secs > 0 ? static_cast<double>(r.tiles) / secs : 0.0);
-    engine::add_simulation_results(doc, step, *ex.accelerator, r, ex.simulation.sparsity, ex.simulation.sparsity_source);
-    engine::write_ops_csv(out / "ops.csv", step, *ex.accelerator, r);
-    if (so.trace) engine::write_trace_json(out / "trace.json", *ex.accelerator, r);
-    if (!quiet) engine::print_simulation_summary(ex.model->name, *ex.accelerator, r);
-}
-
-int run_experiment(const engine::Experiment& ex, const Options& o, std::chrono::steady_clock::time_point start);
-
-int cmd_run(const Options& o) {
-    configure_logging(o.quiet);
-    const auto start = std::chrono::steady_clock::now();
-    engine::PluginHost& plugins = host();
-    const engine::Experiment ex = engine::load_experiment(o.experiment, o.overrides, plugins);
-    return run_experiment(ex, o, start);
-}
-
-// `transcode simulate`: an experiment made from the command line.
-int cmd_simulate(const Options& o) {
-    configure_logging(o.quiet);
-    const auto start = std::chrono::steady_clock::now();
-    engine::PluginHost& plugins = host();
-    auto quoted = [](const std::string& s) { return nlohmann::json(s).dump(); };  // a JSON string is a YAML string
-    const std::string name = fmt::format("simulate-{}-{}", fs::path(o.model_file).stem().string(), fs::path(o.accelerator_file).stem().string());
-    const std::string text = fmt::format(
-        "experiment: {}\nkind: simulate\nmode: {}\nmodel: {{include: {}}}\naccelerator: {{include: {}}}\nsimulation: {{fidelity: {}}}\n", quoted(name),
-        o.mode, quoted(o.model_file), quoted(o.accelerator_file), o.fidelity);
-    config::Diagnostics diags;
-    config::Node root = config::load_string(text, "<simulate>", diags, fs::current_path());
-    for (const auto& ov : o.overrides) config::apply_override(root, ov, diags);
-    const engine::Experiment ex = engine::load_experiment(std::move(root), std::move(diags), "<simulate>", plugins);
-    return run_experiment(ex, o, start);
-}
-
-int run_experiment(const engine::Experiment& ex, const Options& o, std::chrono::steady_clock::time_point start) {
-    engine::PluginHost& plugins = host();
-    const fs::path out = o.out_dir.empty() ? fs::path("out") / ex.name : fs::path(o.out_dir);
-    if (o.resume && ex.kind != "codesign")
-        throw ConfigError(fmt::format("--resume carries on a co-design search; experiment '{}' is of kind {}", ex.name, ex.kind));
-    // Before any work: the folder is created, checked writable and locked for this run. An earlier
-    // run's results.json goes before the first output is written (co-design: once its search.db is
-    // open), so that results.json, written last, marks a complete folder.
-    const engine::OutputFolderLock folder(out);
-    if (ex.kind != "codesign") engine::remove_stale_results(out);
-    spdlog::info("experiment '{}' ({}), seed {}, {} thread(s), output in {}", ex.name, ex.kind, ex.seed, o.threads, out.string());
-
-    nlohmann::json doc = engine::common_results(ex, plugins);
-    std::optional<engine::ModelSummary> summary;
-    if (ex.model) {
-        summary = engine::summarize(step_graph(*ex.model, ex.mode == RunMode::training, ex.optimizer));
-        nlohmann::json m = engine::to_json(*summary);
-        m["name"] = ex.model->name;
-        m["family"] = ex.model->family->name;
-        m["params"] = engine::to_json(Value{ex.model->params.values()});
-        doc["model"] = m;
-    }
-    if (ex.kind == "simulate") {
-        run_simulation(ex, out, doc, o.quiet);
-    } else if (ex.kind == "train" || ex.kind == "train_and_simulate" || ex.kind == "dynaprop_sweep") {
-        engine::run_training_kind(ex, plugins, out, o.quiet, static_cast<unsigned>(std::max(1, o.threads)), doc);
-    } else if (ex.kind == "codesign") {
-        engine::run_codesign(ex, plugins, out, {static_cast<unsigned>(std::max(1, o.threads)), o.resume, o.quiet}, doc);
-    } else if (ex.kind == "sparsity_probe") {
-        const auto strategy = plugins.create<PruningStrategy>(*ex.pruning.info, ex.pruning.params);
-        const engine::SparsityProbeResult result = engine::run_sparsity_probe(ex, strategy);
-        engine::add_sparsity_probe_results(doc, ex, result);
-        if (!o.quiet) {
-            fmt::print("\n{} — {} with {} ({} mode), {}x{} Gaussian tensors\n", ex.name, ex.kind, ex.pruning.info->name,
-                       ex.mode == RunMode::training ? "training" : "inference", ex.probe.rows, ex.probe.cols);
-            fmt::print("  {:<22} {:>10} {:>8} {:>12} {:>12} {:>9}\n", "tensor role", "std", "pruned", "zeros", "elements", "sparsity");
-            for (const auto& r : result.roles)
-                fmt::print("  {:<22} {:>10.4g} {:>8} {:>12} {:>12} {:>8.2f}%\n", to_string(r.role), r.std_dev, r.pruned ? "yes" : "no", r.zeros,
-                           r.elements, 100.0 * r.sparsity());
-        }
-    } else if (!o.quiet && summary) {
-        fmt::print("\n");
-        print_model_summary(ex.model->name, ex.model->family->name, *summary);
-    }
-    engine::write_json_file(out / "results.json", doc);
+int finish(const engine::Experiment& ex, const Options& o, std::chrono::steady_clock::time_point start) {
+    const engine::RunSettings settings{o.out_dir, static_cast<unsigned>(std::max(1, o.threads)), o.resume, o.quiet};
+    const fs::path out = settings.out.empty() ? engine::default_output_folder(ex) : settings.out;
+    engine::run_experiment(ex, host(), settings);
     // Printed with --quiet too: the one line that says where the results are.
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     fmt::print("  status ok, {:.3f} s; results: {}\n", secs, (out / "results.json").string());
     return 0;
 }
 
+int cmd_run(const Options& o) {
+    configure_logging(o.quiet);
+    const auto start = std::chrono::steady_clock::now();
+    const engine::Experiment ex = engine::load_experiment(o.experiment, o.overrides, host());
+    return finish(ex, o, start);
+}
+
+// `transcode simulate`: an experiment made from the command line.
+int cmd_simulate(const Options& o) {
+    configure_logging(o.quiet);
+    const auto start = std::chrono::steady_clock::now();
+    engine::SimulateRequest request;
+    request.name = fmt::format("simulate-{}-{}", fs::path(o.model_file).stem().string(), fs::path(o.accelerator_file).stem().string());
+    request.model = engine::include_section(o.model_file);
+    request.accelerator = engine::include_section(o.accelerator_file);
+    request.mode = o.mode;
+    request.fidelity = o.fidelity;
+    request.overrides = o.overrides;
+    const engine::Experiment ex = engine::load_simulate_experiment(request, host());
+    return finish(ex, o, start);
+}
+
 int cmd_model_describe(const Options& o) {
     engine::PluginHost& plugins = host();
     const engine::LoadedModel m = engine::load_model_file(o.experiment, o.overrides, plugins);
-    const engine::ModelSummary s = engine::summarize(step_graph(m, o.training, engine::OptimizerSettings{}));
+    const engine::ModelSummary s = engine::summarize(engine::step_graph(m, o.training, engine::OptimizerSettings{}));
     if (o.json) {
         nlohmann::json j = engine::to_json(s);
         j["name"] = m.name;
@@ -260,7 +153,7 @@ int cmd_model_describe(const Options& o) {
         fmt::print("{}\n", j.dump(2));
         return 0;
     }
-    print_model_summary(m.name, m.family->name, s);
+    engine::print_model_summary(m.name, m.family->name, s);
     return 0;
 }
 
@@ -307,58 +200,12 @@ int cmd_import_config(const Options& o) {
     return 0;
 }
 
-// What a YAML file is, from its top-level keys: an experiment has `experiment:`, a model `family:`
-// or `params:` beside `name:`.
-enum class FileKind { experiment, model, accelerator, design_space, unknown };
-FileKind detect_kind(const std::string& file) {
-    config::Diagnostics ignored;
-    const config::Node root = config::load_file(file, ignored);
-    if (root.find("experiment") != nullptr || root.find("kind") != nullptr) return FileKind::experiment;
-    if (root.find("knobs") != nullptr && root.find("target") != nullptr) return FileKind::design_space;
-    if (root.find("family") != nullptr || root.find("params") != nullptr) return FileKind::model;
-    if (root.find("processing_elements") != nullptr || root.find("units") != nullptr) return FileKind::accelerator;
-    return ignored.empty() && root.kind == config::Node::Kind::map ? FileKind::unknown : FileKind::experiment;
-}
-
 int cmd_validate(const Options& o) {
     engine::PluginHost& plugins = host();
     int bad = 0;
     for (const auto& f : o.files) {
         try {
-            switch (detect_kind(f)) {
-                case FileKind::experiment: {
-                    const engine::Experiment ex = engine::load_experiment(f, o.overrides, plugins);
-                    fmt::print("{}: ok (experiment '{}', kind {})\n", f, ex.name, ex.kind);
-                    break;
-                }
-                case FileKind::model: {
-                    const engine::LoadedModel m = engine::load_model_file(f, o.overrides, plugins);
-                    fmt::print("{}: ok (model '{}', family {}, {} ops)\n", f, m.name, m.family->name, m.forward.ops.size());
-                    break;
-                }
-                case FileKind::accelerator: {
-                    const engine::Accelerator a = engine::load_accelerator_file(f, o.overrides, plugins);
-                    fmt::print("{}: ok (accelerator '{}', {} unit groups, {:.3f} mm^2)\n", f, a.name, a.units.size(), a.area_mm2());
-                    break;
-                }
-                case FileKind::design_space: {
-                    config::Diagnostics diags;
-                    config::Node root = config::load_file(f, diags);
-                    for (const auto& ov : o.overrides) config::apply_override(root, ov, diags);
-                    const config::Node* target = root.find("target");
-                    const auto t = target != nullptr && target->scalar == "accelerator" ? engine::SpaceSide::Target::accelerator : engine::SpaceSide::Target::model;
-                    const engine::SpaceSide side = engine::load_space_side(root, "", t, plugins, diags);
-                    diags.throw_if_any();
-                    fmt::print("{}: ok (design space '{}', target {}, {} knobs, 10^{:.1f} candidates)\n", f, side.name,
-                               t == engine::SpaceSide::Target::model ? "model" : "accelerator", side.space.size(), side.space.log10_count());
-                    break;
-                }
-                case FileKind::unknown:
-                    throw ConfigError(fmt::format("{}:1:1: error: (document): cannot tell what this file is: an experiment has an `experiment:` key, "
-                                                  "a model a `family:` key, an accelerator `processing_elements:` or `units:`, a design space `target:` "
-                                                  "and `knobs:` (kind)",
-                                                  f));
-            }
+            fmt::print("{}: {}\n", f, engine::validate_file(f, o.overrides, plugins));
         } catch (const ConfigError& e) {
             ++bad;
             fmt::print(stderr, "{}\n", e.what());
@@ -377,8 +224,7 @@ int cmd_plugins_list(const Options& o) {
     if (o.json) {
         nlohmann::json a = nlohmann::json::array();
         for (const auto* p : items)
-            a.push_back({{"name", p->name}, {"kind", to_string(p->kind)}, {"library", p->library}, {"version", p->version},
-                         {"file", p->file.string()}, {"doc", first_line(p->doc)}});
+            a.push_back(engine::plugin_summary_json(*p));
         fmt::print("{}\n", a.dump(2));
         return 0;
     }
@@ -389,28 +235,9 @@ int cmd_plugins_list(const Options& o) {
 
 int cmd_plugins_describe(const Options& o) {
     engine::PluginHost& plugins = host();
-    const engine::PluginInfo* info = plugins.find_any(o.plugin_name);
-    if (info == nullptr) {
-        std::vector<const engine::PluginInfo*> matches;
-        for (const auto* p : plugins.list())
-            if (p->name.substr(p->name.find('.') + 1) == o.plugin_name) matches.push_back(p);
-        if (matches.size() == 1) info = matches.front();
-    }
-    if (info == nullptr) {
-        std::vector<std::string> all;
-        for (const auto* p : plugins.list()) {
-            all.push_back(p->name);
-            all.push_back(p->name.substr(p->name.find('.') + 1));
-        }
-        const std::string near = config::closest_match(o.plugin_name, all);
-        throw ConfigError(near.empty() ? fmt::format("error: no plugin named '{}' (see `transcode plugins list`)", o.plugin_name)
-                                       : fmt::format("error: no plugin named '{}'; did you mean '{}'?", o.plugin_name, near));
-    }
+    const engine::PluginInfo* info = &engine::find_plugin_to_describe(plugins, o.plugin_name);
     if (o.json) {
-        nlohmann::json j{{"name", info->name}, {"kind", to_string(info->kind)}, {"library", info->library}, {"version", info->version},
-                         {"file", info->file.string()}, {"doc", info->doc}, {"params", nlohmann::json::array()}};
-        for (const auto& s : info->schema) j["params"].push_back(spec_json(s));
-        fmt::print("{}\n", j.dump(2));
+        fmt::print("{}\n", engine::plugin_description_json(*info).dump(2));
         return 0;
     }
     fmt::print("{} ({} plugin, library {} {}, {})\n", info->name, to_string(info->kind), info->library, info->version, info->file.string());

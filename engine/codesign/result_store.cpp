@@ -13,6 +13,7 @@
 #include <optional>
 #include <csignal>
 #include <cstdlib>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
@@ -45,6 +46,49 @@ std::string column_text(sqlite3_stmt* s, int i) {
 }
 
 }  // namespace
+
+nlohmann::json read_evaluations(const fs::path& file) {
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) throw ConfigError(fmt::format("{}: no search database here (a codesign run writes search.db in its output folder)", file.string()));
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(file.string().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        const std::string m = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+        sqlite3_close(db);
+        throw ConfigError(fmt::format("{}: cannot open the search database: {}", file.string(), m));
+    }
+    const std::unique_ptr<sqlite3, int (*)(sqlite3*)> owner(db, sqlite3_close);
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT * FROM evaluations ORDER BY round, slot", -1, &raw, nullptr) != SQLITE_OK) {
+        const std::string m = sqlite3_errmsg(db);
+        sqlite3_finalize(raw);
+        throw ConfigError(fmt::format("{}: not a search database ({})", file.string(), m));
+    }
+    const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
+    const int columns = sqlite3_column_count(raw);
+    nlohmann::json rows = nlohmann::json::array();
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+        nlohmann::json row = nlohmann::json::object();
+        for (int i = 0; i < columns; ++i) {
+            const std::string name = sqlite3_column_name(raw, i);
+            switch (sqlite3_column_type(raw, i)) {
+                case SQLITE_INTEGER: row[name] = sqlite3_column_int64(raw, i); break;
+                case SQLITE_FLOAT: row[name] = sqlite3_column_double(raw, i); break;
+                case SQLITE_NULL: row[name] = nullptr; break;
+                default: {
+                    const std::string text = column_text(raw, i);
+                    const bool json_column = name == "candidate" || name == "encoding" || name == "accuracy_details";
+                    nlohmann::json parsed = json_column ? nlohmann::json::parse(text, nullptr, false) : nlohmann::json(text);
+                    row[name] = parsed.is_discarded() ? nlohmann::json(text) : std::move(parsed);
+                }
+            }
+        }
+        rows.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) throw Error(fmt::format("{}: reading the evaluations: {}", file.string(), sqlite3_errmsg(db)));
+    return rows;
+}
 
 nlohmann::json accuracy_details_json(const EvaluationRecord& r) {
     nlohmann::json j = nlohmann::json::object();

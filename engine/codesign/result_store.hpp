@@ -37,6 +37,12 @@ namespace transcode::engine {
 nlohmann::json accuracy_details_json(const EvaluationRecord& r);
 void read_accuracy_details(const nlohmann::json& j, EvaluationRecord& r);
 
+/// Every row of a search database's evaluations table, by (round, slot), read-only: one JSON object
+/// per row, keyed by column name (ints, reals, text; the JSON columns candidate, encoding and
+/// accuracy_details parsed; SQL NULL as null). For callers that hand the rows on as data (the
+/// Python module's read_store). Throws ConfigError when the file is missing or not a search database.
+nlohmann::json read_evaluations(const std::filesystem::path& file);
+
 class ResultStore {
 public:
     /// Opens (resume) or creates (fresh: an existing database is an error that says to use

@@ -1,6 +1,7 @@
 #include "config/diagnostics.hpp"
 
 #include <algorithm>
+#include <regex>
 #include <tuple>
 #include <utility>
 
@@ -37,6 +38,29 @@ std::string Diagnostics::format() const {
 
 void Diagnostics::throw_if_any() const {
     if (!items_.empty()) throw ConfigError(format());
+}
+
+std::vector<Diagnostic> parse_diagnostics(std::string_view text) {
+    // FILE may itself hold ':' (a path), so the line and column are the last two numbers before
+    // ": error: "; the rule is the last parenthesised word, the path runs to the first ": ".
+    static const std::regex line_re(R"(^(.*):(\d+):(\d+): error: (.*?): (.*) \(([A-Za-z0-9_-]+)\)$)");
+    std::vector<Diagnostic> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t end = std::min(text.find('\n', start), text.size());
+        const std::string line(text.substr(start, end - start));
+        std::smatch m;
+        if (std::regex_match(line, m, line_re)) {
+            Diagnostic d;
+            d.where = Location{m[1].str(), std::stoi(m[2].str()), std::stoi(m[3].str())};
+            d.path = m[4].str() == "(document)" ? "" : m[4].str();
+            d.message = m[5].str();
+            d.rule = m[6].str();
+            out.push_back(std::move(d));
+        }
+        start = end + 1;
+    }
+    return out;
 }
 
 namespace {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "transcode/errors.hpp"
@@ -41,6 +42,11 @@ public:
 private:
     std::vector<Diagnostic> items_;
 };
+
+/// The diagnostics in the text of a ConfigError: every line that reads
+/// `FILE:LINE:COL: error: path: message (rule)`, back into its fields (for callers that expose them
+/// as data, such as the Python module). Other lines (a message without a location) are skipped.
+std::vector<Diagnostic> parse_diagnostics(std::string_view text);
 
 /// The closest of `candidates` to `word` when it is close enough to be a likely typo
 /// (at most max(1, |word| / 3) edits, a swap of adjacent letters counting as one); empty otherwise.

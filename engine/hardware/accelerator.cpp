@@ -246,15 +246,20 @@ Accelerator load_accelerator_file(const std::filesystem::path& file, const std::
     config::Node root = config::load_file(file, diags);
     if (!diags.empty() && root.kind == config::Node::Kind::null) diags.throw_if_any();
     for (const auto& o : overrides) config::apply_override(root, o, diags);
+    return load_accelerator(std::move(root), std::move(diags), file, host);
+}
+
+Accelerator load_accelerator(config::Node root, config::Diagnostics diags, const std::filesystem::path& file, PluginHost& host) {
+    if (!diags.empty() && root.kind == config::Node::Kind::null) diags.throw_if_any();
     if (root.kind != config::Node::Kind::map) {
         diags.add(root.where.file.empty() ? config::Location{file.string(), 1, 1} : root.where, "",
                   fmt::format("an accelerator file must be a map, got {}", root.kind_name()), "type");
         diags.throw_if_any();
     }
-    auto a = resolve_accelerator(root, "", host, diags);
+    auto loaded = resolve_accelerator(root, "", host, diags);
     diags.throw_if_any();
-    if (!a) throw InternalError("resolve_accelerator failed without a diagnostic");
-    return std::move(*a);
+    if (!loaded) throw InternalError("resolve_accelerator failed without a diagnostic");
+    return std::move(*loaded);
 }
 
 }  // namespace transcode::engine

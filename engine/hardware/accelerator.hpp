@@ -91,5 +91,8 @@ std::optional<Accelerator> resolve_accelerator(const config::Node& node, const s
 
 /// Loads an accelerator file with `--set` overrides. Throws ConfigError listing every problem.
 Accelerator load_accelerator_file(const std::filesystem::path& file, const std::vector<std::string>& overrides, PluginHost& host);
+/// The same, from an already-parsed document (overrides applied; `diags` may hold parse errors,
+/// reported together with the rest). `file` names the document in errors (e.g. "<dict>").
+Accelerator load_accelerator(config::Node root, config::Diagnostics diags, const std::filesystem::path& file, PluginHost& host);
 
 }  // namespace transcode::engine

@@ -65,15 +65,20 @@ LoadedModel load_model_file(const std::filesystem::path& file, const std::vector
     config::Node root = config::load_file(file, diags);
     if (!diags.empty() && root.kind == config::Node::Kind::null) diags.throw_if_any();
     for (const auto& o : overrides) config::apply_override(root, o, diags);
+    return load_model(std::move(root), std::move(diags), file, host);
+}
+
+LoadedModel load_model(config::Node root, config::Diagnostics diags, const std::filesystem::path& file, PluginHost& host) {
+    if (!diags.empty() && root.kind == config::Node::Kind::null) diags.throw_if_any();
     if (root.kind != config::Node::Kind::map) {
-        diags.add(root.where.file.empty() ? config::Location{file.string(), 1, 1} : root.where, "", fmt::format("a model file must be a map, got {}", root.kind_name()),
-                  "type");
+        diags.add(root.where.file.empty() ? config::Location{file.string(), 1, 1} : root.where, "",
+                  fmt::format("a model file must be a map, got {}", root.kind_name()), "type");
         diags.throw_if_any();
     }
-    auto m = resolve_model(root, "", host, diags);
+    auto loaded = resolve_model(root, "", host, diags);
     diags.throw_if_any();
-    if (!m) throw InternalError("resolve_model failed without a diagnostic");
-    return std::move(*m);
+    if (!loaded) throw InternalError("resolve_model failed without a diagnostic");
+    return std::move(*loaded);
 }
 
 }  // namespace transcode::engine

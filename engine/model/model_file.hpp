@@ -37,5 +37,8 @@ std::optional<LoadedModel> resolve_model(const config::Node& node, const std::st
 
 /// Loads a model file with `--set` overrides. Throws ConfigError listing every problem.
 LoadedModel load_model_file(const std::filesystem::path& file, const std::vector<std::string>& overrides, PluginHost& host);
+/// The same, from an already-parsed document (overrides applied; `diags` may hold parse errors,
+/// reported together with the rest). `file` names the document in errors (e.g. "<dict>").
+LoadedModel load_model(config::Node root, config::Diagnostics diags, const std::filesystem::path& file, PluginHost& host);
 
 }  // namespace transcode::engine

@@ -64,15 +64,26 @@ void check_spec(const ParamSpec& s, const std::string& where, bool is_element = 
 
 }  // namespace
 
-fs::path builtin_plugin_dir() {
+namespace {
+std::optional<fs::path>& chosen_prefix() {
+    static std::optional<fs::path> prefix;
+    return prefix;
+}
+}  // namespace
+
+fs::path install_prefix() {
+    if (chosen_prefix()) return *chosen_prefix();
     const fs::path exe = boost::dll::program_location().string();
-    return exe.parent_path().parent_path() / "lib" / "transcode" / "plugins";
+    return exe.parent_path().parent_path();
 }
 
+void set_install_prefix(const fs::path& prefix) { chosen_prefix() = prefix; }
+
+fs::path builtin_plugin_dir() { return install_prefix() / "lib" / "transcode" / "plugins"; }
+
 fs::path shipped_configs_dir() {
-    const fs::path exe = boost::dll::program_location().string();
     std::error_code ec;
-    if (const fs::path installed = exe.parent_path().parent_path() / "share" / "transcode" / "configs"; fs::is_directory(installed, ec)) return installed;
+    if (const fs::path installed = install_prefix() / "share" / "transcode" / "configs"; fs::is_directory(installed, ec)) return installed;
     if (const fs::path source = TRANSCODE_SOURCE_CONFIGS_DIR; fs::is_directory(source, ec)) return source;
     return {};
 }

@@ -58,13 +58,20 @@ struct PluginInfo {
     ParamSchema schema;
 };
 
-/// The directory of built-in plugins: <dir of the running executable>/../lib/transcode/plugins.
+/// The prefix (build tree or install prefix) the engine's files are found under: the folder above
+/// the running executable's (`<prefix>/bin/transcode`), unless set_install_prefix() chose another.
+std::filesystem::path install_prefix();
+/// Sets install_prefix() for a host process that is not a transcode executable: the Python module
+/// (`<prefix>/lib/pythonX.Y/dist-packages/transcode*.so`) passes the prefix above its own folder.
+void set_install_prefix(const std::filesystem::path& prefix);
+
+/// The directory of built-in plugins: <install_prefix()>/lib/transcode/plugins.
 /// The same relative layout holds in the build tree and in an install prefix.
 std::filesystem::path builtin_plugin_dir();
 
-/// The shipped configs/ folder: <dir of the running executable>/../share/transcode/configs in an
-/// install prefix (cmake/TranscodeInstall.cmake puts it there), else the source tree's configs/
-/// (the build tree has no copy). Empty when neither exists.
+/// The shipped configs/ folder: <install_prefix()>/share/transcode/configs in an install prefix
+/// (cmake/TranscodeInstall.cmake puts it there), else the source tree's configs/ (the build tree
+/// has no copy). Empty when neither exists.
 std::filesystem::path shipped_configs_dir();
 
 class PluginHost {
