@@ -112,10 +112,13 @@ engine::PluginHost& host() {
 int finish(const engine::Experiment& ex, const Options& o, std::chrono::steady_clock::time_point start) {
     const engine::RunSettings settings{o.out_dir, static_cast<unsigned>(std::max(1, o.threads)), o.resume, o.quiet};
     const fs::path out = settings.out.empty() ? engine::default_output_folder(ex) : settings.out;
-    engine::run_experiment(ex, host(), settings);
-    // Printed with --quiet too: the one line that says where the results are.
+    const nlohmann::json doc = engine::run_experiment(ex, host(), settings);
+    // Printed with --quiet too: the one line that says where the results are, with the status
+    // results.json gives ("infeasible" with its reason: the run worked, the design does not).
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    fmt::print("  status ok, {:.3f} s; results: {}\n", secs, (out / "results.json").string());
+    const std::string status = doc.contains("status") && doc["status"].is_string() ? doc["status"].get<std::string>() : "ok";
+    const std::string reason = doc.contains("reason") && doc["reason"].is_string() ? " (" + doc["reason"].get<std::string>() + ")" : "";
+    fmt::print("  status {}{}, {:.3f} s; results: {}\n", status, reason, secs, (out / "results.json").string());
     return 0;
 }
 

@@ -53,6 +53,19 @@ TEST_CASE("--quiet still prints the line that says where the results are") {
     CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
 }
 
+TEST_CASE("the results line gives results.json's status: an infeasible design says so, with its reason, and still exits 0") {
+    TempDir out;
+    const auto r = run_cli("simulate --quiet --fidelity analytic --model " + source_dir + "/configs/models/bert-tiny.yaml --accelerator " + source_dir +
+                           "/configs/accelerators/acceltran-edge.yaml --set accelerator.units[activation_buffer].params.size_mb=0.001 --out " +
+                           out.path().string());
+    CHECK(r.exit_code == 0);
+    CHECK(r.output.rfind("  status infeasible (op 'layer0.head0.q.matmul' (matmul): no tile fits the buffers (tiles get half of each buffer): the "
+                         "activation buffer holds 524.288 bytes; ",
+                         0) == 0);
+    const auto doc = nlohmann::json::parse(transcode::test::read_file(out.path() / "results.json"));
+    CHECK(doc["status"] == "infeasible");
+}
+
 TEST_CASE("every command has --help, a bad argument exits 2") {
     for (const char* cmd : {"--help", "run --help", "validate --help", "plugins --help", "plugins list --help", "plugins describe --help", "tokenize --help", "version --help"}) {
         CAPTURE(cmd);
