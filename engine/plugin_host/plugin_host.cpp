@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <set>
 
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 #include <fmt/format.h>
+
+#include "transcode/input_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -97,7 +100,9 @@ void PluginHost::load_library(const fs::path& file_in) {
     for (const auto& l : libraries_)
         if (l->file == file) return;
     const std::string shown = file_in.string();
-    if (!fs::is_regular_file(file)) throw PluginError(fmt::format("plugin '{}': no such file", shown));
+    // Checked before dlopen, which would block on a FIFO and give a linker's message for a folder.
+    if (const std::string problem = input_file_problem(file, std::numeric_limits<std::uintmax_t>::max()); !problem.empty())
+        throw PluginError(fmt::format("plugin '{}': {}", shown, problem == "not found" ? "no such file" : problem));
 
     auto loaded = std::make_shared<LoadedLibrary>();
     loaded->file = file;

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string>
 
+#include <sys/stat.h>
+
 #include "config/schema_validation.hpp"
 #include "plugin_host/plugin_host.hpp"
 #include "test_support.hpp"
@@ -191,6 +193,19 @@ TEST_CASE("TRANSCODE_PLUGIN_PATH adds libraries, a bad entry is skipped with its
     CHECK(host2.skipped()[0] == "TRANSCODE_PLUGIN_PATH entry '/nonexistent/dir' skipped: no such file or directory");
     CHECK(host2.skipped()[1].rfind("TRANSCODE_PLUGIN_PATH entry '" + dir + "/transcode-test-wrong-abi.so' skipped: plugin '", 0) == 0);
     CHECK(host2.skipped()[1].find("built for SDK ABI") != std::string::npos);
+}
+
+TEST_CASE("a FIFO or a device on TRANSCODE_PLUGIN_PATH is skipped, saying what it is, without blocking") {
+    test::TempDir dir;
+    const std::string fifo = (dir.path() / "plugin.fifo").string();
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const auto r = test::run_shell("TRANSCODE_PLUGIN_PATH=" + fifo + ":/dev/zero timeout 20 '" + std::string(TRANSCODE_CLI) + "' plugins list");
+    CHECK(r.exit_code == 0);
+    CHECK(r.output.find("warning: TRANSCODE_PLUGIN_PATH entry '" + fifo + "' skipped: plugin '" + fifo + "': is a FIFO (named pipe), not a regular file\n") !=
+          std::string::npos);
+    CHECK(r.output.find("warning: TRANSCODE_PLUGIN_PATH entry '/dev/zero' skipped: plugin '/dev/zero': is a character device, not a regular file\n") !=
+          std::string::npos);
+    CHECK(r.output.find("pruning.dynaprop") != std::string::npos);
 }
 
 TEST_CASE("transcode plugins list still works with a bad TRANSCODE_PLUGIN_PATH entry, and warns about it") {
