@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/csv_table.hpp"
 #include "codesign/codesign_run.hpp"
 #include "codesign/evaluator.hpp"
 #include "codesign/objective.hpp"
@@ -590,31 +591,12 @@ TEST_CASE("accuracy.trained trains each candidate through the engine's training 
 
 namespace {
 
-// An RFC 4180 file (the engine's CSV outputs) as rows of cells.
+// An RFC 4180 file (the engine's CSV outputs) as rows of cells, header first, read by the engine's
+// own reader (common/csv_table.hpp), which also refuses a row of another width than the header.
 std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
-    std::vector<std::vector<std::string>> rows;
-    std::vector<std::string> row;
-    std::string cell;
-    bool quoted = false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char ch = text[i];
-        if (quoted) {
-            if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') cell += '"', ++i;
-            else if (ch == '"') quoted = false;
-            else cell += ch;
-        } else if (ch == '"') {
-            quoted = true;
-        } else if (ch == ',') {
-            row.push_back(cell), cell.clear();
-        } else if (ch == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
-            continue;  // RFC 4180 ends records with CRLF
-        } else if (ch == '\n') {
-            row.push_back(cell), cell.clear();
-            rows.push_back(row), row.clear();
-        } else {
-            cell += ch;
-        }
-    }
+    engine::CsvFile csv = engine::parse_csv(text, "test.csv");
+    std::vector<std::vector<std::string>> rows{std::move(csv.header)};
+    for (auto& row : csv.rows) rows.push_back(std::move(row));
     return rows;
 }
 
