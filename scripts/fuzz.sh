@@ -42,6 +42,9 @@ seeds() {
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 unset TRANSCODE_PLUGIN_PATH
+# Scratch files (fuzz_search_db writes a SQLite store per input; fsync and WAL checkpoints) go to
+# memory when /dev/shm is there, not to the disk.
+if [[ -z ${TMPDIR:-} && -d /dev/shm && -w /dev/shm ]]; then export TMPDIR=/dev/shm; fi
 # Inputs may `include:` files relative to the working folder (parse_params has no base folder):
 # run in an empty scratch folder, never in the source tree.
 work="$build/fuzz-work"

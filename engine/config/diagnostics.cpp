@@ -29,10 +29,14 @@ std::string Diagnostics::format() const {
     std::vector<Diagnostic> sorted = items_;
     std::stable_sort(sorted.begin(), sorted.end(), [&](const Diagnostic& a, const Diagnostic& b) { return rank(a) < rank(b); });
     std::string out;
-    for (const auto& d : sorted) {
+    const std::size_t shown = std::min(sorted.size(), max_shown);
+    for (std::size_t i = 0; i < shown; ++i) {
         if (!out.empty()) out += '\n';
-        out += d.format();
+        out += sorted[i].format();
     }
+    if (sorted.size() > shown)
+        out += fmt::format("\n... and {} more error(s), not shown: fix the {} above first (at most {} are listed, like a compiler's error limit)",
+                           sorted.size() - shown, shown, max_shown);
     return out;
 }
 

@@ -34,7 +34,10 @@ public:
     bool empty() const { return items_.empty(); }
     std::size_t size() const { return items_.size(); }
     const std::vector<Diagnostic>& items() const { return items_; }
-    /// Every diagnostic, one per line.
+    /// At most this many diagnostics are listed by format(); a line then says how many more
+    /// there are (a file with 100,000 unknown keys gives 51 lines, not 100,000).
+    static constexpr std::size_t max_shown = 50;
+    /// The diagnostics in file order, one per line (the first max_shown of them).
     std::string format() const;
     /// Throws a ConfigError carrying every diagnostic when there is any.
     void throw_if_any() const;

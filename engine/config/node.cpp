@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
@@ -220,6 +222,9 @@ struct Loader {
             case YAML::NodeType::Map:
                 n.kind = Node::Kind::map;
                 ancestors.push_back(&y);
+                // Keys seen so far, hashed: Node::find is linear, so checking each key with it
+                // made a map of 60,000 keys take 8 s.
+                std::unordered_set<std::string> keys;
                 for (auto it = y.begin(); it != y.end(); ++it) {
                     const Location key_loc = mark_location(file, it->first.Mark(), column_offset);
                     if (!it->first.IsScalar()) {
@@ -229,7 +234,7 @@ struct Loader {
                     const std::string key = it->first.Scalar();
                     if (!check_utf8(key, key_loc, path, "this key")) continue;
                     const std::string child_path = path.empty() ? key : path + "." + key;
-                    if (n.find(key) != nullptr) {
+                    if (!keys.insert(key).second) {
                         diags.add(key_loc, child_path, fmt::format("duplicate key '{}'", key), "duplicate-key");
                         continue;
                     }
@@ -296,20 +301,27 @@ struct Loader {
         n = std::move(base);
     }
 
-    // Overlays `top` onto `base`: maps merge key by key, anything else replaces.
+    // Overlays `top` onto `base`: maps merge key by key, anything else replaces. The keys of
+    // `base` are indexed once (looking each one up with Node::find made it quadratic).
     static void merge_into(Node& base, Node&& top) {
+        std::unordered_map<std::string, std::size_t> index;
+        index.reserve(base.fields.size() + top.fields.size());
+        for (std::size_t j = 0; j < base.fields.size(); ++j) index.emplace(base.fields[j].first, j);
         for (std::size_t i = 0; i < top.fields.size(); ++i) {
             auto& [k, v] = top.fields[i];
-            Node* existing = base.find(k);
-            if (existing != nullptr && existing->kind == Node::Kind::map && v.kind == Node::Kind::map) {
-                merge_into(*existing, std::move(v));
-            } else if (existing != nullptr) {
-                *existing = std::move(v);
-                for (std::size_t j = 0; j < base.fields.size(); ++j)
-                    if (base.fields[j].first == k) base.key_locations[j] = top.key_locations[i];
-            } else {
+            const auto found = index.find(k);
+            if (found == index.end()) {
+                index.emplace(k, base.fields.size());
                 base.fields.emplace_back(k, std::move(v));
                 base.key_locations.push_back(top.key_locations[i]);
+                continue;
+            }
+            Node& existing = base.fields[found->second].second;
+            if (existing.kind == Node::Kind::map && v.kind == Node::Kind::map) {
+                merge_into(existing, std::move(v));
+            } else {
+                existing = std::move(v);
+                base.key_locations[found->second] = top.key_locations[i];
             }
         }
     }

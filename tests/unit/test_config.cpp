@@ -107,6 +107,24 @@ TEST_CASE("unknown plugin names the kind and suggests a close name") {
           F(dir) + ":4:11: error: pruning.plugin: unknown pruning plugin 'dynaprp'; did you mean 'dynaprop'? (unknown-plugin)");
 }
 
+TEST_CASE("more than 50 errors: the first 50 in file order, then one line with the count") {
+    TempDir dir;
+    std::string yaml = std::string(minimal) + "probe:\n";
+    for (int i = 0; i < 60; ++i) yaml += fmt::format("  q{}: 1\n", i);
+    const std::string errors = load_errors(dir, yaml);
+    std::vector<std::string> lines;
+    for (std::size_t start = 0; start <= errors.size();) {
+        const std::size_t end = std::min(errors.find('\n', start), errors.size());
+        lines.push_back(errors.substr(start, end - start));
+        start = end + 1;
+    }
+    REQUIRE(lines.size() == 51);
+    CHECK(lines[0] == F(dir) + ":4:3: error: probe.q0: unknown key 'q0'; allowed keys: rows, cols, activation_std, gradient_std (unknown-key)");
+    CHECK(lines[49].rfind(F(dir) + ":53:3: error: probe.q49: ", 0) == 0);
+    CHECK(lines[50] == "... and 10 more error(s), not shown: fix the 50 above first (at most 50 are listed, like a compiler's error limit)");
+    CHECK(config::parse_diagnostics(errors).size() == 50);
+}
+
 TEST_CASE("all errors of a file are reported together, in file order") {
     TempDir dir;
     const std::string errors = load_errors(dir, "experiment: t\nkind: sparsity_probe\nseed: x\nprobe:\n  rows: -3\n  colz: 4\n");
@@ -126,6 +144,30 @@ TEST_CASE("includes: relative paths, local overrides, and errors located in the 
     dir.write("parts/bad.yaml", "rows: 8\nrowz: 1\n");
     CHECK(load_errors(dir, std::string(minimal) + "probe:\n  include: parts/bad.yaml\n") ==
           (dir.path() / "parts/bad.yaml").string() + ":2:1: error: probe.rowz: unknown key 'rowz'; did you mean 'rows'? (unknown-key)");
+}
+
+TEST_CASE("includes: merged keys keep the included order, new local keys follow, and an overridden key is located in the local file") {
+    TempDir dir;
+    dir.write("base.yaml", "a: 1\nb: {x: 1, y: 2}\nc: 3\n");
+    config::Diagnostics diags;
+    const config::Node n = config::load_string("top:\n  include: base.yaml\n  d: 4\n  c: 30\n  b: {y: 20, z: 30}\n", "top.yaml", diags, dir.path());
+    REQUIRE(diags.empty());
+    const config::Node* top = n.find("top");
+    REQUIRE(top != nullptr);
+    std::vector<std::string> keys, lines;
+    for (std::size_t i = 0; i < top->fields.size(); ++i) {
+        keys.push_back(top->fields[i].first);
+        lines.push_back(fmt::format("{}:{}", top->key_locations[i].file, top->key_locations[i].line));
+    }
+    CHECK(keys == std::vector<std::string>{"a", "b", "c", "d"});
+    CHECK(lines == std::vector<std::string>{(dir.path() / "base.yaml").string() + ":1", (dir.path() / "base.yaml").string() + ":2", "top.yaml:4", "top.yaml:3"});
+    CHECK(top->find("c")->scalar == "30");
+    const config::Node* b = top->find("b");
+    REQUIRE(b != nullptr);
+    CHECK(b->fields.size() == 3);
+    CHECK(b->find("x")->scalar == "1");
+    CHECK(b->find("y")->scalar == "20");
+    CHECK(b->find("z")->scalar == "30");
 }
 
 TEST_CASE("a missing included file") {
