@@ -51,6 +51,32 @@ CsvTable sweep_table(const SweepPlan& plan, const std::vector<SweepPointRecord>&
     return table;
 }
 
+void run_sweep_points_locally(const SweepPlan& plan, const std::vector<std::size_t>& todo, const fs::path& out, PluginHost& host, unsigned threads,
+                              const SweepRecordSink& sink) {
+    std::atomic<std::size_t> next{0};
+    std::exception_ptr failure;
+    std::mutex mutex;
+    auto worker = [&] {
+        for (std::size_t k = next++; k < todo.size(); k = next++) {
+            try {
+                SweepPointRecord r = run_sweep_point(plan, todo[k], out / sweep_point_folder(todo[k]), host);
+                const std::lock_guard lock(mutex);
+                sink(std::move(r));
+            } catch (...) {
+                const std::lock_guard lock(mutex);
+                if (!failure) failure = std::current_exception();
+                next = todo.size();
+            }
+        }
+    };
+    const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, threads), todo.size()));
+    std::vector<std::thread> pool;
+    for (unsigned w = 1; w < workers; ++w) pool.emplace_back(worker);
+    if (workers > 0) worker();
+    for (auto& t : pool) t.join();
+    if (failure) std::rethrow_exception(failure);
+}
+
 void run_sweep(const SweepPlan& plan, PluginHost& host, const fs::path& out, const SweepRunOptions& options, nlohmann::json& doc) {
     const std::size_t n = plan.points();
     const std::map<std::string, std::string> meta{
@@ -75,41 +101,22 @@ void run_sweep(const SweepPlan& plan, PluginHost& host, const fs::path& out, con
 
     // (b) The others run on a work queue; (c) each is stored the moment it finishes.
     ProgressReporter progress(options.quiet, fmt::format("[sweep {}] ", plan.name));
-    std::atomic<std::size_t> next{0};
     std::size_t finished = 0, failed = 0;
-    std::exception_ptr failure;
-    std::mutex mutex;
     const auto t_start = std::chrono::steady_clock::now();
-    auto worker = [&] {
-        for (std::size_t k = next++; k < todo.size(); k = next++) {
-            try {
-                const std::size_t i = todo[k];
-                SweepPointRecord r = run_sweep_point(plan, i, out / sweep_point_folder(i), host);
-                store.insert(r);
-                std::lock_guard lock(mutex);
-                ++finished;
-                if (r.status == SweepPointStatus::failed) {
-                    ++failed;
-                    spdlog::warn("sweep point {} failed: {}", i, r.reason);
-                }
-                records[i] = std::move(r);
-                const std::size_t tenth = std::max<std::size_t>(1, todo.size() / 10);
-                progress.update(fmt::format("point {}/{} ({} failed)", resumed + finished, n, failed), static_cast<double>(finished),
-                                static_cast<double>(todo.size() - finished), finished % tenth == 0 || finished == todo.size());
-            } catch (...) {
-                std::lock_guard lock(mutex);
-                if (!failure) failure = std::current_exception();
-                next = todo.size();
-            }
+    run_sweep_points_locally(plan, todo, out, host, options.threads, [&](SweepPointRecord r) {
+        store.insert(r);
+        ++finished;
+        if (r.status == SweepPointStatus::failed) {
+            ++failed;
+            spdlog::warn("sweep point {} failed: {}", r.index, r.reason);
         }
-    };
-    const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, options.threads), todo.size()));
-    std::vector<std::thread> pool;
-    for (unsigned w = 1; w < workers; ++w) pool.emplace_back(worker);
-    if (workers > 0) worker();
-    for (auto& t : pool) t.join();
+        const std::size_t i = r.index;
+        records[i] = std::move(r);
+        const std::size_t tenth = std::max<std::size_t>(1, todo.size() / 10);
+        progress.update(fmt::format("point {}/{} ({} failed)", resumed + finished, n, failed), static_cast<double>(finished),
+                        static_cast<double>(todo.size() - finished), finished % tenth == 0 || finished == todo.size());
+    });
     progress.finish();
-    if (failure) std::rethrow_exception(failure);
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
 
     // (d) sweep.csv in point order, and results.json's sweep section.

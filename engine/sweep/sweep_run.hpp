@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,16 @@ struct SweepRunOptions {
     bool resume = false;
     bool quiet = false;
 };
+
+/// Called with each finished point's record, from the thread that ran it (one call at a time).
+using SweepRecordSink = std::function<void(SweepPointRecord)>;
+
+/// Step (b) of the driver: runs the points `todo` of `plan` on `threads` local threads over a
+/// work queue, each into out/points/NNNN with run_sweep_point, and hands each record to `sink` the
+/// moment it finishes. The first exception (of a point or of the sink) stops the queue and is
+/// rethrown once the running points have finished. A distributed driver replaces this function.
+void run_sweep_points_locally(const SweepPlan& plan, const std::vector<std::size_t>& todo, const std::filesystem::path& out, PluginHost& host,
+                              unsigned threads, const SweepRecordSink& sink);
 
 /// sweep.csv of `records` (in point order): point, status, one column per axis (named by its
 /// path), the figures of kind plan.of, seconds_s, reason.

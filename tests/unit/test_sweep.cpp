@@ -335,3 +335,34 @@ TEST_CASE("a sweep point record round-trips through JSON, and a malformed one is
     CHECK(back.folder == r.folder);
     CHECK_THROWS_AS(engine::sweep_point_record_from_json(nlohmann::json{{"index", 1}}), ConfigError);
 }
+
+TEST_CASE("a sweep point past sweep.point_timeout_s is stored as failed with its reason, and the sweep goes on") {
+    TempDir dir;
+    const fs::path sweep = dir.write("sweep.yaml", sweep_text("  of: simulate\n"
+                                                              "  point_timeout_s: 1.0e-9\n"
+                                                              "  axes:\n"
+                                                              "    - {path: simulation.fidelity, values: [event]}\n"));
+    const fs::path out = dir.path() / "out";
+    const auto r = run_cli(fmt::format("run {} --quiet --out {}", sweep.string(), out.string()));
+    REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+    const engine::CsvFile csv = engine::parse_csv(test::read_file(out / "sweep.csv"), "sweep.csv");
+    REQUIRE(csv.rows.size() == 1);
+    CHECK(csv.rows[0][1] == "failed");
+    CHECK(csv.rows[0][csv.column("reason")] == "timed out: the point ran past sweep.point_timeout_s (1e-09 s)");
+    CHECK(csv.rows[0][csv.column("cycles")].empty());
+    const nlohmann::json doc = read_json(out / "results.json");
+    CHECK(doc["sweep"]["failed"] == 1);
+    CHECK_FALSE(fs::exists(out / "points" / "0000" / "results.json"));
+}
+
+TEST_CASE("the shipped sweep configs load: edge-buffer-sweep (6 simulate points) and bert-tiny-train-sweep (4 train points)") {
+    const engine::Experiment edge = engine::load_experiment(source_dir + "/configs/experiments/edge-buffer-sweep.yaml", {}, test::builtin_plugins());
+    REQUIRE(edge.sweep_plan != nullptr);
+    CHECK(edge.sweep_plan->of == "simulate");
+    CHECK(edge.sweep_plan->points() == 6);
+    const engine::Experiment train = engine::load_experiment(source_dir + "/configs/experiments/bert-tiny-train-sweep.yaml", {}, test::builtin_plugins());
+    REQUIRE(train.sweep_plan != nullptr);
+    CHECK(train.sweep_plan->of == "train");
+    CHECK(train.sweep_plan->points() == 4);
+    CHECK(train.kind == "sweep");
+}
