@@ -366,3 +366,28 @@ TEST_CASE("the shipped sweep configs load: edge-buffer-sweep (6 simulate points)
     CHECK(train.sweep_plan->points() == 4);
     CHECK(train.kind == "sweep");
 }
+
+TEST_CASE("a training sweep point's accuracy and loss equal a standalone kind train run with --set of that point's values") {
+    TempDir dir;
+    const std::string file = source_dir + "/configs/experiments/bert-tiny-train-sweep.yaml";
+    const fs::path out = dir.path() / "out";
+    // Two of the shipped four points: the second axis narrowed to one value.
+    const auto r = run_cli(fmt::format("run {} --quiet --threads 2 --out {} --set 'sweep.axes[1].values=[0.01]'", file, out.string()));
+    REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+    const engine::CsvFile csv = engine::parse_csv(test::read_file(out / "sweep.csv"), "sweep.csv");
+    REQUIRE(csv.rows.size() == 2);
+    for (std::size_t k = 0; k < 2; ++k) {
+        CAPTURE(k);
+        const auto& row = csv.rows[k];
+        CHECK(row[1] == "ok");
+        const fs::path alone = dir.path() / fmt::format("alone{}", k);
+        const auto s = run_cli(fmt::format("run {} --quiet --out {} --set kind=train --set optimizer.learning_rate={} --set pruning.params.tau_i_train={}",
+                                           file, alone.string(), row[2], row[3]));
+        REQUIRE_MESSAGE(s.exit_code == 0, s.output);
+        const nlohmann::json a = read_json(alone / "results.json");
+        const nlohmann::json p = read_json(out / engine::sweep_point_folder(k) / "results.json");
+        CHECK(p["accuracy"]["validation"].get<double>() == a["accuracy"]["validation"].get<double>());
+        CHECK(p["accuracy"]["validation_loss"].get<double>() == a["accuracy"]["validation_loss"].get<double>());
+        CHECK(std::stod(row[csv.column("validation_loss_nats")]) == a["accuracy"]["validation_loss"].get<double>());
+    }
+}
