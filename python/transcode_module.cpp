@@ -571,7 +571,7 @@ PYBIND11_MODULE(transcode, m) {
           py::arg("out") = py::none(), py::arg("quiet") = true);
     m.def("run", &run_py,
           "Runs an experiment (a file path or a dict), as `transcode run` does, and returns its results.\n\n"
-          "out: the output folder (default out/<experiment name>); threads, resume (kind codesign): as the CLI's options.",
+          "out: the output folder (default out/<experiment name>); threads, resume (kinds codesign and sweep): as the CLI's options.",
           py::arg("experiment"), py::arg("overrides") = py::none(), py::arg("out") = py::none(), py::arg("threads") = 1, py::arg("resume") = false,
           py::arg("quiet") = true);
     m.def("validate", &validate_py,

@@ -379,7 +379,7 @@ void add_commands(CLI::App& app, Options& o) {
         ->check(CLI::Range(1, 1024))
         ->default_val(std::max(1u, std::thread::hardware_concurrency()));
     run->add_flag("--quiet,-q", o.quiet, "Print only warnings and errors");
-    run->add_flag("--resume", o.resume, "kind codesign: carry on the search stored in the output folder's search.db (after a crash or kill)");
+    run->add_flag("--resume", o.resume, "kinds codesign and sweep: carry on the search stored in the output folder's search.db, or the sweep in its sweep.db (after a crash or kill)");
 
     auto* simulate = app.add_subcommand("simulate", "Simulate a model on an accelerator (no experiment file needed) and write results.json, ops.csv, trace.json");
     simulate->add_option("--model", o.model_file, "Model YAML file (configs/models/)")->required()->check(CLI::ExistingFile);

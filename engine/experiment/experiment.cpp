@@ -1,5 +1,6 @@
 #include "experiment/experiment.hpp"
 #include "experiment/sparsity_profile.hpp"
+#include "experiment/experiment_runner.hpp"
 
 #include <fmt/format.h>
 
@@ -9,6 +10,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <mutex>
+#include <optional>
 
 namespace fs = std::filesystem;
 
@@ -301,8 +304,9 @@ const ParamSchema& experiment_schema() {
                                "what the run does: simulate (a model on an accelerator), train (train a model with run-time pruning), "
                                "train_and_simulate (train, then simulate with the measured sparsity), dynaprop_sweep (train and simulate for "
                                "every combination of pruning parameters), sparsity_probe (prune Gaussian tensors), model_report (build and "
-                               "describe a model), codesign (search models and accelerators together)",
-                               {"simulate", "train", "train_and_simulate", "dynaprop_sweep", "sparsity_probe", "model_report", "codesign"})
+                               "describe a model), codesign (search models and accelerators together), sweep (run a simulate, train or train_and_simulate "
+                               "experiment at every point of a grid of config values)",
+                               {"simulate", "train", "train_and_simulate", "dynaprop_sweep", "sparsity_probe", "model_report", "codesign", "sweep"})
             .required(),
         ParamSpec::integer("seed", "seed of every random choice in the run").min(0).default_value(0),
         ParamSpec::enumeration("mode", "run a training step (forward, backward, update) or inference only", {"training", "inference"})
@@ -446,8 +450,24 @@ const ParamSchema& experiment_schema() {
                                .file_path()
                                .default_value(""),
                        }),
-        ParamSpec::map("sweep", "kind dynaprop_sweep: the pruning parameters to sweep (params), or a comparison at matched sparsity (matched)",
+        ParamSpec::map("sweep",
+                       "kind dynaprop_sweep: the pruning parameters to sweep (params), or a comparison at matched sparsity (matched); kind "
+                       "sweep: the kind each point runs (of), the axes and how they combine",
                        {
+                           ParamSpec::enumeration("of", "kind sweep: the kind each point runs (required)", {"simulate", "train", "train_and_simulate"}),
+                           ParamSpec::enumeration("combine",
+                                                  "kind sweep: product (every combination, the last axis varying fastest; the default) or zip "
+                                                  "(the i-th value of every axis; axes of equal length)",
+                                                  {"product", "zip"}),
+                           ParamSpec::list("axes",
+                                           "kind sweep: the axes, each {path: P, values: [...]} or {path: P, range: {from: A, to: B, step: S}} "
+                                           "(numbers; inclusive; step 1 by default); P is a config path as --set names it, list items "
+                                           "included (accelerator.units[activation_buffer].params.size_mb); at most 100000 points",
+                                           ParamSpec::open_map("", "an axis: path, and values or range"))
+                               .min(1),
+                           ParamSpec::floating("point_timeout_s", "kind sweep: wall-clock budget of each point; a point past it is stored as failed (0: none)")
+                               .unit("s")
+                               .min(0),
                            ParamSpec::open_map("params", "pruning parameter -> list of values; every combination is trained and simulated"),
                            ParamSpec::map(
                                "matched",
@@ -495,6 +515,45 @@ const ParamSchema& experiment_schema() {
     return with_codesign;
 }
 
+namespace {
+
+// kind sweep: the sweep section read and every point validated as an experiment of kind sweep.of
+// (engine/sweep). The experiment's fields are point 0's, its kind "sweep"; its model and
+// accelerator are left out (each point has its own).
+Experiment load_sweep_experiment(config::Node root, config::Diagnostics diags, const fs::path& file, PluginHost& host) {
+    if (const config::Node* name = root.find("experiment"); name != nullptr && name->kind == config::Node::Kind::scalar)
+        if (const std::string why = experiment_name_problem(name->scalar); !why.empty()) diags.add(name->where, "experiment", why, "name");
+    SweepPointKind kind;
+    kind.validate = [](config::Node doc, const fs::path& f, PluginHost& h) { load_experiment(std::move(doc), {}, f, h); };
+    kind.run = [](config::Node doc, const fs::path& f, const fs::path& out, PluginHost& h) {
+        // Loading may load plugin libraries (plugins:), which the host does one thread at a time.
+        static std::mutex loading;
+        std::optional<Experiment> point;
+        {
+            const std::lock_guard lock(loading);
+            point.emplace(load_experiment(std::move(doc), {}, f, h));
+        }
+        return run_experiment(*point, h, RunSettings{out, 1, false, true});
+    };
+    SweepPlan plan = load_sweep_plan(root, file, std::move(kind), host, diags);
+    diags.throw_if_any();
+    config::Diagnostics none;
+    config::Node first = plan.point_document(0, none);
+    Experiment ex = load_experiment(std::move(first), std::move(none), file, host);
+    ex.kind = "sweep";
+    ex.model.reset();
+    ex.accelerator.reset();
+    ValueMap resolved = ex.resolved.as_map();
+    resolved["kind"] = Value{std::string("sweep")};
+    resolved.erase("model");
+    resolved.erase("accelerator");
+    ex.resolved = Value{std::move(resolved)};
+    ex.sweep_plan = std::make_shared<const SweepPlan>(std::move(plan));
+    return ex;
+}
+
+}  // namespace
+
 Experiment load_experiment(const fs::path& file, const std::vector<std::string>& overrides, PluginHost& host) {
     config::Diagnostics diags;
     config::Node root = config::load_file(file, diags);
@@ -510,6 +569,8 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
                   fmt::format("an experiment must be a map, got {}", root.kind_name()), "type");
         diags.throw_if_any();
     }
+    if (const config::Node* kind = root.find("kind"); kind != nullptr && kind->kind == config::Node::Kind::scalar && kind->scalar == "sweep")
+        return load_sweep_experiment(std::move(root), std::move(diags), file, host);
 
     // simulation.batch_size sets the model's batch before the model is built.
     if (const config::Node* sim = root.find("simulation"); sim != nullptr && sim->kind == config::Node::Kind::map)
@@ -686,6 +747,11 @@ Experiment load_experiment(config::Node root, config::Diagnostics diags, const f
         const config::Node* sweep = root.find("sweep");
         const config::Node* params = sweep != nullptr ? sweep->find("params") : nullptr;
         const config::Node* matched = sweep != nullptr ? sweep->find("matched") : nullptr;
+        if (sweep != nullptr && sweep->kind == config::Node::Kind::map)
+            for (const char* key : {"of", "combine", "axes", "point_timeout_s"})
+                if (const config::Node* n = sweep->find(key))
+                    diags.add(n->where, fmt::format("sweep.{}", key),
+                              fmt::format("sweep.{} is for kind sweep; kind dynaprop_sweep takes sweep.params or sweep.matched", key), "kind");
         if (matched != nullptr) {
             if (params != nullptr)
                 diags.add(matched->where, "sweep.matched",

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "model/model_file.hpp"
 #include "plugin_host/plugin_config.hpp"
 #include "plugin_host/plugin_host.hpp"
+#include "sweep/sweep_plan.hpp"
 #include "transcode/sdk.hpp"
 
 namespace transcode::engine {
@@ -98,6 +100,9 @@ struct Experiment {
     OptimizerSettings optimizer;
     /// kind codesign: the space, search, accuracy estimator, objective and baseline.
     std::optional<CodesignSettings> codesign;
+    /// kind sweep: the axes, the base experiment and how each point is validated and run
+    /// (engine/sweep). The experiment's other fields are those of point 0.
+    std::shared_ptr<const SweepPlan> sweep_plan;
     /// The whole resolved config (includes, overrides and defaults applied), for results.json.
     Value resolved;
 };

@@ -17,6 +17,7 @@
 #include "experiment/training_run.hpp"
 #include "report/results.hpp"
 #include "report/simulation_report.hpp"
+#include "sweep/sweep_run.hpp"
 
 namespace fs = std::filesystem;
 
@@ -142,13 +143,13 @@ nlohmann::json run_experiment(const Experiment& ex, PluginHost& plugins, const R
     const fs::path out = settings.out.empty() ? default_output_folder(ex) : settings.out;
     const bool quiet = settings.quiet;
     const unsigned threads = std::max(1u, settings.threads);
-    if (settings.resume && ex.kind != "codesign")
-        throw ConfigError(fmt::format("--resume carries on a co-design search; experiment '{}' is of kind {}", ex.name, ex.kind));
+    if (settings.resume && ex.kind != "codesign" && ex.kind != "sweep")
+        throw ConfigError(fmt::format("--resume carries on a co-design search or a sweep; experiment '{}' is of kind {}", ex.name, ex.kind));
     // Before any work: the folder is created, checked writable and locked for this run. An earlier
-    // run's results.json goes before the first output is written (co-design: once its search.db is
-    // open), so that results.json, written last, marks a complete folder.
+    // run's results.json goes before the first output is written (co-design and sweep: once their
+    // database is open), so that results.json, written last, marks a complete folder.
     const OutputFolderLock folder(out);
-    if (ex.kind != "codesign") remove_stale_results(out);
+    if (ex.kind != "codesign" && ex.kind != "sweep") remove_stale_results(out);
     spdlog::info("experiment '{}' ({}), seed {}, {} thread(s), output in {}", ex.name, ex.kind, ex.seed, threads, out.string());
 
     nlohmann::json doc = common_results(ex, plugins);
@@ -165,6 +166,8 @@ nlohmann::json run_experiment(const Experiment& ex, PluginHost& plugins, const R
         run_simulation(ex, out, doc, quiet);
     } else if (ex.kind == "train" || ex.kind == "train_and_simulate" || ex.kind == "dynaprop_sweep") {
         run_training_kind(ex, plugins, out, quiet, threads, doc);
+    } else if (ex.kind == "sweep") {
+        run_sweep(*ex.sweep_plan, plugins, out, {threads, settings.resume, quiet}, doc);
     } else if (ex.kind == "codesign") {
         run_codesign(ex, plugins, out, {threads, settings.resume, quiet}, doc);
     } else if (ex.kind == "sparsity_probe") {

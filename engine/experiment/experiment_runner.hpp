@@ -55,7 +55,7 @@ void print_model_summary(const std::string& name, const std::string& family, con
 struct RunSettings {
     std::filesystem::path out;  ///< the output folder; empty: default_output_folder()
     unsigned threads = 1;
-    bool resume = false;        ///< kind codesign only (else ConfigError)
+    bool resume = false;        ///< kinds codesign and sweep only (else ConfigError)
     bool quiet = false;         ///< no console summary, only warnings in the log
 };
 

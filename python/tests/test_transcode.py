@@ -152,7 +152,7 @@ def test_error_without_a_location_has_none_attributes(tmp_path):
     with pytest.raises(transcode.ConfigError) as caught:
         transcode.run(QUICKSTART, resume=True, out=tmp_path)
     e = caught.value
-    assert str(e) == "--resume carries on a co-design search; experiment 'quickstart' is of kind simulate"
+    assert str(e) == "--resume carries on a co-design search or a sweep; experiment 'quickstart' is of kind simulate"
     assert (e.file, e.line, e.column, e.rule, e.diagnostics) == (None, None, None, None, [])
 
 
