@@ -19,7 +19,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-report_objects=1}
 cd "$build"
-if ! ctest --output-on-failure -j "$(nproc)" -LE asan-slow; then
+if ! ctest --output-on-failure -j "$(nproc)" -LE "asan-slow|mpi"; then
   cat >&2 <<'EOF'
 test-sanitize: failures under the sanitizers (reports above). A leak whose frames read
 "<unknown module>" was allocated by plugin code that has since been unloaded: reconfigure with
