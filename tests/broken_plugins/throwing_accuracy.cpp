@@ -23,7 +23,10 @@ public:
         const auto layers = params.find("layers"), hidden = params.find("hidden"), heads = params.find("heads");
         const std::int64_t l = layers != params.end() ? first_int(layers->second) : -1;
         const std::int64_t h = hidden != params.end() ? first_int(hidden->second) : -1;
-        const std::int64_t a = heads != params.end() ? first_int(heads->second) : -1;
+        // FlexiBERT's heads: one list of head operations per layer; the first layer's count.
+        std::int64_t a = -1;
+        if (heads != params.end() && heads->second.is_list() && !heads->second.as_list().empty() && heads->second.as_list().front().is_list())
+            a = static_cast<std::int64_t>(heads->second.as_list().front().as_list().size());
         if (l == layers_ && h == hidden_ && (heads_ < 0 || a == heads_))
             throw std::runtime_error("deliberate failure for the model with " + std::to_string(l) + " layers of hidden size " + std::to_string(h));
         // Deterministic and distinct per model, so that the search has something to rank.
