@@ -188,6 +188,7 @@ void MpiPool::run(const std::vector<WorkItem>& items, const WorkFunction& work, 
     };
     auto remote_busy = [&] { return std::any_of(in_flight.begin(), in_flight.end(), [](const auto& i) { return i.has_value(); }); };
     Backoff backoff;
+    bool helper_seen_done = false;  // so that a finished helper wakes this loop once, not on every wait
     for (;;) {
         bool active = false;
         int flag = 0;
@@ -241,12 +242,13 @@ void MpiPool::run(const std::vector<WorkItem>& items, const WorkFunction& work, 
             }
         }
         if (helper_done && mine.empty() && !remote_busy()) break;
+        if (helper_done) helper_seen_done = true;
         if (active) {
             backoff.reset();
             continue;
         }
         std::unique_lock lock(mutex);
-        ready.wait_for(lock, backoff.next(), [&] { return !local_done.empty() || !helper_running; });
+        ready.wait_for(lock, backoff.next(), [&] { return !local_done.empty() || (!helper_running && !helper_seen_done); });
     }
     helper = {};
     if (first_failure) throw_work_error(first_failure->first, first_failure->second);
