@@ -2,8 +2,11 @@
 # The whole test suite under AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer: builds
 # everything (engine, plugins, tests, benchmarks) with TRANSCODE_SANITIZE=ON, -O0 -g, into
 # build-asan/ (or $TRANSCODE_ASAN_BUILD_DIR), and runs every CTest test except those labelled
-# `asan-slow` (listed in README.md, Hardening). Any sanitizer report fails its test: UBSan is fatal
-# (-fno-sanitize-recover), ASan stops at the first error, and LSan's exit code fails a leaking
+# `asan-slow` (listed in README.md, Hardening) and those labelled `mpi` (mpirun jobs; the sanitizer
+# build is configured without MPI anyway, TRANSCODE_MPI defaults to OFF with TRANSCODE_SANITIZE:
+# LeakSanitizer reports Open MPI's own allocations, so it checks the "built without MPI" message).
+# Any sanitizer report fails its test: UBSan is fatal (-fno-sanitize-recover), ASan stops at the
+# first error, and LSan's exit code fails a leaking
 # process, including the `transcode` processes that the CLI tests start.
 # Extra arguments go to CMake's configure step.
 set -euo pipefail

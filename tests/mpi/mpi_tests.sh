@@ -2,7 +2,7 @@
 # `transcode run` under mpirun (ctest label mpi; tests/CMakeLists.txt). One case per call:
 #   mpi_tests.sh CASE TRANSCODE MPIRUN FIXTURES WORK_DIR TEST_PLUGIN_DIR
 # Cases: same-results-as-one-process, resume-after-kill, throwing-plugin, non-distributable-kind,
-# locked-output-folder. Every mpirun runs under `timeout`, so a rank that hangs fails the test.
+# locked-output-folder; built-without-mpi (a binary built without MPI, started as if by mpirun). Every mpirun runs under `timeout`, so a rank that hangs fails the test.
 #
 # Open MPI in a container, as root, on one machine: OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM) let root
 # start ranks; --oversubscribe allows more ranks than cores; the byte transfer layers are
@@ -131,6 +131,16 @@ locked-output-folder)
   [[ $rc == 2 ]] || fail "exit $rc, not 2"
   grep -q "is in use by another transcode run" "$dir/mpi.log" || fail "no 'in use' message"
   [[ ! -e "$dir/mpi/search.db" ]] || fail "a search.db was written into a locked folder"
+  ;;
+built-without-mpi)
+  # No mpirun needed: the launcher's environment is what the CLI looks at.
+  set +e
+  OMPI_COMM_WORLD_SIZE=1 "$cli" run "$small" "${sets[@]}" --out "$dir/mpi" > "$dir/mpi.log" 2>&1
+  rc=$?
+  set -e
+  cat "$dir/mpi.log"
+  [[ $rc == 2 ]] || fail "exit $rc, not 2"
+  grep -q "this transcode was built without MPI, but an MPI launcher started it" "$dir/mpi.log" || fail "no 'built without MPI' message"
   ;;
 *) fail "unknown case $case_name" ;;
 esac
