@@ -10,6 +10,7 @@ packages=(
   libbenchmark-dev doctest-dev
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
   libsqlite3-dev sqlite3 libpagmo-dev libutf8proc-dev libopenblas-dev libtbb-dev
+  openmpi-bin libopenmpi-dev   # `mpirun -n N transcode run` (engine/distributed/), tests labelled mpi
   python3 python3-yaml python3-jsonschema
   chromium   # tests/report/check_report.py opens `transcode report` pages in headless Chromium
   pybind11-dev python3-dev python3-pytest python3-numpy python3-matplotlib

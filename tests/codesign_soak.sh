@@ -38,6 +38,7 @@ codesign_section() {
   python3 -c 'import json, sys
 c = json.load(open(sys.argv[1]))["codesign"]
 for k in ("evaluation_seconds", "wall_seconds", "threads", "resumed_from_database"): c["evaluations"].pop(k, None)
+c.pop("throughput", None)  # rates and rank counts: timing
 print(json.dumps(c, sort_keys=True))' "$1"
 }
 fail() { echo "soak: FAIL: $*" >&2; exit 1; }

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "codesign/codesign_run.hpp"
+#include "distributed/mpi_session.hpp"
 #include "common/atomic_file.hpp"
 #include "common/output_folder.hpp"
 #include "config/schema_validation.hpp"
@@ -109,8 +110,9 @@ engine::PluginHost& host() {
     return h;
 }
 
-int finish(const engine::Experiment& ex, const Options& o, std::chrono::steady_clock::time_point start) {
-    const engine::RunSettings settings{o.out_dir, static_cast<unsigned>(std::max(1, o.threads)), o.resume, o.quiet};
+int finish(const engine::Experiment& ex, const Options& o, std::chrono::steady_clock::time_point start,
+           engine::distributed::WorkPool* pool = nullptr) {
+    const engine::RunSettings settings{o.out_dir, static_cast<unsigned>(std::max(1, o.threads)), o.resume, o.quiet, pool};
     const fs::path out = settings.out.empty() ? engine::default_output_folder(ex) : settings.out;
     const nlohmann::json doc = engine::run_experiment(ex, host(), settings);
     // Printed with --quiet too: the one line that says where the results are, with the status
@@ -122,7 +124,58 @@ int finish(const engine::Experiment& ex, const Options& o, std::chrono::steady_c
     return 0;
 }
 
+// The exit status main() gives the exception being handled (cli/main.cpp's mapping): what rank 0
+// sends the worker ranks, so that every rank of a failed job exits with it.
+int exit_status_of_current_exception() {
+    try {
+        throw;
+    } catch (const ConfigError&) {
+        return 2;
+    } catch (const PluginError&) {
+        return 2;
+    } catch (...) {
+        return 1;
+    }
+}
+
+// `transcode run` started by mpirun or srun: every rank loads the experiment; rank 0 runs it as a
+// plain run would, with a pool over all ranks (distributed/), and alone writes the output folder,
+// logs and prints; the other ranks evaluate what rank 0 sends until it says stop, quietly.
+int cmd_run_mpi(const Options& o) {
+    engine::distributed::MpiSession session;  // a ConfigError when built without MPI
+    if (session.rank() != 0) {
+        configure_logging(true);
+        spdlog::set_level(spdlog::level::off);
+        std::optional<engine::Experiment> ex;
+        engine::distributed::WorkFunction work;
+        try {
+            ex.emplace(engine::load_experiment(o.experiment, o.overrides, host()));
+            work = engine::worker_function(*ex, host());
+        } catch (...) {
+            // Rank 0 loads the same files and reports the same error; should this rank alone fail,
+            // each item it is sent fails with the reason, naming the rank, and rank 0 reports it.
+            work = [error = engine::distributed::current_work_error(), rank = session.rank()](const std::string&) -> std::string {
+                engine::distributed::throw_work_error(error, fmt::format("MPI rank {}", rank));
+            };
+        }
+        return session.serve(work);
+    }
+    configure_logging(o.quiet);
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        const engine::Experiment ex = engine::load_experiment(o.experiment, o.overrides, host());
+        const std::unique_ptr<engine::distributed::WorkPool> pool = session.pool();
+        const int status = finish(ex, o, start, pool.get());
+        session.stop_workers(status);
+        return status;
+    } catch (...) {
+        session.stop_workers(exit_status_of_current_exception());
+        throw;
+    }
+}
+
 int cmd_run(const Options& o) {
+    if (engine::distributed::launched_by_mpi()) return cmd_run_mpi(o);
     configure_logging(o.quiet);
     const auto start = std::chrono::steady_clock::now();
     const engine::Experiment ex = engine::load_experiment(o.experiment, o.overrides, host());

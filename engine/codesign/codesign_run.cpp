@@ -15,6 +15,7 @@
 #include <tuple>
 
 #include "codesign/evaluator.hpp"
+#include "codesign/record_json.hpp"
 #include "common/atomic_file.hpp"
 #include "common/csv_table.hpp"
 #include "common/progress.hpp"
@@ -176,12 +177,12 @@ std::string no_feasible_message(const Experiment& ex, const std::vector<Evaluati
 
 }  // namespace
 
-void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, const CodesignRunOptions& options, nlohmann::json& doc) {
-    const CodesignSettings& cs = *ex.codesign;
-    const auto t_start = std::chrono::steady_clock::now();
-    Evaluator evaluator(ex, host);
+namespace {
 
-    // The baseline first: it is the default normaliser of latency, energy and area.
+// The baseline pair (when the experiment has one), evaluated and scored, its metrics the
+// evaluator's default normalisers. Deterministic, so every MPI rank resolves the same normalisers.
+std::optional<EvaluationRecord> evaluate_baseline(const Experiment& ex, Evaluator& evaluator) {
+    const CodesignSettings& cs = *ex.codesign;
     std::optional<EvaluationRecord> baseline;
     if (cs.baseline_model && cs.baseline_accelerator) {
         const config::Node* name = cs.baseline_accelerator->find("name");
@@ -190,6 +191,33 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
         evaluator.resolve_normalisers(*baseline);
         evaluator.score(*baseline);
     }
+    return baseline;
+}
+
+// What a pool worker does with one candidate: JSON array of knob indices -> the record as JSON.
+distributed::WorkFunction evaluation_work(const Evaluator& evaluator) {
+    return [&evaluator](const std::string& payload) { return record_to_json(evaluator.evaluate(nlohmann::json::parse(payload).get<Candidate>())).dump(); };
+}
+
+}  // namespace
+
+distributed::WorkFunction codesign_worker(const Experiment& ex, PluginHost& host) {
+    auto evaluator = std::make_shared<Evaluator>(ex, host);
+    evaluate_baseline(ex, *evaluator);
+    return [evaluator, work = evaluation_work(*evaluator)](const std::string& payload) { return work(payload); };
+}
+
+void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, const CodesignRunOptions& options, nlohmann::json& doc) {
+    const CodesignSettings& cs = *ex.codesign;
+    const auto t_start = std::chrono::steady_clock::now();
+    Evaluator evaluator(ex, host);
+
+    // The baseline first: it is the default normaliser of latency, energy and area.
+    const std::optional<EvaluationRecord> baseline = evaluate_baseline(ex, evaluator);
+    std::optional<distributed::LocalPool> local_pool;
+    distributed::WorkPool* pool = options.pool;
+    if (pool == nullptr) pool = &local_pool.emplace(options.threads);
+    const distributed::WorkFunction work = evaluation_work(evaluator);
     const ObjectiveSettings& objective = evaluator.objective();
     // An estimator that cannot tell the space's models apart (a table that holds constant what the
     // space varies) is an error before the search, not noise during it.
@@ -228,8 +256,10 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
     const auto search = host.create<SearchAlgorithm>(*cs.search.info, cs.search.params);
     const SearchBudget budget{static_cast<std::size_t>(cs.evaluations), static_cast<std::size_t>(cs.batch)};
     call_plugin(search.name(), "start", [&] { search->start(cs.joint, ex.seed, budget); });
-    spdlog::info("co-design: {} knob(s), 10^{:.1f} candidates; search {}, accuracy {}, {} evaluations in batches of {}, {} thread(s)", cs.joint.size(),
-                 cs.joint.log10_count(), cs.search.info->name, cs.accuracy.info->name, cs.evaluations, cs.batch, options.threads);
+    const distributed::PoolStats pool_start = pool->stats();
+    spdlog::info("co-design: {} knob(s), 10^{:.1f} candidates; search {}, accuracy {}, {} evaluations in batches of {}, {}", cs.joint.size(),
+                 cs.joint.log10_count(), cs.search.info->name, cs.accuracy.info->name, cs.evaluations, cs.batch,
+                 pool_start.ranks > 1 ? fmt::format("{} MPI ranks", pool_start.ranks) : fmt::format("{} thread(s)", options.threads));
 
     std::vector<EvaluationRecord> all;
     std::map<Candidate, std::size_t> first_seen;  // candidate -> index in `all` of its first evaluation
@@ -244,6 +274,7 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
     std::optional<std::int64_t> first_feasible;
     CsvTable convergence({"round", "evaluations", "feasible", "best_score", "hypervolume"});
     double eval_seconds = 0;
+    const auto t_loop = std::chrono::steady_clock::now();  // throughput counts the search loop only
     for (std::int64_t round = 0; static_cast<std::int64_t>(all.size()) < cs.evaluations; ++round) {
         const auto n = static_cast<std::size_t>(std::min<std::int64_t>(cs.batch, cs.evaluations - static_cast<std::int64_t>(all.size())));
         const std::vector<Candidate> asked = call_plugin(search.name(), "ask", [&] { return search->ask(n); });
@@ -278,31 +309,19 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
             const bool dup = std::any_of(unique_todo.begin(), unique_todo.end(), [&](std::size_t j) { return asked[j] == asked[i]; });
             (dup ? repeats : unique_todo).push_back(i);
         }
-        std::atomic<std::size_t> next{0};
-        std::exception_ptr failure;
-        std::mutex failure_mutex;
-        auto worker = [&] {
-            for (std::size_t k = next++; k < unique_todo.size(); k = next++) {
-                try {
-                    const std::size_t i = unique_todo[k];
-                    EvaluationRecord r = evaluator.evaluate(asked[i]);
-                    r.round = round;
-                    r.slot = static_cast<std::int64_t>(i);
-                    store.insert(r);
-                    batch[i] = std::move(r);
-                } catch (...) {
-                    std::lock_guard lock(failure_mutex);
-                    if (!failure) failure = std::current_exception();
-                    next = unique_todo.size();
-                }
-            }
-        };
-        const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, options.threads), unique_todo.size()));
-        std::vector<std::thread> pool;
-        for (unsigned w = 1; w < workers; ++w) pool.emplace_back(worker);
-        if (workers > 0) worker();
-        for (auto& t : pool) t.join();
-        if (failure) std::rethrow_exception(failure);
+        // Evaluated on the pool's workers (threads or MPI ranks) in any order; each record is
+        // committed the moment it is handed back here. tell() below still gets them in ask order.
+        std::vector<distributed::WorkItem> items;
+        for (std::size_t i : unique_todo)
+            items.push_back({nlohmann::json(asked[i]).dump(), fmt::format("round {} slot {} ({})", round, i, cs.joint.describe(asked[i]))});
+        pool->run(items, work, [&](std::size_t k, std::string result) {
+            const std::size_t i = unique_todo[k];
+            EvaluationRecord r = record_from_json(nlohmann::json::parse(result));
+            r.round = round;
+            r.slot = static_cast<std::int64_t>(i);
+            store.insert(r);
+            batch[i] = std::move(r);
+        });
         for (std::size_t i : repeats) {
             const auto j = *std::find_if(unique_todo.begin(), unique_todo.end(), [&](std::size_t u) { return asked[u] == asked[i]; });
             batch[i] = batch[j];
@@ -348,6 +367,30 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
     }
     progress.finish();
 
+    // Throughput: this run's distinct evaluations (not the resumed or repeated ones) per second of
+    // the search loop's wall time (set-up and the baseline excluded), overall and per rank, and the pool's dispatch overhead per evaluation that
+    // crossed ranks (null when none did: threads share memory).
+    const distributed::PoolStats pool_stats = pool->stats();
+    const double run_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_loop).count();
+    const double per_second = run_seconds > 0 ? static_cast<double>(evaluated_now) / run_seconds : 0.0;
+    const std::size_t remote = pool_stats.remote_items - pool_start.remote_items;
+    const double overhead_s = remote > 0 ? (pool_stats.remote_overhead_seconds - pool_start.remote_overhead_seconds) / static_cast<double>(remote) : 0.0;
+    nlohmann::json per_rank = nlohmann::json::array();
+    for (std::size_t r = 0; r < pool_stats.items_per_rank.size(); ++r)
+        per_rank.push_back(pool_stats.items_per_rank[r] - (r < pool_start.items_per_rank.size() ? pool_start.items_per_rank[r] : 0));
+    const nlohmann::json throughput{{"ranks", pool_stats.ranks},
+                                    {"workers", pool_stats.workers},
+                                    {"evaluations", evaluated_now},
+                                    {"loop_seconds", run_seconds},
+                                    {"evaluations_per_second", per_second},
+                                    {"evaluations_per_second_per_rank", per_second / pool_stats.ranks},
+                                    {"evaluations_per_rank", per_rank},
+                                    {"remote_evaluations", remote},
+                                    {"dispatch_overhead_s_per_evaluation", remote > 0 ? nlohmann::json(overhead_s) : nlohmann::json()}};
+    spdlog::info("co-design throughput: {} evaluation(s) in {:.3f} s on {} rank(s) x {} worker(s): {:.3g} evaluations/s, {:.3g} per rank{}", evaluated_now,
+                 run_seconds, pool_stats.ranks, pool_stats.ranks > 1 ? 1u : pool_stats.workers, per_second, per_second / pool_stats.ranks,
+                 remote > 0 ? fmt::format("; dispatch overhead {:.3g} ms per evaluation ({} crossed ranks)", 1e3 * overhead_s, remote) : std::string());
+
     // Distinct feasible designs: the best, the Pareto set and its hypervolume.
     std::vector<std::size_t> feasible;
     std::int64_t infeasible = 0, cached = 0;
@@ -391,6 +434,7 @@ void run_codesign(const Experiment& ex, PluginHost& host, const fs::path& out, c
                          {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count()},
                          {"threads", options.threads},
                          {"first_feasible", first_feasible ? nlohmann::json(*first_feasible) : nlohmann::json()}};
+    cj["throughput"] = throughput;
     cj["database"] = store.file().filename().string();
     if (best) cj["best"] = record_json(all[*best]);
     if (baseline) {

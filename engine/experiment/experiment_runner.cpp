@@ -139,6 +139,17 @@ void print_model_summary(const std::string& name, const std::string& family, con
 
 fs::path default_output_folder(const Experiment& ex) { return fs::path("out") / ex.name; }
 
+bool distributable(const Experiment& ex) { return ex.kind == "codesign" || ex.kind == "sweep"; }
+
+distributed::WorkFunction worker_function(const Experiment& ex, PluginHost& host) {
+    if (ex.kind == "codesign") return codesign_worker(ex, host);
+    if (ex.kind == "sweep")  // the work refers to the plan: keep it alive with the function
+        return [plan = ex.sweep_plan, work = sweep_point_work(*ex.sweep_plan, host)](const std::string& payload) { return work(payload); };
+    return [kind = ex.kind](const std::string&) -> std::string {
+        throw InternalError(fmt::format("an MPI worker got work for kind {}, which runs on rank 0 only", kind));
+    };
+}
+
 nlohmann::json run_experiment(const Experiment& ex, PluginHost& plugins, const RunSettings& settings) {
     const fs::path out = settings.out.empty() ? default_output_folder(ex) : settings.out;
     const bool quiet = settings.quiet;
@@ -150,7 +161,12 @@ nlohmann::json run_experiment(const Experiment& ex, PluginHost& plugins, const R
     // database is open), so that results.json, written last, marks a complete folder.
     const OutputFolderLock folder(out);
     if (ex.kind != "codesign" && ex.kind != "sweep") remove_stale_results(out);
-    spdlog::info("experiment '{}' ({}), seed {}, {} thread(s), output in {}", ex.name, ex.kind, ex.seed, threads, out.string());
+    const unsigned ranks = settings.pool != nullptr ? settings.pool->stats().ranks : 1;
+    spdlog::info("experiment '{}' ({}), seed {}, {}, output in {}", ex.name, ex.kind, ex.seed,
+                 ranks > 1 && distributable(ex) ? fmt::format("{} MPI ranks", ranks) : fmt::format("{} thread(s)", threads), out.string());
+    if (ranks > 1 && !distributable(ex))
+        spdlog::warn("kind {} does not spread over MPI ranks: it runs on rank 0 only (with {} thread(s)); the other {} rank(s) wait and exit", ex.kind,
+                     threads, ranks - 1);
 
     nlohmann::json doc = common_results(ex, plugins);
     std::optional<ModelSummary> summary;
@@ -167,9 +183,9 @@ nlohmann::json run_experiment(const Experiment& ex, PluginHost& plugins, const R
     } else if (ex.kind == "train" || ex.kind == "train_and_simulate" || ex.kind == "dynaprop_sweep") {
         run_training_kind(ex, plugins, out, quiet, threads, doc);
     } else if (ex.kind == "sweep") {
-        run_sweep(*ex.sweep_plan, plugins, out, {threads, settings.resume, quiet}, doc);
+        run_sweep(*ex.sweep_plan, plugins, out, {threads, settings.resume, quiet, settings.pool}, doc);
     } else if (ex.kind == "codesign") {
-        run_codesign(ex, plugins, out, {threads, settings.resume, quiet}, doc);
+        run_codesign(ex, plugins, out, {threads, settings.resume, quiet, settings.pool}, doc);
     } else if (ex.kind == "sparsity_probe") {
         const auto strategy = plugins.create<PruningStrategy>(*ex.pruning.info, ex.pruning.params);
         const SparsityProbeResult result = run_sparsity_probe(ex, strategy);

@@ -4,6 +4,8 @@
 // line (engine/cli) and the Python module (python/) both call these; neither repeats them.
 #pragma once
 
+#include "distributed/work_pool.hpp"
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -57,7 +59,16 @@ struct RunSettings {
     unsigned threads = 1;
     bool resume = false;        ///< kinds codesign and sweep only (else ConfigError)
     bool quiet = false;         ///< no console summary, only warnings in the log
+    /// Under mpirun, rank 0's pool over every rank (distributed/mpi_session.hpp); null: this
+    /// process's threads. Only kind codesign distributes; any other kind runs on rank 0 alone.
+    distributed::WorkPool* pool = nullptr;
 };
+
+/// Whether the experiment's kind spreads its work over MPI ranks (codesign).
+bool distributable(const Experiment& ex);
+/// What a worker rank (not rank 0) of an MPI job runs for this experiment: codesign_worker for
+/// kind codesign; for a kind that does not distribute, a function that is never called.
+distributed::WorkFunction worker_function(const Experiment& ex, PluginHost& host);
 
 /// out/<experiment name>, relative to the current directory.
 std::filesystem::path default_output_folder(const Experiment& ex);

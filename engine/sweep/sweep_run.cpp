@@ -1,13 +1,9 @@
 #include "sweep/sweep_run.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <exception>
 #include <map>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -28,6 +24,14 @@ std::string cell(const nlohmann::json& v) {
     if (v.is_number_float()) return fmt::format("{}", v.get<double>());  // shortest text that reads back to the same double
     if (v.is_string()) return v.get<std::string>();
     return v.is_null() ? std::string() : v.dump();
+}
+
+// "path=value, ..." of point `i`: how an error names the point.
+std::string point_values(const SweepPlan& plan, std::size_t i) {
+    const std::vector<std::string> texts = plan.value_texts(i);
+    std::string out;
+    for (std::size_t a = 0; a < plan.axes.size(); ++a) out += fmt::format("{}{}={}", a == 0 ? "" : ", ", plan.axes[a].path, texts[a]);
+    return out;
 }
 
 }  // namespace
@@ -51,30 +55,13 @@ CsvTable sweep_table(const SweepPlan& plan, const std::vector<SweepPointRecord>&
     return table;
 }
 
-void run_sweep_points_locally(const SweepPlan& plan, const std::vector<std::size_t>& todo, const fs::path& out, PluginHost& host, unsigned threads,
-                              const SweepRecordSink& sink) {
-    std::atomic<std::size_t> next{0};
-    std::exception_ptr failure;
-    std::mutex mutex;
-    auto worker = [&] {
-        for (std::size_t k = next++; k < todo.size(); k = next++) {
-            try {
-                SweepPointRecord r = run_sweep_point(plan, todo[k], out / sweep_point_folder(todo[k]), host);
-                const std::lock_guard lock(mutex);
-                sink(std::move(r));
-            } catch (...) {
-                const std::lock_guard lock(mutex);
-                if (!failure) failure = std::current_exception();
-                next = todo.size();
-            }
-        }
+distributed::WorkFunction sweep_point_work(const SweepPlan& plan, PluginHost& host) {
+    return [&plan, &host](const std::string& payload) {
+        const nlohmann::json item = nlohmann::json::parse(payload);
+        const auto index = item.at("point").get<std::size_t>();
+        if (index >= plan.points()) throw InternalError(fmt::format("sweep point {} is past the sweep's {} point(s)", index, plan.points()));
+        return to_json(run_sweep_point(plan, index, fs::path(item.at("folder").get<std::string>()), host)).dump();
     };
-    const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, threads), todo.size()));
-    std::vector<std::thread> pool;
-    for (unsigned w = 1; w < workers; ++w) pool.emplace_back(worker);
-    if (workers > 0) worker();
-    for (auto& t : pool) t.join();
-    if (failure) std::rethrow_exception(failure);
 }
 
 void run_sweep(const SweepPlan& plan, PluginHost& host, const fs::path& out, const SweepRunOptions& options, nlohmann::json& doc) {
@@ -99,11 +86,22 @@ void run_sweep(const SweepPlan& plan, PluginHost& host, const fs::path& out, con
     for (std::size_t i = 0; i < n; ++i)
         if (!records[i]) todo.push_back(i);
 
-    // (b) The others run on a work queue; (c) each is stored the moment it finishes.
+    // (b) The others run on the pool's workers (threads or MPI ranks) in any order; (c) each is
+    // stored the moment it comes back, on this thread.
+    std::optional<distributed::LocalPool> local_pool;
+    distributed::WorkPool* pool = options.pool;
+    if (pool == nullptr) pool = &local_pool.emplace(std::max(1u, options.threads));
+    const distributed::PoolStats pool_start = pool->stats();
+    const fs::path folder = fs::absolute(out);
+    std::vector<distributed::WorkItem> items;
+    for (std::size_t i : todo)
+        items.push_back({nlohmann::json{{"point", i}, {"folder", (folder / sweep_point_folder(i)).string()}}.dump(),
+                         fmt::format("sweep point {} ({})", i, point_values(plan, i))});
     ProgressReporter progress(options.quiet, fmt::format("[sweep {}] ", plan.name));
     std::size_t finished = 0, failed = 0;
     const auto t_start = std::chrono::steady_clock::now();
-    run_sweep_points_locally(plan, todo, out, host, options.threads, [&](SweepPointRecord r) {
+    pool->run(items, sweep_point_work(plan, host), [&](std::size_t, std::string result) {
+        SweepPointRecord r = sweep_point_record_from_json(nlohmann::json::parse(result));
         store.insert(r);
         ++finished;
         if (r.status == SweepPointStatus::failed) {
@@ -118,6 +116,22 @@ void run_sweep(const SweepPlan& plan, PluginHost& host, const fs::path& out, con
     });
     progress.finish();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    const distributed::PoolStats stats = pool->stats();
+    const std::size_t remote = stats.remote_items - pool_start.remote_items;
+    nlohmann::json per_rank = nlohmann::json::array();
+    for (std::size_t r = 0; r < stats.items_per_rank.size(); ++r)
+        per_rank.push_back(stats.items_per_rank[r] - (r < pool_start.items_per_rank.size() ? pool_start.items_per_rank[r] : 0));
+    const double per_second = wall > 0 ? static_cast<double>(todo.size()) / wall : 0.0;
+    const nlohmann::json throughput{
+        {"ranks", stats.ranks},
+        {"workers", stats.workers},
+        {"points", todo.size()},
+        {"loop_seconds", wall},
+        {"points_per_second", per_second},
+        {"points_per_second_per_rank", per_second / stats.ranks},
+        {"points_per_rank", per_rank},
+        {"remote_points", remote},
+        {"dispatch_overhead_s_per_point", remote > 0 ? (stats.remote_overhead_seconds - pool_start.remote_overhead_seconds) / static_cast<double>(remote) : 0.0}};
 
     // (d) sweep.csv in point order, and results.json's sweep section.
     std::vector<SweepPointRecord> all;
@@ -146,6 +160,7 @@ void run_sweep(const SweepPlan& plan, PluginHost& host, const fs::path& out, con
                     {"resumed_from_database", resumed},
                     {"threads", std::max(1u, options.threads)},
                     {"wall_seconds", wall},
+                    {"throughput", throughput},
                     {"csv", "sweep.csv"},
                     {"rows", points}};
     if (!options.quiet) {

@@ -1,16 +1,16 @@
 // The driver of a sweep (kind sweep): opens the store (sweep.db), skips the points it holds
-// (--resume), runs the others on --threads local threads over a work queue with run_sweep_point,
-// stores each record the moment it finishes, and at the end writes sweep.csv in point order and the
-// `sweep` section of results.json.
+// (--resume), runs the others on a work pool (distributed/: --threads local threads, or the ranks
+// of an MPI job) with run_sweep_point, stores each record the moment it comes back, and at the end
+// writes sweep.csv in point order and the `sweep` section of results.json.
 #pragma once
 
 #include <filesystem>
-#include <functional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "common/csv_table.hpp"
+#include "distributed/work_pool.hpp"
 #include "plugin_host/plugin_host.hpp"
 #include "sweep/sweep_plan.hpp"
 #include "sweep/sweep_point.hpp"
@@ -21,17 +21,16 @@ struct SweepRunOptions {
     unsigned threads = 1;
     bool resume = false;
     bool quiet = false;
+    /// Under mpirun, rank 0's pool over every rank (distributed/mpi_session.hpp); null: a
+    /// LocalPool of `threads` threads.
+    distributed::WorkPool* pool = nullptr;
 };
 
-/// Called with each finished point's record, from the thread that ran it (one call at a time).
-using SweepRecordSink = std::function<void(SweepPointRecord)>;
-
-/// Step (b) of the driver: runs the points `todo` of `plan` on `threads` local threads over a
-/// work queue, each into out/points/NNNN with run_sweep_point, and hands each record to `sink` the
-/// moment it finishes. The first exception (of a point or of the sink) stops the queue and is
-/// rethrown once the running points have finished. A distributed driver replaces this function.
-void run_sweep_points_locally(const SweepPlan& plan, const std::vector<std::size_t>& todo, const std::filesystem::path& out, PluginHost& host,
-                              unsigned threads, const SweepRecordSink& sink);
+/// What a pool worker does with one point: {"point": I, "folder": "OUT/points/NNNN" (absolute)}
+/// -> run_sweep_point into that folder -> the record as JSON. On an MPI job each rank builds this
+/// from its own load of the experiment, and writes its points' folders itself (the output folder
+/// is on a filesystem every rank sees; README, "Across machines").
+distributed::WorkFunction sweep_point_work(const SweepPlan& plan, PluginHost& host);
 
 /// sweep.csv of `records` (in point order): point, status, one column per axis (named by its
 /// path), the figures of kind plan.of, seconds_s, reason.

@@ -70,6 +70,7 @@ std::string sqlite_rows(const fs::path& db) {
 nlohmann::json codesign_section(const fs::path& results) {
     nlohmann::json j = nlohmann::json::parse(test::read_file(results))["codesign"];
     for (const char* timing : {"evaluation_seconds", "wall_seconds", "threads", "resumed_from_database"}) j["evaluations"].erase(timing);
+    j.erase("throughput");  // rates and rank counts: timing
     return j;
 }
 
