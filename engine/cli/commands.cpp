@@ -162,6 +162,10 @@ int cmd_run_mpi(const Options& o) {
     }
     configure_logging(o.quiet);
     const auto start = std::chrono::steady_clock::now();
+    if (engine::distributed::cpus_this_process_may_use() == 1 && std::thread::hardware_concurrency() > 1)
+        spdlog::warn("MPI rank 0 is bound to one core, which its dispatch loop and its evaluating thread share; start the job with "
+                     "`mpirun --bind-to none` (Open MPI binds each rank to a core when it starts two or fewer), or give each rank "
+                     "two or more cores (Slurm: --cpus-per-task)");
     try {
         const engine::Experiment ex = engine::load_experiment(o.experiment, o.overrides, host());
         const std::unique_ptr<engine::distributed::WorkPool> pool = session.pool();

@@ -1,6 +1,10 @@
 #include "distributed/mpi_session.hpp"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 #include "transcode/errors.hpp"
 
@@ -31,6 +35,13 @@ bool launched_by_mpi() {
     for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"})
         if (std::getenv(name) != nullptr) return true;
     return false;
+}
+
+unsigned cpus_this_process_may_use() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return std::max(1u, std::thread::hardware_concurrency());
+    return static_cast<unsigned>(CPU_COUNT(&set));
 }
 
 #ifndef TRANSCODE_WITH_MPI

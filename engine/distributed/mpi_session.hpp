@@ -22,6 +22,10 @@ namespace transcode::engine::distributed {
 bool launched_by_mpi();
 /// Whether this binary was built with MPI support.
 bool built_with_mpi();
+/// How many CPUs this process may run on (its affinity mask; sched_getaffinity). Open MPI binds
+/// each rank to one core when it starts two ranks or fewer, and rank 0 runs its dispatch loop and
+/// an evaluating thread: the CLI warns when they would share one core.
+unsigned cpus_this_process_may_use();
 
 class MpiSession {
 public:
