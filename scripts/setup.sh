@@ -11,6 +11,7 @@ packages=(
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
   libsqlite3-dev sqlite3 libpagmo-dev libutf8proc-dev libopenblas-dev libtbb-dev
   openmpi-bin libopenmpi-dev   # `mpirun -n N transcode run` (engine/distributed/), tests labelled mpi
+  procps util-linux            # pkill (tests/mpi kills a job's ranks), flock (output-folder lock tests)
   python3 python3-yaml python3-jsonschema
   chromium   # tests/report/check_report.py opens `transcode report` pages in headless Chromium
   pybind11-dev python3-dev python3-pytest python3-numpy python3-matplotlib

@@ -2,7 +2,7 @@
 # `transcode run` under mpirun (ctest label mpi; tests/CMakeLists.txt). One case per call:
 #   mpi_tests.sh CASE TRANSCODE MPIRUN FIXTURES WORK_DIR TEST_PLUGIN_DIR
 # Cases: same-results-as-one-process, resume-after-kill, throwing-plugin, sweep-same-results-as-one-process,
-# non-distributable-kind, locked-output-folder; built-without-mpi (a binary built without MPI, started as if by mpirun). Every mpirun runs under `timeout`, so a rank that hangs fails the test.
+# sweep-resume-after-kill, non-distributable-kind, locked-output-folder; built-without-mpi (a binary built without MPI, started as if by mpirun). Every mpirun runs under `timeout`, so a rank that hangs fails the test.
 #
 # Open MPI in a container, as root, on one machine: OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM) let root
 # start ranks; --oversubscribe allows more ranks than cores; the byte transfer layers are
@@ -76,7 +76,7 @@ resume-after-kill)
   fi
   rows=$(sqlite3 "$dir/mpi/search.db" 'select count(*) from evaluations')
   [[ $rows == 10 ]] || fail "expected 10 stored rows after the crash, found $rows"
-  # 2. kill -9 of mpirun itself once 4 more rows are stored (should the job finish first, the
+  # 2. kill -9 of the job (its ranks and mpirun) once 4 more rows are stored (should the job finish first, the
   # kill comes too late and only the final comparison is tested; the log says which).
   "${mpi[@]}" "$cli" run "$small" "${sets[@]}" --out "$dir/mpi" --resume -q > "$dir/resume1.log" 2>&1 &
   pid=$!
@@ -85,7 +85,8 @@ resume-after-kill)
     (( n >= 14 )) && break
     sleep 0.05
   done
-  if kill -9 $pid 2>/dev/null; then echo "killed mpirun with $n rows stored"; else echo "the job finished before the kill"; fi
+  pkill -9 -P $pid 2>/dev/null || true  # the ranks first (see sweep-resume-after-kill), then mpirun
+  if kill -9 $pid 2>/dev/null; then echo "killed the job (its ranks, then mpirun) with $n rows stored"; else echo "the job finished before the kill"; fi
   wait $pid 2>/dev/null || true
   # The ranks lose their launcher and end; wait until the output folder's lock is free.
   for _ in $(seq 1 300); do flock -n "$dir/mpi/.transcode.lock" true 2>/dev/null && break; [[ -e "$dir/mpi/.transcode.lock" ]] || break; sleep 0.1; done
@@ -147,6 +148,43 @@ assert t["remote_points"] > 0 and t["dispatch_overhead_s_per_point"] >= 0, t
 print(f"equal: {a} and {b}; throughput {t}")
 PY
   grep -q "3 MPI ranks" "$dir/mpi.log" || { cat "$dir/mpi.log"; fail "the log does not say 3 MPI ranks"; }
+  ;;
+sweep-resume-after-kill)
+  # kill -9 of mpirun once 3 of a training sweep's 8 points are stored, then mpirun --resume:
+  # sweep.csv (without seconds_s) equals the single-process run's, and only the missing points ran.
+  config=$(dirname "$fixtures")/../configs/experiments/bert-tiny-train-sweep.yaml
+  wide=(--set 'sweep.axes[0].values=[5.0e-4,1.0e-3,2.0e-3,4.0e-3]' --set training.max_steps_per_epoch=16)
+  "$cli" run "$config" "${wide[@]}" --out "$dir/one" -q > /dev/null
+  # The job dies whole: SIGKILL to the ranks (mpirun's children; Open MPI puts each in a process
+  # group of its own) and to mpirun. Killing mpirun alone leaves rank 0 running to the end.
+  "${mpi[@]}" "$cli" run "$config" "${wide[@]}" --out "$dir/mpi" -q > "$dir/run1.log" 2>&1 &
+  pid=$!
+  n=0
+  for _ in $(seq 1 600); do
+    n=$(sqlite3 "$dir/mpi/sweep.db" 'select count(*) from points' 2>/dev/null || echo 0)
+    (( n >= 3 )) && break
+    sleep 0.05
+  done
+  pkill -9 -P $pid 2>/dev/null || true
+  if kill -9 $pid 2>/dev/null; then echo "killed the job (its ranks, then mpirun) with $n points stored"; else echo "the job finished before the kill"; fi
+  wait $pid 2>/dev/null || true
+  for _ in $(seq 1 300); do flock -n "$dir/mpi/.transcode.lock" true 2>/dev/null && break; [[ -e "$dir/mpi/.transcode.lock" ]] || break; sleep 0.1; done
+  stored=$(sqlite3 "$dir/mpi/sweep.db" 'select count(*) from points')
+  timeout 240 "${mpi[@]}" "$cli" run "$config" "${wide[@]}" --out "$dir/mpi" --resume > "$dir/resume.log" 2>&1 || { cat "$dir/resume.log"; fail "resume failed"; }
+  /usr/bin/python3 - "$dir/one" "$dir/mpi" "$stored" <<'PY'
+import csv, json, sys
+a, b, stored = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def table(path):
+    with open(f"{path}/sweep.csv", newline="") as f:
+        r = list(csv.reader(f))
+    drop = r[0].index("seconds_s")
+    return [[c for i, c in enumerate(row) if i != drop] for row in r]
+if table(a) != table(b): sys.exit("sweep.csv differs from the single-process run")
+s = json.load(open(f"{b}/results.json"))["sweep"]
+assert s["resumed_from_database"] == stored, (s["resumed_from_database"], stored)
+assert s["throughput"]["points"] == s["points"] - stored, s["throughput"]
+print(f"equal after resume; {stored} point(s) resumed, {s['throughput']['points']} run")
+PY
   ;;
 non-distributable-kind)
   config=$(dirname "$fixtures")/../configs/experiments/bert-tiny-edge-inference.yaml
