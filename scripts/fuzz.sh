@@ -13,6 +13,11 @@
 # 3x the inputs per second; then replay what they found under ASan, with no new inputs:
 #   FUZZ_SANITIZERS=undefined FUZZ_RUNS=1000000 bash scripts/fuzz.sh fuzz_simulate
 #   FUZZ_RUNS=0 FUZZ_CORPUS=build-fuzz-undefined/corpus bash scripts/fuzz.sh fuzz_simulate
+# FUZZ_CXXFLAGS adds compiler flags to the fuzz build (give it its own TRANSCODE_FUZZ_BUILD_DIR), e.g.
+# -fno-sanitize-coverage=trace-cmp for fuzz_simulate, whose bytes are decisions taken modulo the
+# number of choices: no comparison with an input value is there to be solved.
+# FUZZ_JOBS=N runs N fuzzing processes per target on one corpus (libFuzzer -jobs), each for
+# FUZZ_RUNS inputs or FUZZ_SECONDS: FUZZ_JOBS=2 FUZZ_RUNS=500000 is 10^6 inputs on 2 cores.
 #
 # Needs clang and libclang-rt-14-dev (scripts/setup.sh installs them with TRANSCODE_SANITIZE_DEPS=1).
 set -euo pipefail
@@ -27,6 +32,8 @@ esac
 corpus_root=$(realpath -m "${FUZZ_CORPUS:-$build/corpus}")  # absolute: the targets run in a scratch folder
 seconds=${FUZZ_SECONDS:-30}
 runs=${FUZZ_RUNS:-}
+jobs=${FUZZ_JOBS:-1}
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "fuzz: FUZZ_JOBS is '$jobs': it must be a whole number >= 1" >&2; exit 2; }
 # 60 s: the slowest seed, configs/experiments/codesign-edge.yaml (every design-space value built
 # through the plugins, and the SST-2 accuracy table fitted), takes 26 s in this ASan -O1 build on an
 # idle machine; a hang still ends the run.
@@ -37,7 +44,7 @@ targets=("$@")
 
 # Only the fuzz targets and what they load (engine library, built-in plugins): not the CLI.
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
-  "-DCMAKE_CXX_FLAGS_DEBUG=$opt -gline-tables-only" "-DTRANSCODE_FUZZ_SANITIZERS=$sanitizers" \
+  "-DCMAKE_CXX_FLAGS_DEBUG=$opt -gline-tables-only ${FUZZ_CXXFLAGS:-}" "-DTRANSCODE_FUZZ_SANITIZERS=$sanitizers" \
   -DTRANSCODE_BUILD_FUZZERS=ON -DTRANSCODE_BUILD_TESTS=OFF -DTRANSCODE_BUILD_BENCHMARKS=OFF > "$build.configure.log" 2>&1 \
   || { cat "$build.configure.log"; exit 1; }
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]}"
@@ -84,16 +91,28 @@ for t in "${targets[@]}"; do
   fi
 
   if [[ -n $runs ]]; then budget=(-runs="$runs"); else budget=(-max_total_time="$seconds"); fi
+  # With FUZZ_JOBS > 1, libFuzzer writes each job's log to fuzz-JOB.log in the working folder: they
+  # are moved beside $log as $log.jobJOB, and their figures summed.
+  if [[ $jobs -gt 1 ]]; then budget+=(-jobs="$jobs" -workers="$jobs"); rm -f "$work"/fuzz-*.log "$log".job*; fi
   start=$(date +%s)
   # shellcheck disable=SC2046  # seeds() lists folders separated by spaces
-  if (cd "$work" && "$bin" "${common[@]}" "${budget[@]}" "$corpus" $(seeds "$t")) > "$log" 2>&1; then
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-    rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log")
-    echo "fuzz: $t: ${execs:-?} inputs in $(( $(date +%s) - start )) s (${rate:-?} exec/s, peak RSS ${rss:-?} MB), ${#regressions[@]} regression input(s) pass, no finding"
+  (cd "$work" && "$bin" "${common[@]}" "${budget[@]}" "$corpus" $(seeds "$t")) > "$log" 2>&1 && ok=1 || ok=0
+  logs=("$log")
+  if [[ $jobs -gt 1 ]]; then
+    logs=()
+    for j in "$work"/fuzz-*.log; do
+      [[ -e $j ]] || continue
+      n=${j##*/fuzz-}; mv "$j" "$log.job${n%.log}"; logs+=("$log.job${n%.log}")
+    done
+  fi
+  if [[ $ok == 1 ]]; then
+    execs=$(cat "${logs[@]}" | sed -n 's/^stat::number_of_executed_units: *//p' | awk '{s += $1} END {print s}')
+    rate=$(cat "${logs[@]}" | sed -n 's/^stat::average_exec_per_sec: *//p' | awk '{s += $1} END {print s}')
+    rss=$(cat "${logs[@]}" | sed -n 's/^stat::peak_rss_mb: *//p' | sort -n | tail -n 1)
+    echo "fuzz: $t: ${execs:-?} inputs in $(( $(date +%s) - start )) s (${rate:-?} exec/s over $jobs process(es), peak RSS ${rss:-?} MB), ${#regressions[@]} regression input(s) pass, no finding"
   else
-    echo "fuzz: $t: FINDING (log: $log; input saved under $artifacts/)" >&2
-    grep -E "ERROR|invariant|SUMMARY|Test unit written" "$log" >&2 || tail -n 40 "$log" >&2
+    echo "fuzz: $t: FINDING (log: ${logs[*]}; input saved under $artifacts/)" >&2
+    cat "${logs[@]}" | grep -E "ERROR|invariant|SUMMARY|Test unit written" >&2 || tail -n 40 "${logs[@]}" >&2
     status=1
   fi
 done
