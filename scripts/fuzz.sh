@@ -109,7 +109,8 @@ for t in "${targets[@]}"; do
     execs=$(cat "${logs[@]}" | sed -n 's/^stat::number_of_executed_units: *//p' | awk '{s += $1} END {print s}')
     rate=$(cat "${logs[@]}" | sed -n 's/^stat::average_exec_per_sec: *//p' | awk '{s += $1} END {print s}')
     rss=$(cat "${logs[@]}" | sed -n 's/^stat::peak_rss_mb: *//p' | sort -n | tail -n 1)
-    echo "fuzz: $t: ${execs:-?} inputs in $(( $(date +%s) - start )) s (${rate:-?} exec/s over $jobs process(es), peak RSS ${rss:-?} MB), ${#regressions[@]} regression input(s) pass, no finding"
+    over=""; [[ $jobs -gt 1 ]] && over=" over $jobs processes"
+    echo "fuzz: $t: ${execs:-?} inputs in $(( $(date +%s) - start )) s (${rate:-?} exec/s$over, peak RSS ${rss:-?} MB), ${#regressions[@]} regression input(s) pass, no finding"
   else
     echo "fuzz: $t: FINDING (log: ${logs[*]}; input saved under $artifacts/)" >&2
     cat "${logs[@]}" | grep -E "ERROR|invariant|SUMMARY|Test unit written" >&2 || tail -n 40 "${logs[@]}" >&2
