@@ -9,8 +9,8 @@
 #   FUZZ_SECONDS=600 bash scripts/fuzz.sh fuzz_experiment
 #   FUZZ_RUNS=1000000 bash scripts/fuzz.sh      # the documented long run (README, Hardening)
 #
-# Long campaigns: FUZZ_SANITIZERS=undefined builds without ASan (build-fuzz-undefined/, -O2), about
-# 3x the inputs per second; then replay what they found under ASan, with no new inputs:
+# Long campaigns: FUZZ_SANITIZERS=undefined builds without ASan (build-fuzz-undefined/, -O2), several
+# times the inputs per second (tests/fuzz/README.md); then replay their corpus under ASan:
 #   FUZZ_SANITIZERS=undefined FUZZ_RUNS=1000000 bash scripts/fuzz.sh fuzz_simulate
 #   FUZZ_RUNS=0 FUZZ_CORPUS=build-fuzz-undefined/corpus bash scripts/fuzz.sh fuzz_simulate
 # FUZZ_CXXFLAGS adds compiler flags to the fuzz build (give it its own TRANSCODE_FUZZ_BUILD_DIR), e.g.
