@@ -38,7 +38,7 @@ void check_glue_vocabulary(const ValueMap& glue, const config::Node* data_node, 
         return;
     }
     try {
-        const Vocabulary vocabulary = Vocabulary::load(file);
+        const std::shared_ptr<const Vocabulary> vocabulary = Vocabulary::load_shared(file);
         ex.data.vocabulary_file = file;
         std::int64_t rows = -1;
         if (ex.model) {
@@ -48,10 +48,10 @@ void check_glue_vocabulary(const ValueMap& glue, const config::Node* data_node, 
             for (const auto& op : ex.model->forward.ops)
                 if (op.kind == OpKind::embedding && op.inputs[0] == input_ids) rows = ex.model->forward.tensors[static_cast<std::size_t>(op.inputs[1])].shape[0];
         }
-        if (rows >= 0 && vocabulary.size() > rows)
+        if (rows >= 0 && vocabulary->size() > rows)
             diags.add(n->where, "data.glue.vocabulary",
                       fmt::format("the vocabulary has {} tokens but the model's token embedding has {} rows: set the model's vocab_size to at least {}",
-                                  vocabulary.size(), rows, vocabulary.size()),
+                                  vocabulary->size(), rows, vocabulary->size()),
                       "range");
     } catch (const ConfigError& e) {
         std::string m = e.what();

@@ -286,7 +286,7 @@ Dataset load_dataset(const DataSettings& data, std::int64_t S, std::int64_t clas
         case DataSettings::Source::tsv:
             return read_tsv(data.train_file, data.validation_file, S, classes);
         case DataSettings::Source::glue:
-            return read_glue(data.train_file, data.validation_file, WordPieceTokenizer(Vocabulary::load(data.vocabulary_file)), data.glue, S, classes);
+            return read_glue(data.train_file, data.validation_file, WordPieceTokenizer(Vocabulary::load_shared(data.vocabulary_file)), data.glue, S, classes);
         case DataSettings::Source::synthetic:
             break;
     }

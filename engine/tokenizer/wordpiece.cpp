@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <utility>
+
+#include <sys/stat.h>
 
 #include <fmt/format.h>
 #include <utf8proc.h>
@@ -110,6 +113,42 @@ std::string read_file(const std::filesystem::path& p, const char* what) {
 }  // namespace
 
 Vocabulary Vocabulary::load(const std::filesystem::path& file) { return parse(read_file(file, "vocabulary file"), file.string()); }
+
+std::shared_ptr<const Vocabulary> Vocabulary::load_shared(const std::filesystem::path& file) {
+    // What identifies a file's content without reading it. A file changed between stat() and the
+    // read is kept under its older identity, so the next call finds a mismatch and reads it again.
+    struct Identity {
+        std::string path;
+        dev_t device = 0;
+        ino_t inode = 0;
+        off_t size = 0;
+        std::int64_t mtime_s = 0, mtime_ns = 0;
+        bool operator==(const Identity&) const = default;
+    };
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::make_shared<const Vocabulary>(load(file));  // load() says why
+    const Identity identity{file.string(), st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
+
+    static constexpr std::size_t kept = 4;
+    static std::mutex mutex;
+    static std::vector<std::pair<Identity, std::shared_ptr<const Vocabulary>>> cache;  // most recently used last
+    {
+        const std::lock_guard lock(mutex);
+        for (auto it = cache.begin(); it != cache.end(); ++it)
+            if (it->first == identity) {
+                auto hit = *it;
+                cache.erase(it);
+                cache.push_back(hit);
+                return hit.second;
+            }
+    }
+    auto loaded = std::make_shared<const Vocabulary>(load(file));  // outside the lock: reading takes a while
+    const std::lock_guard lock(mutex);
+    std::erase_if(cache, [&](const auto& entry) { return entry.first.path == identity.path; });
+    if (cache.size() >= kept) cache.erase(cache.begin());
+    cache.emplace_back(identity, loaded);
+    return loaded;
+}
 
 Vocabulary Vocabulary::parse(std::string_view text, const std::string& name) {
     Vocabulary v;
@@ -267,23 +306,23 @@ void WordPieceTokenizer::wordpiece(std::string_view word, std::vector<std::int32
     const std::size_t chars = starts.size();
     starts.push_back(word.size());
     if (chars > max_word_code_points) {
-        out.push_back(vocab_.unk_id());
+        out.push_back(vocab_->unk_id());
         return;
     }
     const std::size_t first = out.size();
     std::size_t start = 0;
     while (start < chars) {
         std::int32_t found = -1;
-        std::size_t end = std::min(chars, start + vocab_.longest_token());
+        std::size_t end = std::min(chars, start + vocab_->longest_token());
         for (; end > start; --end) {
             key.assign(start > 0 ? "##" : "");
             key.append(word.substr(starts[start], starts[end] - starts[start]));
-            found = vocab_.id(key);
+            found = vocab_->id(key);
             if (found >= 0) break;
         }
         if (found < 0) {  // a part of the word matches no piece: the whole word is unknown
             out.resize(first);
-            out.push_back(vocab_.unk_id());
+            out.push_back(vocab_->unk_id());
             return;
         }
         out.push_back(found);
@@ -318,19 +357,19 @@ Encoding WordPieceTokenizer::frame(std::vector<std::int32_t> a, std::vector<std:
             e.truncated = true;
         }
     }
-    e.ids.assign(static_cast<std::size_t>(S), vocab_.pad_id());
+    e.ids.assign(static_cast<std::size_t>(S), vocab_->pad_id());
     e.segments.assign(static_cast<std::size_t>(S), 0);
     std::size_t at = 0;
-    e.ids[at++] = vocab_.cls_id();
+    e.ids[at++] = vocab_->cls_id();
     for (const auto id : a) e.ids[at++] = id;
-    e.ids[at++] = vocab_.sep_id();
+    e.ids[at++] = vocab_->sep_id();
     if (b != nullptr) {
         for (const auto id : *b) {
             e.segments[at] = 1;
             e.ids[at++] = id;
         }
         e.segments[at] = 1;
-        e.ids[at++] = vocab_.sep_id();
+        e.ids[at++] = vocab_->sep_id();
     }
     e.length = static_cast<std::int32_t>(at);
     return e;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -22,6 +23,11 @@ public:
     /// byte-order mark, invalid UTF-8; `FILE: error: ...` for missing [PAD], [UNK], [CLS] or
     /// [SEP], and `FILE: error: cannot open the vocabulary file (file)`.
     static Vocabulary load(const std::filesystem::path& file);
+    /// load(), shared: a file already read by this process, unchanged since (same path as given,
+    /// device, inode, size and modification time), is not read again. Thread-safe; the last few
+    /// files are kept (a BERT vocabulary is about 3 MB in memory). Errors as load(); a file that
+    /// fails is never kept.
+    static std::shared_ptr<const Vocabulary> load_shared(const std::filesystem::path& file);
     /// The same from text; `name` names it in errors.
     static Vocabulary parse(std::string_view text, const std::string& name);
 
@@ -62,9 +68,10 @@ public:
     /// Words longer than this many code points become [UNK] (BERT's max_input_chars_per_word).
     static constexpr std::size_t max_word_code_points = 100;
 
-    explicit WordPieceTokenizer(Vocabulary vocabulary) : vocab_(std::move(vocabulary)) {}
+    explicit WordPieceTokenizer(Vocabulary vocabulary) : vocab_(std::make_shared<const Vocabulary>(std::move(vocabulary))) {}
+    explicit WordPieceTokenizer(std::shared_ptr<const Vocabulary> vocabulary) : vocab_(std::move(vocabulary)) {}
 
-    const Vocabulary& vocabulary() const { return vocab_; }
+    const Vocabulary& vocabulary() const { return *vocab_; }
 
     /// Basic tokenisation: the words (and single punctuation characters) WordPiece then splits,
     /// lower-cased and without accents. `text` should be valid UTF-8; invalid bytes are dropped
@@ -88,7 +95,7 @@ private:
     template <typename OnWord>
     void for_each_word(std::string_view text, std::string& word, OnWord&& on_word) const;
 
-    Vocabulary vocab_;
+    std::shared_ptr<const Vocabulary> vocab_;  // never null
 };
 
 }  // namespace transcode::engine

@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <string>
@@ -367,6 +369,40 @@ TEST_CASE("vocabulary: malformed files are errors naming the file and line") {
     CHECK(v.pad_id() == 2);
     CHECK(v.cls_id() == 3);
     CHECK(v.id("##x") == 4);
+}
+
+TEST_CASE("vocabulary: load_shared reads a file once, and again when it changes") {
+    const test::TempDir dir;
+    const auto file = dir.path() / "vocab.txt";
+    const std::string specials = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n";
+    dir.write("vocab.txt", specials + "a\n");
+    const auto first = Vocabulary::load_shared(file);
+    CHECK(first->size() == 5);
+    CHECK(Vocabulary::load_shared(file) == first);  // unchanged: the same object, not read again
+
+    // A new size is a new file.
+    dir.write("vocab.txt", specials + "a\nb\n");
+    const auto second = Vocabulary::load_shared(file);
+    CHECK(second != first);
+    CHECK(second->size() == 6);
+    CHECK(first->size() == 5);  // a holder of the old one keeps it
+
+    // The same size with another modification time is a new file too.
+    dir.write("vocab.txt", specials + "a\nc\n");
+    std::filesystem::last_write_time(file, std::filesystem::last_write_time(file) + std::chrono::seconds(5));
+    const auto third = Vocabulary::load_shared(file);
+    CHECK(third != second);
+    CHECK(third->id("c") == 5);
+    CHECK(third->id("b") == -1);
+
+    // A file that fails is not kept: the error is raised each time, and the fixed file loads.
+    dir.write("vocab.txt", specials + "a\na\n");
+    for (int i = 0; i < 2; ++i)
+        CHECK_THROWS_WITH_AS(Vocabulary::load_shared(file), doctest::Contains("vocab.txt:6: error: duplicate token 'a' (first on line 5) (vocabulary)"), ConfigError);
+    dir.write("vocab.txt", specials + "d\n");
+    CHECK(Vocabulary::load_shared(file)->id("d") == 4);
+    CHECK_THROWS_WITH_AS(Vocabulary::load_shared(dir.path() / "none.txt"), doctest::Contains("none.txt: error: cannot open the vocabulary file (file)"), ConfigError);
+    CHECK_THROWS_WITH_AS(Vocabulary::load_shared(dir.path()), doctest::Contains("error: the vocabulary file is a directory, not a regular file (file)"), ConfigError);
 }
 
 TEST_CASE("transcode tokenize prints the pieces, ids, segments, length and truncation") {
