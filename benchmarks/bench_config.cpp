@@ -14,6 +14,7 @@
 #include "config/diagnostics.hpp"
 #include "config/node.hpp"
 #include "experiment/experiment.hpp"
+#include "tokenizer/wordpiece.hpp"
 
 #ifndef TRANSCODE_SOURCE_DIR
 #error "TRANSCODE_SOURCE_DIR must be defined by the build (benchmarks/CMakeLists.txt)"
@@ -24,13 +25,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// configs/experiments/quickstart.yaml through engine::load_experiment: read the file, parse the
-// YAML, validate it against the experiment schema, resolve the pruning plugin and validate its
-// parameters. The PluginHost is loaded once, outside the timed loop.
+// An experiment file through engine::load_experiment: read the file, parse the YAML, validate it
+// against the experiment schema, resolve the pruning plugin and validate its parameters. The
+// PluginHost is loaded once, outside the timed loop. Case 0 is configs/experiments/quickstart.yaml
+// (synthetic data); case 1 is sst2-bert-tiny.yaml, whose GLUE data source also checks BERT's
+// 30,522-token vocabulary against the model (read once per process: Vocabulary::load_shared).
 void BM_ConfigLoadValidate(benchmark::State& state) {
     auto host = load_host(state);
     if (!host) return;
-    const fs::path file = fs::path(TRANSCODE_SOURCE_DIR) / "configs" / "experiments" / "quickstart.yaml";
+    const char* name = state.range(0) == 0 ? "quickstart.yaml" : "sst2-bert-tiny.yaml";
+    const fs::path file = fs::path(TRANSCODE_SOURCE_DIR) / "configs" / "experiments" / name;
+    state.SetLabel(name);
     try {
         (void)engine::load_experiment(file, {}, *host);  // fail here, with the reason, rather than in the loop
     } catch (const std::exception& e) {
@@ -44,7 +49,32 @@ void BM_ConfigLoadValidate(benchmark::State& state) {
     state.counters["experiments"] = rate(static_cast<double>(state.iterations()));
     state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(fs::file_size(file)));
 }
-BENCHMARK(BM_ConfigLoadValidate)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ConfigLoadValidate)->ArgName("case")->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
+// BERT's uncased vocabulary (data/wordpiece/bert-base-uncased-vocab.txt, 30,522 tokens, 232 kB):
+// read and checked every time (shared = 0, Vocabulary::load), or through the per-process cache
+// (shared = 1, Vocabulary::load_shared: one stat() of the file while it is unchanged).
+void BM_VocabularyLoad(benchmark::State& state) {
+    const fs::path file = fs::path(TRANSCODE_SOURCE_DIR) / "data" / "wordpiece" / "bert-base-uncased-vocab.txt";
+    const bool shared = state.range(0) != 0;
+    try {
+        (void)engine::Vocabulary::load(file);
+    } catch (const std::exception& e) {
+        state.SkipWithError(e.what());
+        return;
+    }
+    for (auto _ : state) {
+        if (shared) {
+            auto v = engine::Vocabulary::load_shared(file);
+            benchmark::DoNotOptimize(v);
+        } else {
+            auto v = engine::Vocabulary::load(file);
+            benchmark::DoNotOptimize(v);
+        }
+    }
+    state.counters["vocabularies"] = rate(static_cast<double>(state.iterations()));
+}
+BENCHMARK(BM_VocabularyLoad)->ArgName("shared")->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 // A map of N keys under a key that also includes a file: parse, check duplicate keys, merge onto
 // the included map. Linear in N since the duplicate check and the include merge index their keys
