@@ -167,6 +167,19 @@ struct Loader {
 
     Diagnostics& diags;
     std::vector<fs::path> include_stack;  // canonical paths of the files being loaded, for cycles
+    // Files this load has parsed without a diagnostic, includes resolved, by path as spelled (so
+    // that every location reads as it would have): a file included by several units (an
+    // accelerator's component files) is parsed once per load.
+    // `values` is what it cost the value budget, `height` the longest chain of includes from it
+    // (itself included): a reuse is charged both, and a reuse that would break either limit loads
+    // the file again, so that the limit's error names the place where it was crossed.
+    struct Parsed {
+        Node node;
+        std::size_t values = 0;
+        std::size_t height = 0;
+    };
+    std::unordered_map<std::string, Parsed> parsed = {};
+    std::size_t deepest = 0;  // the longest include_stack of the current load
     std::vector<const YAML::Node*> ancestors = {};  // the collections being converted, for alias cycles
     std::size_t values = 0;
     bool over_budget = false;
@@ -356,9 +369,21 @@ struct Loader {
             return Node{};
         }
         std::error_code ec;
+        const std::size_t outer = include_stack.size();
+        if (const auto hit = parsed.find(file.string());
+            hit != parsed.end() && values + hit->second.values <= max_values && outer + hit->second.height <= max_include_depth) {
+            values += hit->second.values;
+            deepest = std::max(deepest, outer + hit->second.height);
+            return hit->second.node;
+        }
+        const std::size_t values_before = values, diags_before = diags.size(), deepest_before = deepest;
         include_stack.push_back(fs::weakly_canonical(file, ec));
+        deepest = include_stack.size();
         Node n = parse(text, file.string(), file.parent_path());
         include_stack.pop_back();
+        const std::size_t height = deepest - outer;
+        deepest = std::max(deepest, deepest_before);
+        if (diags.size() == diags_before && !over_budget) parsed.insert_or_assign(file.string(), Parsed{n, values - values_before, height});
         return n;
     }
 };

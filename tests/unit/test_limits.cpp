@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -88,6 +90,51 @@ TEST_CASE("limits: an include chain longer than 32 files is a located limit erro
     const config::Node root = config::load_file(ok.path() / "c0.yaml", diags);
     CHECK(diags.empty());
     CHECK(root.fields.size() == 32);
+}
+
+TEST_CASE("includes: a file included several times is parsed once per load, and each use still counts against the limits") {
+    test::TempDir dir;
+    // Each use gets the file as it is, whatever an earlier use overrode.
+    dir.write("h.yaml", "h: 1\n");
+    dir.write("g.yaml", "include: h.yaml\ng: 1\n");
+    dir.write("f.yaml", "include: g.yaml\nf: 1\n");
+    const fs::path uses = dir.write("uses.yaml", "a: {include: f.yaml, x: 1}\nb: {include: f.yaml, f: 2, h: 3}\nc: {include: f.yaml}\n");
+    config::Diagnostics diags;
+    const config::Node root = config::load_file(uses, diags);
+    CHECK(diags.empty());
+    for (const auto& [path, value] : std::vector<std::pair<std::string, std::string>>{
+             {"a.f", "1"}, {"a.g", "1"}, {"a.h", "1"}, {"a.x", "1"}, {"b.f", "2"}, {"b.g", "1"}, {"b.h", "3"}, {"c.f", "1"}, {"c.h", "1"}}) {
+        CAPTURE(path);
+        const config::Node* n = config::find_path(root, path);
+        REQUIRE(n != nullptr);
+        CHECK(n->scalar == value);
+    }
+    CHECK(config::find_path(root, "c.x") == nullptr);
+    CHECK(config::find_path(root, "b.h")->where.file == uses.string());  // an override keeps its own location
+    CHECK(config::find_path(root, "c.h")->where.file == (dir.path() / "h.yaml").string());
+
+    // The value budget: 60,002 values included twice cross 100,000 in the second use, at the same
+    // value as when every use was parsed. The top file is 5 values (its map, a, a.include, b,
+    // b.include); the second use starts at value 60,008, so item 39,991 of its list is value 100,001.
+    std::string list = "l: [";
+    for (int i = 0; i < 60000; ++i) list += "1,";
+    list += "]\n";
+    const fs::path part = dir.write("part.yaml", list);
+    const fs::path twice = dir.write("twice.yaml", "a: {include: part.yaml}\nb: {include: part.yaml}\n");
+    CHECK(load_errors(twice) == part.string() + ":1:79987: error: l[39991]: the document holds more than 100000 values (each use of an alias counts in full) (limit)");
+
+    // The include chain: f.yaml (3 files deep) used first near the top, then as file 32 of a chain,
+    // where its include of g.yaml would be file 33.
+    for (int i = 0; i < 30; ++i) dir.write(fmt::format("d{}.yaml", i), i + 1 < 30 ? fmt::format("include: d{}.yaml\n", i + 1) : "include: f.yaml\n");
+    const fs::path deep = dir.write("deep.yaml", "a: {include: f.yaml}\nb: {include: d0.yaml}\n");
+    CHECK(load_errors(deep) ==
+          (dir.path() / "f.yaml").string() +
+              ":1:10: error: include: included file 'g.yaml' would be file 33 of one chain of includes; a chain holds at most 32 files (limit)");
+
+    // A file with an error is reported at each use, as before.
+    const fs::path bad = dir.write("bad.yaml", "k: 1\nk: 2\n");
+    const fs::path bad_uses = dir.write("bad-uses.yaml", "a: {include: bad.yaml}\nb: {include: bad.yaml}\n");
+    CHECK(load_errors(bad_uses) == fmt::format("{0}:2:1: error: k: duplicate key 'k' (duplicate-key)\n{0}:2:1: error: k: duplicate key 'k' (duplicate-key)", bad.string()));
 }
 
 TEST_CASE("limits: a configuration file over 16 MiB is refused by its size before it is read, also when included") {
