@@ -359,6 +359,15 @@ struct Loader {
     }
 
     Node load(const fs::path& file) {
+        // A reuse is not read again: resolve_includes has just checked the path (found, a regular
+        // file, within the size limit) for this use.
+        const std::size_t outer = include_stack.size();
+        if (const auto hit = parsed.find(file.string());
+            hit != parsed.end() && values + hit->second.values <= max_values && outer + hit->second.height <= max_include_depth) {
+            values += hit->second.values;
+            deepest = std::max(deepest, outer + hit->second.height);
+            return hit->second.node;
+        }
         std::string text;
         if (const std::string problem = read_input_file(file, max_config_file_bytes, text); !problem.empty()) {
             if (problem == "not found") diags.add(Location{file.string(), 1, 1}, "", "cannot open file", "file");
@@ -369,13 +378,6 @@ struct Loader {
             return Node{};
         }
         std::error_code ec;
-        const std::size_t outer = include_stack.size();
-        if (const auto hit = parsed.find(file.string());
-            hit != parsed.end() && values + hit->second.values <= max_values && outer + hit->second.height <= max_include_depth) {
-            values += hit->second.values;
-            deepest = std::max(deepest, outer + hit->second.height);
-            return hit->second.node;
-        }
         const std::size_t values_before = values, diags_before = diags.size(), deepest_before = deepest;
         include_stack.push_back(fs::weakly_canonical(file, ec));
         deepest = include_stack.size();

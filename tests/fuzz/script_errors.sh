@@ -16,7 +16,7 @@ failures=0
 # (stdout and stderr). For CMake, TEXT must be its message block, which CMake indents and wraps.
 expect() {
   local name=$1 want_rc=$2 want=$3; shift 3
-  local out rc
+  local out rc block
   out=$("$@" 2>&1); rc=$?
   if [[ $rc -ne $want_rc ]]; then
     echo "FAIL $name: exit $rc, expected $want_rc; output:"; echo "$out" | tail -n 20; failures=$((failures + 1)); return
